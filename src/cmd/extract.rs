@@ -1,0 +1,239 @@
+//! `gleaner extract`: run the pipeline over article dumps and write the tables.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use gleaner::input::{self, FieldNames, Problem, ReadOptions};
+use gleaner::run::{Observer, RunOptions, Summary};
+use gleaner::sink::CsvSink;
+use gleaner::PipelineBuilder;
+
+use super::{print_error, EXIT_ERROR, EXIT_OK, EXIT_SKIPPED};
+
+/// Read article dumps and write the fact tables.
+///
+/// Inputs are files or folders (walked recursively, hidden entries skipped): `.txt` (one
+/// article per file), `.jsonl`/`.ndjson` (one JSON object per line), `.csv` (with a header
+/// row), each optionally gzipped (`.gz`). `-` reads JSONL from standard input.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit status: 0 when everything was read; 1 when the run finished \
+                        but some input (a line, a record or a file) was skipped, as reported \
+                        on standard error; 2 when the run could not be done (bad arguments, \
+                        broken gazetteers or rules, output not writable)."
+)]
+pub struct Args {
+    /// Files or folders to read; `-` for JSONL on standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+
+    /// Folder for the tables (created if missing).
+    #[arg(long, short, default_value = "output", value_name = "DIR")]
+    out: PathBuf,
+
+    /// Worker threads (default: one per core). The tables are the same for any value.
+    #[arg(long, short, value_name = "N")]
+    jobs: Option<usize>,
+
+    /// No progress bar and no closing summary (problems are still reported).
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Extra gazetteer folder (.tsv files); an entry with a built-in id replaces it.
+    #[arg(long, value_name = "DIR")]
+    gazetteers: Option<PathBuf>,
+
+    /// JSONL/CSV field holding the document id.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+
+    /// JSONL/CSV field holding the article text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
+
+    /// JSONL/CSV field holding the headline (default: first line of the text).
+    #[arg(long, default_value = "title", value_name = "NAME")]
+    title_field: String,
+
+    /// JSONL/CSV field holding the publication date.
+    #[arg(long, default_value = "published", value_name = "NAME")]
+    published_field: String,
+
+    /// JSONL/CSV field holding the article's URL.
+    #[arg(long, default_value = "url", value_name = "NAME")]
+    url_field: String,
+
+    /// Megabytes of text per batch handed to the workers; memory use is a few batches.
+    #[arg(long, default_value_t = 8, value_name = "MB")]
+    batch_mb: usize,
+}
+
+/// Prints problems (at most [`LIMIT`] lines, then counts) and drives the progress bar.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    printed: usize,
+    unprinted: u64,
+}
+
+const LIMIT: usize = 100;
+
+impl Reporter {
+    fn new(show: bool) -> Reporter {
+        let bar = show.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+                )
+                .expect("progress template is valid")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Reporter {
+            bar,
+            printed: 0,
+            unprinted: 0,
+        }
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+impl Observer for Reporter {
+    fn start(&mut self, total: u64) {
+        if let Some(bar) = &self.bar {
+            if total > 0 {
+                bar.set_length(total);
+            } else {
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} {bytes} {binary_bytes_per_sec}")
+                        .expect("progress template is valid"),
+                );
+            }
+            bar.set_message("0 documents");
+        }
+    }
+
+    fn problem(&mut self, p: &Problem) {
+        if self.printed < LIMIT {
+            self.printed += 1;
+            self.say(&format!("gleaner: {p}"));
+        } else {
+            self.unprinted += 1;
+        }
+    }
+
+    fn progress(&mut self, documents: u64, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(bytes);
+            bar.set_message(format!("{documents} documents"));
+        }
+    }
+}
+
+pub fn run(args: Args) -> u8 {
+    let pipeline = match PipelineBuilder::new()
+        .gazetteers_opt(args.gazetteers.clone())
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            print_error(&e);
+            return EXIT_ERROR;
+        }
+    };
+    let found = input::discover(&args.inputs);
+    let sink = match CsvSink::create(&args.out) {
+        Ok(s) => s,
+        Err(e) => {
+            print_error(&e);
+            return EXIT_ERROR;
+        }
+    };
+    let options = RunOptions {
+        jobs: args.jobs.unwrap_or(0),
+        batch_bytes: args.batch_mb.max(1) << 20,
+        read: ReadOptions {
+            fields: FieldNames {
+                id: args.id_field,
+                text: args.text_field,
+                title: args.title_field,
+                published: args.published_field,
+                url: args.url_field,
+            },
+        },
+        ..RunOptions::default()
+    };
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let mut reporter = Reporter::new(show);
+    let result = gleaner::run::run(found, &pipeline, Box::new(sink), &options, &mut reporter);
+    if let Some(bar) = &reporter.bar {
+        bar.finish_and_clear();
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            print_error(&e);
+            return EXIT_ERROR;
+        }
+    };
+    if reporter.unprinted > 0 {
+        eprintln!(
+            "gleaner: ... and {} more problems not shown",
+            reporter.unprinted
+        );
+    }
+    if !args.quiet {
+        print_summary(&summary, &args.out);
+    }
+    if summary.skipped > 0 {
+        EXIT_SKIPPED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn print_summary(s: &Summary, out: &std::path::Path) {
+    let secs = s.elapsed.as_secs_f64().max(1e-9);
+    let mb = s.text_bytes as f64 / 1e6;
+    eprintln!(
+        "gleaner: {} documents ({:.1} MB of text) from {} inputs in {:.2} s: {:.1} MB/s, {:.0} documents/s",
+        s.documents,
+        mb,
+        s.inputs,
+        secs,
+        mb / secs,
+        s.documents as f64 / secs
+    );
+    let rows: Vec<String> = s.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    eprintln!("  rows: {}", rows.join(", "));
+    let mut problems = format!("  problems: {} warnings, {} skipped", s.warnings, s.skipped);
+    if !s.ignored.is_empty() {
+        let mut exts: Vec<String> = s
+            .ignored
+            .iter()
+            .map(|p| {
+                p.extension()
+                    .map(|e| format!(".{}", e.to_string_lossy()))
+                    .unwrap_or_else(|| "no extension".into())
+            })
+            .collect();
+        exts.sort();
+        exts.dedup();
+        problems.push_str(&format!(
+            "; {} files in the folders are not articles and were left alone ({})",
+            s.ignored.len(),
+            exts.join(", ")
+        ));
+    }
+    eprintln!("{problems}");
+    eprintln!("  tables written to {}", out.display());
+}

@@ -1,0 +1,233 @@
+//! Records with named fields (JSONL lines, CSV rows) turned into documents.
+
+use std::io::BufRead;
+
+use super::{decode, read_error, Item, Problem};
+use crate::calendar::Ymd;
+use crate::document::Document;
+use crate::error::Location;
+
+/// The names of the fields that hold each part of an article in JSONL and CSV dumps.
+/// Dumps differ, so each can be changed on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldNames {
+    pub id: String,
+    pub text: String,
+    pub title: String,
+    pub published: String,
+    pub url: String,
+}
+
+impl Default for FieldNames {
+    fn default() -> Self {
+        FieldNames {
+            id: "id".into(),
+            text: "text".into(),
+            title: "title".into(),
+            published: "published".into(),
+            url: "url".into(),
+        }
+    }
+}
+
+/// Builds a document from a record whose fields are looked up by `get`.
+/// `Err` means the record is skipped (no text); warnings go to `sink`.
+pub(crate) fn document_from_fields(
+    name: &str,
+    line: u64,
+    fields: &FieldNames,
+    get: &dyn Fn(&str) -> Option<String>,
+    sink: &mut dyn FnMut(Item),
+) -> Result<Document, Problem> {
+    let at = || Location::line(name, line);
+    let Some(text) = get(&fields.text) else {
+        return Err(Problem::skipped(
+            at(),
+            format!("no \"{}\" field with the article text", fields.text),
+        ));
+    };
+    let doc_id = match get(&fields.id).filter(|s| !s.trim().is_empty()) {
+        Some(id) => id.trim().to_string(),
+        None => {
+            let stem = file_stem(name);
+            let made = format!("{stem}:{line}");
+            sink(Item::Problem(Problem::warning(
+                at(),
+                format!(
+                    "no \"{}\" field; the document is given id {made}",
+                    fields.id
+                ),
+            )));
+            made
+        }
+    };
+    let title = match get(&fields.title).filter(|s| !s.trim().is_empty()) {
+        Some(t) => t.trim().to_string(),
+        None => Document::first_line(&text).to_string(),
+    };
+    let published = match get(&fields.published).filter(|s| !s.trim().is_empty()) {
+        Some(p) => {
+            let parsed = Ymd::parse_loose(&p);
+            if parsed.is_none() {
+                sink(Item::Problem(Problem::warning(
+                    at(),
+                    format!(
+                        "\"{}\" field {p:?} is not a date; the publication date is left empty",
+                        fields.published
+                    ),
+                )));
+            }
+            parsed
+        }
+        None => None,
+    };
+    let url = get(&fields.url).filter(|s| !s.trim().is_empty());
+    Ok(Document {
+        doc_id,
+        source: format!("{name}:{line}"),
+        title,
+        published,
+        url,
+        text,
+    })
+}
+
+/// The file name without its folder and extensions (`dump` for `data/dump.jsonl.gz`).
+pub(crate) fn file_stem(name: &str) -> &str {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let base = base.strip_suffix(".gz").unwrap_or(base);
+    match base.rfind('.') {
+        Some(i) if i > 0 => &base[..i],
+        _ => base,
+    }
+}
+
+/// Reads JSON Lines: one object per line; blank lines are passed over.
+pub(crate) fn read_jsonl(
+    name: &str,
+    mut reader: Box<dyn BufRead>,
+    fields: &FieldNames,
+    sink: &mut dyn FnMut(Item),
+) {
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(err) => {
+                sink(Item::Problem(read_error(name, Some(line + 1), &err)));
+                break;
+            }
+        }
+        line += 1;
+        let (text, replaced) = decode(std::mem::take(&mut buf));
+        if replaced {
+            sink(Item::Problem(Problem::warning(
+                Location::line(name, line),
+                "invalid UTF-8, decoded with replacement characters",
+            )));
+        }
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(trimmed) {
+            Ok(v) => v,
+            Err(err) => {
+                sink(Item::Problem(Problem::skipped(
+                    Location::line(name, line),
+                    format!("malformed JSON: {err}"),
+                )));
+                continue;
+            }
+        };
+        let Some(object) = value.as_object() else {
+            sink(Item::Problem(Problem::skipped(
+                Location::line(name, line),
+                "not a JSON object",
+            )));
+            continue;
+        };
+        let get = |key: &str| -> Option<String> {
+            match object.get(key)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        match document_from_fields(name, line, fields, &get, sink) {
+            Ok(doc) => sink(Item::Doc(doc)),
+            Err(problem) => sink(Item::Problem(problem)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(input: &str) -> Vec<Item> {
+        let mut out = Vec::new();
+        let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(input.as_bytes().to_vec()));
+        read_jsonl("d.jsonl", reader, &FieldNames::default(), &mut |i| {
+            out.push(i)
+        });
+        out
+    }
+
+    #[test]
+    fn stems() {
+        assert_eq!(file_stem("data/dump.jsonl.gz"), "dump");
+        assert_eq!(file_stem("a/b/002_x.txt"), "002_x");
+        assert_eq!(file_stem("<stdin>"), "<stdin>");
+    }
+
+    #[test]
+    fn reads_fields_and_reports_bad_lines() {
+        let items = read(concat!(
+            r#"{"id": "a1", "text": "Body", "title": "T", "published": "2024-09-14", "url": "https://example.org/a1"}"#,
+            "\n\n",
+            "{not json\n",
+            r#"{"id": 7, "text": "Second\nline"}"#,
+            "\n",
+            r#"{"id": "x"}"#,
+            "\n",
+            r#"[1, 2]"#,
+        ));
+        let docs: Vec<&Document> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Doc(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        let problems: Vec<String> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Problem(p) => Some(p.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].doc_id, "a1");
+        assert_eq!(docs[0].published, Ymd::new(2024, 9, 14));
+        assert_eq!(docs[0].source, "d.jsonl:1");
+        assert_eq!(docs[1].doc_id, "7");
+        assert_eq!(docs[1].title, "Second");
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("d.jsonl:3: malformed JSON"));
+        assert!(problems[1].starts_with("d.jsonl:5: no \"text\" field"));
+        assert!(problems[2].starts_with("d.jsonl:6: not a JSON object"));
+    }
+
+    #[test]
+    fn missing_id_is_made_from_file_and_line_with_a_warning() {
+        let items = read("{\"text\": \"x\"}\n");
+        assert!(
+            matches!(&items[0], Item::Problem(p) if p.severity == super::super::Severity::Warning)
+        );
+        assert!(matches!(&items[1], Item::Doc(d) if d.doc_id == "d:1"));
+    }
+}

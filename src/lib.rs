@@ -1,0 +1,107 @@
+//! gleaner: rule-based information extraction from news-article dumps into CSV tables.
+//!
+//! The data flow follows the module names:
+//!
+//! ```text
+//! input -> document -> pipeline [entity, numbers, dates, roles, events] -> facts -> sink
+//!                                                                     -> incidents (across documents)
+//! ```
+//!
+//! - [`input`] reads folders of `.txt`, JSONL, CSV and gzip dumps into [`Document`]s,
+//!   reporting bad data as [`input::Problem`]s rather than stopping;
+//! - [`pipeline`] runs the [`pipeline::Stage`]s over a document: the gazetteer lookup of
+//!   [`entity`], then the rule stages ([`numbers`], [`dates`], [`roles`], [`events`]);
+//! - [`facts`] are what the stages find, each with its span and the rule that made it;
+//! - [`sink`] writes them as the CSV tables of the output contract, and [`incidents`]
+//!   merges the events that several documents report into one row;
+//! - [`run`] drives a batch in parallel with bounded memory and deterministic output.
+//!
+//! ```
+//! let pipeline = gleaner::PipelineBuilder::new().build().unwrap();
+//! let doc = gleaner::Document {
+//!     doc_id: "a".into(),
+//!     text: "At least 15 militants were killed in Anbar province, Iraq.".into(),
+//!     ..Default::default()
+//! };
+//! let facts = pipeline.process(&doc);
+//! assert!(facts.entities.iter().any(|e| e.canonical == "Iraq"));
+//! assert!(facts.quantities.iter().any(|q| q.value == 15.0));
+//! ```
+
+pub mod calendar;
+pub mod dates;
+pub mod document;
+pub mod entity;
+pub mod error;
+pub mod events;
+pub mod facts;
+pub mod incidents;
+pub mod input;
+pub mod numbers;
+pub mod pipeline;
+pub mod roles;
+pub mod run;
+pub mod sink;
+
+use std::path::PathBuf;
+
+pub use document::Document;
+pub use error::{Error, Result};
+pub use facts::Facts;
+pub use pipeline::Pipeline;
+
+/// Configures and compiles the pipeline: which gazetteers and rules to use.
+#[derive(Clone, Debug, Default)]
+pub struct PipelineBuilder {
+    gazetteers: Option<PathBuf>,
+    builtin_gazetteers: bool,
+}
+
+impl PipelineBuilder {
+    /// The built-in gazetteers and rules.
+    pub fn new() -> PipelineBuilder {
+        PipelineBuilder {
+            gazetteers: None,
+            builtin_gazetteers: true,
+        }
+    }
+
+    /// Adds the `.tsv` gazetteers of `dir`; entries with the id of a built-in entry
+    /// replace it.
+    pub fn gazetteers(mut self, dir: impl Into<PathBuf>) -> PipelineBuilder {
+        self.gazetteers = Some(dir.into());
+        self
+    }
+
+    /// Like [`PipelineBuilder::gazetteers`], for an optional folder.
+    pub fn gazetteers_opt(mut self, dir: Option<PathBuf>) -> PipelineBuilder {
+        self.gazetteers = dir;
+        self
+    }
+
+    /// Leaves out the built-in gazetteers (use only those of [`PipelineBuilder::gazetteers`]).
+    pub fn without_builtin_gazetteers(mut self) -> PipelineBuilder {
+        self.builtin_gazetteers = false;
+        self
+    }
+
+    /// Loads and compiles everything, reporting every problem in the data files at once.
+    pub fn build(&self) -> Result<Pipeline> {
+        let mut gaz = if self.builtin_gazetteers {
+            entity::Gazetteers::builtin()?
+        } else {
+            entity::Gazetteers::default()
+        };
+        if let Some(dir) = &self.gazetteers {
+            gaz = gaz.add_dir(dir)?;
+        }
+        let stages: Vec<Box<dyn pipeline::Stage>> = vec![
+            Box::new(entity::EntityStage::new(&gaz)?),
+            Box::new(numbers::NumberStage::new()),
+            Box::new(dates::DateStage::new()),
+            Box::new(roles::RoleStage::new()),
+            Box::new(events::EventStage::new()),
+        ];
+        Ok(Pipeline::new(stages))
+    }
+}

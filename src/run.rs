@@ -1,0 +1,209 @@
+//! The batch driver: inputs -> documents in bounded batches -> pipeline (in parallel) ->
+//! sink, in input order.
+//!
+//! A reader thread fills batches of documents (up to a byte and a count limit) and hands
+//! them over a channel that holds at most one waiting batch, so memory is bounded by a few
+//! batches whatever the size of the dump. Each batch is processed by a rayon pool and its
+//! results are passed to the sink in input order, so the output is the same for any
+//! number of threads.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::document::Document;
+use crate::error::{Error, Location, Result};
+use crate::facts::Facts;
+use crate::input::{self, ByteCounter, Discovery, Item, Problem, ReadOptions, Severity};
+use crate::pipeline::Pipeline;
+use crate::sink::Sink;
+
+/// Settings of a batch run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Worker threads; 0 means one per core.
+    pub jobs: usize,
+    /// A batch is handed to the workers once its texts reach this many bytes...
+    pub batch_bytes: usize,
+    /// ...or this many documents.
+    pub batch_docs: usize,
+    pub read: ReadOptions,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: 0,
+            batch_bytes: 8 << 20,
+            batch_docs: 2048,
+            read: ReadOptions::default(),
+        }
+    }
+}
+
+/// Hears about a run as it goes: problems as they are met, progress after each batch.
+/// The library never prints; the command line implements this with a progress bar.
+pub trait Observer {
+    /// The run is about to read `total_bytes` bytes of input (0 if unknown, as for stdin).
+    fn start(&mut self, _total_bytes: u64) {}
+    /// A problem with the input, in input order.
+    fn problem(&mut self, _problem: &Problem) {}
+    /// After each batch: documents done and input bytes read so far.
+    fn progress(&mut self, _documents: u64, _input_bytes: u64) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub documents: u64,
+    /// Bytes of article text processed.
+    pub text_bytes: u64,
+    /// Bytes read from the inputs (compressed size for gzip).
+    pub input_bytes: u64,
+    pub inputs: u64,
+    /// Rows written per table.
+    pub rows: Vec<(String, u64)>,
+    pub warnings: u64,
+    /// Lines, records or files left out of the output.
+    pub skipped: u64,
+    /// Files in the given folders that are not article files, left alone.
+    pub ignored: Vec<std::path::PathBuf>,
+    pub elapsed: Duration,
+    /// Time per stage, summed over threads.
+    pub stages: Vec<(String, Duration)>,
+}
+
+struct Batch {
+    docs: Vec<Document>,
+    problems: Vec<Problem>,
+}
+
+/// Runs the pipeline over every input and hands the facts to `sink`.
+///
+/// Fails only when the run cannot go on (an output file cannot be written, the thread pool
+/// cannot start); bad input is reported to `observer` and counted in the summary.
+pub fn run(
+    found: Discovery,
+    pipeline: &Pipeline,
+    sink: Box<dyn Sink>,
+    options: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let mut summary = Summary {
+        inputs: found.inputs.len() as u64,
+        ignored: found.ignored.clone(),
+        ..Summary::default()
+    };
+    let total: u64 = found.inputs.iter().map(|i| i.size).sum();
+    observer.start(total);
+    for p in &found.problems {
+        count(&mut summary, p);
+        observer.problem(p);
+    }
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs)
+        .thread_name(|i| format!("gleaner-worker-{i}"))
+        .build()
+        .map_err(|e| Error::usage(format!("cannot start {} worker threads: {e}", options.jobs)))?;
+
+    let counter = ByteCounter::default();
+    let (tx, rx) = mpsc::sync_channel::<Batch>(1);
+    let inputs = found.inputs;
+    let read_options = options.read.clone();
+    let (limit_bytes, limit_docs) = (options.batch_bytes.max(1), options.batch_docs.max(1));
+    let reader_counter = counter.clone();
+    let mut sink = sink;
+    let mut seen_ids: HashSet<u64> = HashSet::new();
+
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || {
+            let mut batch = Batch {
+                docs: Vec::new(),
+                problems: Vec::new(),
+            };
+            let mut bytes = 0usize;
+            let mut stopped = false;
+            for input in &inputs {
+                if stopped {
+                    break;
+                }
+                input::read_input(input, &read_options, &reader_counter, &mut |item| {
+                    if stopped {
+                        return;
+                    }
+                    match item {
+                        Item::Doc(doc) => {
+                            bytes += doc.text.len();
+                            batch.docs.push(doc);
+                        }
+                        Item::Problem(p) => batch.problems.push(p),
+                    }
+                    if bytes >= limit_bytes || batch.docs.len() >= limit_docs {
+                        let full = std::mem::replace(
+                            &mut batch,
+                            Batch {
+                                docs: Vec::new(),
+                                problems: Vec::new(),
+                            },
+                        );
+                        bytes = 0;
+                        // The receiver only goes away when writing failed: stop reading.
+                        stopped = tx.send(full).is_err();
+                    }
+                });
+            }
+            let _ = tx.send(batch);
+        });
+
+        for batch in rx {
+            for p in &batch.problems {
+                count(&mut summary, p);
+                observer.problem(p);
+            }
+            let results: Vec<Facts> =
+                pool.install(|| batch.docs.par_iter().map(|d| pipeline.process(d)).collect());
+            for (doc, facts) in batch.docs.iter().zip(&results) {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                doc.doc_id.hash(&mut h);
+                if !seen_ids.insert(h.finish()) {
+                    let p = Problem::warning(
+                        Location::file(&doc.source),
+                        format!(
+                            "duplicate doc_id {:?}: rows of both documents share it",
+                            doc.doc_id
+                        ),
+                    );
+                    count(&mut summary, &p);
+                    observer.problem(&p);
+                }
+                sink.document(doc, facts)?;
+                summary.documents += 1;
+                summary.text_bytes += doc.text.len() as u64;
+            }
+            observer.progress(summary.documents, counter.get());
+        }
+        Ok(())
+    })?;
+
+    summary.rows = sink.finish()?;
+    summary.input_bytes = counter.get();
+    summary.elapsed = started.elapsed();
+    summary.stages = pipeline.timings();
+    Ok(summary)
+}
+
+fn count(summary: &mut Summary, p: &Problem) {
+    match p.severity {
+        Severity::Warning => summary.warnings += 1,
+        Severity::Skipped => summary.skipped += 1,
+    }
+}
