@@ -1,25 +1,139 @@
-//! Gazetteer lookup with Aho-Corasick automata: leftmost-longest, whole words only.
+//! Gazetteer lookup with Aho-Corasick automata: leftmost-longest, whole words only, on a
+//! folded copy of the text (no diacritics, one apostrophe, hyphens as spaces: see
+//! [`super::normalize`]) whose matches are mapped back to the original offsets.
 //!
-//! Two automata: one for aliases that match whatever their case (ASCII case-folded), one
-//! for aliases that match only as written (`=IS`, `=US`). Their matches are merged, the
-//! longest winning where they overlap.
+//! Two automata: one for aliases that match whatever their case (ASCII case-folded, which
+//! after folding covers the Latin-script names), one for aliases that match only as written
+//! (`=IS`, `=US`). Their matches are merged, the longest winning where they overlap.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 
 use super::gazetteer::Entry;
+use super::normalize::{fold, Folded};
 use crate::error::{Error, Result};
 use crate::facts::{Entity, EntityType, Span};
 
-/// A gazetteer hit: which entry, where.
+/// A gazetteer hit: which entry, where (byte offsets into the original text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GazetteerMatch {
     pub span: Span,
     pub entry: usize,
 }
 
+/// Configures which aliases go into the automata.
+///
+/// ```
+/// use gleaner::entity::{gazetteer, MatcherBuilder};
+///
+/// let tsv = "id\tcanonical\ttype\tkind\taliases\tcountry\tadmin1\tlat\tlon\tpopulation\tflags\n\
+///            L:1\tMosul\tPLACE\tcity\tMūşil|Hope\tIQ\t\t\t\t1000\t\n";
+/// let entries = gazetteer::parse("t.tsv", tsv).unwrap();
+/// let m = MatcherBuilder::new().not_names(["hope"]).build(&entries).unwrap();
+/// assert_eq!(m.find("In MUSIL, Hope.").len(), 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MatcherBuilder {
+    not_names: HashSet<String>,
+}
+
+impl MatcherBuilder {
+    pub fn new() -> MatcherBuilder {
+        MatcherBuilder::default()
+    }
+
+    /// Words (any case) that are not taken as one-word place names: common English words
+    /// and given names that GeoNames lists as some town's name or alternate name ("One",
+    /// "Central", "Taylor", "Hamid"). A city keeps such a name only if it is its canonical
+    /// name and it has a million inhabitants or more ("Lima"), a region only if it is its
+    /// canonical name; countries keep all theirs.
+    pub fn not_names<I, S>(mut self, words: I) -> MatcherBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.not_names
+            .extend(words.into_iter().map(|w| fold(w.as_ref()).to_lowercase()));
+        self
+    }
+
+    /// Whether `alias` of `e` is kept.
+    fn keeps(&self, e: &Entry, alias: &str, key: &str, canonical: bool) -> bool {
+        if e.etype != EntityType::Place || e.kind == "country" {
+            return true;
+        }
+        if alias.contains(' ') || !self.not_names.contains(key) {
+            return true;
+        }
+        canonical && (e.kind == "region" || e.population >= 1_000_000)
+    }
+
+    /// Compiles the entries' aliases into the two automata.
+    pub fn build(&self, entries: &[Entry]) -> Result<Matcher> {
+        let mut folded: HashMap<String, usize> = HashMap::new();
+        let mut exact: HashMap<String, usize> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            for (n, alias) in e.aliases.iter().enumerate() {
+                let text = fold(&alias.text);
+                if text.is_empty() {
+                    continue;
+                }
+                let lower = text.to_ascii_lowercase();
+                if !self.keeps(e, &alias.text, &lower.to_lowercase(), n == 0) {
+                    continue;
+                }
+                let (map, key) = if alias.case_sensitive {
+                    (&mut exact, text)
+                } else {
+                    (&mut folded, lower)
+                };
+                match map.get(&key) {
+                    Some(&j) if rank(&entries[j]) <= rank(e) => {}
+                    _ => {
+                        map.insert(key, i);
+                    }
+                }
+            }
+        }
+        let build =
+            |map: HashMap<String, usize>, fold_case: bool| -> Result<(AhoCorasick, Vec<Target>)> {
+                let mut pairs: Vec<(String, usize)> = map.into_iter().collect();
+                pairs.sort();
+                let targets = pairs
+                    .iter()
+                    .map(|(key, i)| Target {
+                        entry: *i,
+                        capitalised: fold_case
+                            && entries[*i]
+                                .aliases
+                                .iter()
+                                .filter(|a| fold(&a.text).to_ascii_lowercase() == *key)
+                                .all(|a| capitalised(&a.text)),
+                    })
+                    .collect();
+                let ac = AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .ascii_case_insensitive(fold_case)
+                    .start_kind(StartKind::Anchored)
+                    .build(pairs.iter().map(|(k, _)| k))
+                    .map_err(|e| Error::usage(format!("cannot compile the gazetteers: {e}")))?;
+                Ok((ac, targets))
+            };
+        let (folded, folded_targets) = build(folded, true)?;
+        let (exact, exact_targets) = build(exact, false)?;
+        Ok(Matcher {
+            entries: entries.to_vec(),
+            folded,
+            folded_targets,
+            exact,
+            exact_targets,
+        })
+    }
+}
+
 /// The compiled gazetteers: immutable, `Send + Sync`, shared by all workers.
+#[derive(Clone, Debug)]
 pub struct Matcher {
     entries: Vec<Entry>,
     folded: AhoCorasick,
@@ -36,8 +150,8 @@ struct Target {
     capitalised: bool,
 }
 
-/// Which of several entries sharing a name to prefer: countries, then regions, then other
-/// places by population, then everything else in file order.
+/// Which of several entries sharing a name to prefer: countries, then organisations,
+/// persons and groups, then regions, then other places by population.
 fn rank(e: &Entry) -> (u8, std::cmp::Reverse<u64>) {
     let r = match (e.etype, e.kind.as_str()) {
         (EntityType::Place, "country") => 0,
@@ -50,57 +164,9 @@ fn rank(e: &Entry) -> (u8, std::cmp::Reverse<u64>) {
 }
 
 impl Matcher {
-    /// Compiles the entries' aliases into the two automata.
+    /// Compiles `entries` with the default [`MatcherBuilder`].
     pub fn build(entries: &[Entry]) -> Result<Matcher> {
-        let mut folded: HashMap<String, usize> = HashMap::new();
-        let mut exact: HashMap<String, usize> = HashMap::new();
-        for (i, e) in entries.iter().enumerate() {
-            for alias in &e.aliases {
-                let (map, key) = if alias.case_sensitive {
-                    (&mut exact, alias.text.clone())
-                } else {
-                    (&mut folded, alias.text.to_ascii_lowercase())
-                };
-                match map.get(&key) {
-                    Some(&j) if rank(&entries[j]) <= rank(e) => {}
-                    _ => {
-                        map.insert(key, i);
-                    }
-                }
-            }
-        }
-        let build =
-            |map: HashMap<String, usize>, fold: bool| -> Result<(AhoCorasick, Vec<Target>)> {
-                let mut pairs: Vec<(String, usize)> = map.into_iter().collect();
-                pairs.sort();
-                let targets = pairs
-                    .iter()
-                    .map(|(key, i)| Target {
-                        entry: *i,
-                        capitalised: fold
-                            && entries[*i]
-                                .aliases
-                                .iter()
-                                .filter(|a| a.text.to_ascii_lowercase() == *key)
-                                .all(|a| capitalised(&a.text)),
-                    })
-                    .collect();
-                let ac = AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .ascii_case_insensitive(fold)
-                    .build(pairs.iter().map(|(k, _)| k))
-                    .map_err(|e| Error::usage(format!("cannot compile the gazetteers: {e}")))?;
-                Ok((ac, targets))
-            };
-        let (folded, folded_targets) = build(folded, true)?;
-        let (exact, exact_targets) = build(exact, false)?;
-        Ok(Matcher {
-            entries: entries.to_vec(),
-            folded,
-            folded_targets,
-            exact,
-            exact_targets,
-        })
+        MatcherBuilder::new().build(entries)
     }
 
     /// The entries, indexed by [`GazetteerMatch::entry`].
@@ -110,67 +176,81 @@ impl Matcher {
 
     /// Every gazetteer hit in `text`, on whole words, without overlaps, in text order.
     pub fn find(&self, text: &str) -> Vec<GazetteerMatch> {
-        let mut hits = Vec::new();
-        for (ac, targets) in [
-            (&self.folded, &self.folded_targets),
-            (&self.exact, &self.exact_targets),
-        ] {
-            for m in ac.find_iter(text) {
-                let span = Span::new(m.start(), m.end());
-                let target = targets[m.pattern().as_usize()];
-                if !whole_word(text, span) {
+        self.find_folded(text, &Folded::new(text))
+    }
+
+    /// Like [`Matcher::find`], with the folded text already made.
+    ///
+    /// The automata are run anchored at each word start, not over the whole text: an
+    /// unanchored leftmost-longest search would let a match that begins inside a word
+    /// ("n Sala" of some alias) hide a whole-word match that overlaps it.
+    pub fn find_folded(&self, text: &str, folded: &Folded) -> Vec<GazetteerMatch> {
+        let ft = folded.text.as_str();
+        let mut out = Vec::new();
+        let mut prev_word = false;
+        let mut next_free = 0;
+        for (at, c) in ft.char_indices() {
+            let word = is_word_char(c);
+            let start = word && !prev_word;
+            prev_word = word;
+            if !start || at < next_free {
+                continue;
+            }
+            let mut best: Option<(usize, usize)> = None; // (end, entry)
+            for (ac, targets) in [
+                (&self.folded, &self.folded_targets),
+                (&self.exact, &self.exact_targets),
+            ] {
+                let input = Input::new(ft).range(at..).anchored(Anchored::Yes);
+                let Some(m) = ac.find(input) else { continue };
+                if !whole_word(ft, Span::new(m.start(), m.end())) {
                     continue;
                 }
-                if target.capitalised
-                    && !text[span.start..]
-                        .chars()
-                        .next()
-                        .is_some_and(char::is_uppercase)
-                {
+                let (s, e) = folded.original_span(m.start(), m.end());
+                let target = targets[m.pattern().as_usize()];
+                if target.capitalised && !capitalised(&text[s..]) {
                     continue;
                 }
                 let entry = &self.entries[target.entry];
-                if entry.weak
-                    && (sentence_start(text, span.start)
-                        || !capitalised(&text[span.start..span.end]))
-                {
+                if entry.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
                     continue;
                 }
-                hits.push(GazetteerMatch {
-                    span,
-                    entry: target.entry,
+                if best.map_or(true, |(end, _)| m.end() > end) {
+                    best = Some((m.end(), target.entry));
+                }
+            }
+            if let Some((end, entry)) = best {
+                let (s, e) = folded.original_span(at, end);
+                out.push(GazetteerMatch {
+                    span: Span::new(s, e),
+                    entry,
                 });
+                next_free = end;
             }
-        }
-        // Merge the two automata's hits: longest first where they overlap.
-        hits.sort_by_key(|h| (h.span.start, std::cmp::Reverse(h.span.end)));
-        let mut out: Vec<GazetteerMatch> = Vec::with_capacity(hits.len());
-        for h in hits {
-            if out.last().is_some_and(|last| last.span.overlaps(&h.span)) {
-                continue;
-            }
-            out.push(h);
         }
         out
+    }
+
+    /// A hit as an entity fact.
+    pub fn entity(&self, text: &str, h: GazetteerMatch) -> Entity {
+        let e = &self.entries[h.entry];
+        Entity {
+            span: h.span,
+            text: text[h.span.start..h.span.end].to_string(),
+            etype: e.etype,
+            canonical: e.canonical.clone(),
+            entity_id: e.id.clone(),
+            kind: e.kind.clone(),
+            geo: e.geo.clone(),
+            rule: "gazetteer".to_string(),
+        }
     }
 
     /// The hits as entity facts.
     pub fn entities(&self, text: &str) -> Vec<Entity> {
         self.find(text)
             .into_iter()
-            .map(|h| {
-                let e = &self.entries[h.entry];
-                Entity {
-                    span: h.span,
-                    text: text[h.span.start..h.span.end].to_string(),
-                    etype: e.etype,
-                    canonical: e.canonical.clone(),
-                    entity_id: e.id.clone(),
-                    kind: e.kind.clone(),
-                    geo: e.geo.clone(),
-                    rule: "gazetteer".to_string(),
-                }
-            })
+            .map(|h| self.entity(text, h))
             .collect()
     }
 }
@@ -194,4 +274,56 @@ fn capitalised(s: &str) -> bool {
 pub(crate) fn sentence_start(text: &str, at: usize) -> bool {
     let before = text[..at].trim_end_matches([' ', '"', '\u{201c}', '\'', '(']);
     before.is_empty() || before.ends_with(['.', '!', '?', '\n', ':'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::gazetteer;
+
+    const HEAD: &str =
+        "id\tcanonical\ttype\tkind\taliases\tcountry\tadmin1\tlat\tlon\tpopulation\tflags\n";
+
+    fn matcher(rows: &str) -> Matcher {
+        let entries = gazetteer::parse("t.tsv", &format!("{HEAD}{rows}")).unwrap();
+        MatcherBuilder::new()
+            .not_names(["one", "taylor", "central"])
+            .build(&entries)
+            .unwrap()
+    }
+
+    #[test]
+    fn matches_are_folded_whole_words_mapped_back() {
+        let m = matcher(
+            "L:mosul\tMosul\tPLACE\tcity\tMūşil|Al Mawsil\tIQ\t\t\t\t1000000\t\n\
+             L:anbar\tAnbar\tPLACE\tregion\tal-Anbar\tIQ\t\t\t\t\t\n\
+             O:is\tIslamic State\tORG\tarmed_group\t=IS|ISIS\t\t\t\t\t\t\n\
+             L:one\tOnex\tPLACE\tcity\tOne\tCH\t\t\t\t18000\t\n\
+             L:taylor\tTaylor\tPLACE\tcity\t\tUS\t\t\t\t20000\t\n\
+             L:lima\tLima\tPLACE\tcity\t\tPE\t\t\t\t7000000\t\n\
+             L:c\tCentral District\tPLACE\tregion\tCentral\tBW\t\t\t\t\t\n",
+        );
+        let cases: &[(&str, &[&str])] = &[
+            ("Mosul fell.", &["Mosul"]),
+            ("fighting in Mūşil and MOSUL", &["Mūşil", "MOSUL"]),
+            ("from Al-Mawsil’s outskirts", &["Al-Mawsil"]),
+            (
+                "in al Anbar and al‑Anbar and Anbar’s",
+                &["al Anbar", "al‑Anbar", "Anbar"],
+            ),
+            ("IS and ISIS but not is or Isisx", &["IS", "ISIS"]),
+            ("Anbaris Mosulx", &[]),
+            ("One man in Taylor County", &[]),
+            ("Lima, Peru", &["Lima"]),
+            ("Central Botswana", &[]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = m
+                .find(text)
+                .iter()
+                .map(|h| &text[h.span.start..h.span.end])
+                .collect();
+            assert_eq!(&got, want, "{text}");
+        }
+    }
 }

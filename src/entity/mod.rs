@@ -1,18 +1,25 @@
 //! The entity stage: persons, organisations, places and groups, found by gazetteer lookup
-//! with Aho-Corasick automata and linked to a canonical name and a stable id.
+//! with Aho-Corasick automata ([`matcher`]) and by name rules ([`names`]), tied together
+//! within a document ([`coref`]) and linked to a canonical name and a stable id. How it
+//! works and how to extend it: docs/entities.md.
 
+mod coref;
 pub mod gazetteer;
 mod matcher;
+pub mod names;
+pub mod normalize;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::facts::Facts;
+use crate::facts::{Entity, EntityType, Facts, Span};
 use crate::pipeline::Stage;
 
 pub use gazetteer::{Alias, Entry};
-pub use matcher::{GazetteerMatch, Matcher};
+pub use matcher::{GazetteerMatch, Matcher, MatcherBuilder};
+pub use names::NameRules;
 
 /// The gazetteers compiled into the binary, as `(file name, contents)`.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -94,15 +101,233 @@ impl Gazetteers {
 }
 
 /// The entity stage.
+///
+/// ```
+/// use gleaner::entity::{EntityStage, Gazetteers, NameRules};
+///
+/// let stage = EntityStage::new(&Gazetteers::builtin().unwrap()).unwrap();
+/// let found = stage.entities("Army spokesman Col. Amadou Traore said Traore's unit left Mopti.");
+/// let names: Vec<(&str, &str)> =
+///     found.iter().map(|e| (e.text.as_str(), e.canonical.as_str())).collect();
+/// assert_eq!(names, [("Amadou Traore", "Amadou Traore"), ("Traore", "Amadou Traore"), ("Mopti", "Mopti")]);
+/// assert_eq!(found[0].entity_id, found[1].entity_id);
+/// ```
 pub struct EntityStage {
     matcher: Matcher,
+    rules: NameRules,
+    /// [`normalize::skeleton`] of every alias of the persons, organisations, groups,
+    /// countries, regions and features, by type: a name found by a rule and spelt like one
+    /// of these takes its identity.
+    skeletons: HashMap<(EntityType, String), usize>,
 }
 
 impl EntityStage {
+    /// Compiles the gazetteers with the built-in name rules.
     pub fn new(gazetteers: &Gazetteers) -> Result<EntityStage> {
+        EntityStage::with_rules(gazetteers, NameRules::builtin()?)
+    }
+
+    /// Compiles the gazetteers with the given name rules.
+    pub fn with_rules(gazetteers: &Gazetteers, rules: NameRules) -> Result<EntityStage> {
+        let matcher = MatcherBuilder::new()
+            .not_names(rules.not_names())
+            .build(&gazetteers.entries)?;
+        let mut skeletons = HashMap::new();
+        for (i, e) in matcher.entries().iter().enumerate() {
+            if e.etype == EntityType::Place
+                && !matches!(e.kind.as_str(), "country" | "region" | "feature" | "area")
+            {
+                continue;
+            }
+            for a in &e.aliases {
+                let key = normalize::skeleton(&a.text);
+                if key.len() >= 4 {
+                    skeletons.entry((e.etype, key)).or_insert(i);
+                }
+            }
+        }
         Ok(EntityStage {
-            matcher: Matcher::build(&gazetteers.entries)?,
+            matcher,
+            rules,
+            skeletons,
         })
+    }
+
+    /// The compiled gazetteers.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// The canonical name, id, kind and place of a name found by a rule: a gazetteer
+    /// entry's if one is spelt alike, else the name itself and an id made from its
+    /// skeleton (`P:~jasim-mazrui`), the same in every document.
+    fn identify(
+        &self,
+        etype: EntityType,
+        name: &str,
+        feature: bool,
+    ) -> (String, String, String, Option<crate::facts::Geo>) {
+        let key = normalize::skeleton(name);
+        if let Some(&i) = self.skeletons.get(&(etype, key.clone())) {
+            let e = &self.matcher.entries()[i];
+            return (
+                e.canonical.clone(),
+                e.id.clone(),
+                e.kind.clone(),
+                e.geo.clone(),
+            );
+        }
+        let prefix = match etype {
+            EntityType::Person => "P",
+            EntityType::Org => "O",
+            EntityType::Place => "L",
+            EntityType::Norp => "N",
+        };
+        let kind = if feature { "feature" } else { "" };
+        (
+            name.to_string(),
+            format!("{prefix}:~{key}"),
+            kind.to_string(),
+            None,
+        )
+    }
+
+    /// The entities of a text, in text order, without overlaps.
+    pub fn entities(&self, text: &str) -> Vec<Entity> {
+        let folded = normalize::Folded::new(text);
+        let hits = self.matcher.find_folded(text, &folded);
+        let an = self.rules.analyse(text);
+        let known = KnownHits {
+            hits: &hits,
+            entries: self.matcher.entries(),
+        };
+        let found = self.rules.find(&an, &known);
+        let mut gaz: Vec<Option<Entity>> = hits
+            .iter()
+            .map(|&h| Some(self.matcher.entity(text, h)))
+            .collect();
+        let mut ruled: Vec<Entity> = Vec::with_capacity(found.len());
+        let mut accepted: Vec<Entity> = Vec::new();
+        for f in &found {
+            let name = text[f.span.start..f.span.end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut e = match f.alias_of {
+                Some(j) => {
+                    let mut e = ruled[j].clone();
+                    e.span = f.span;
+                    e
+                }
+                None => {
+                    let (canonical, entity_id, kind, geo) =
+                        self.identify(f.etype, &name, f.feature);
+                    Entity {
+                        span: f.span,
+                        text: String::new(),
+                        etype: f.etype,
+                        canonical,
+                        entity_id,
+                        kind,
+                        geo,
+                        rule: String::new(),
+                    }
+                }
+            };
+            e.text = text[f.span.start..f.span.end].to_string();
+            e.rule = format!("name:{}", f.rule);
+            ruled.push(e.clone());
+            // Against the gazetteer hits: a hit that sticks out of the name wins; hits
+            // inside it give way, and one of the same type ending where the name ends
+            // lends it its identity ("U.S. Central Command" with "Central Command").
+            // The hits are in text order and do not overlap, so their ends are sorted too.
+            let first = hits.partition_point(|h| h.span.end <= f.span.start);
+            let overlapping: Vec<usize> = (first..hits.len())
+                .take_while(|&i| hits[i].span.start < f.span.end)
+                .filter(|&i| gaz[i].is_some())
+                .collect();
+            let sticks_out = overlapping.iter().any(|&i| {
+                let g = gaz[i].as_ref().expect("filtered");
+                !f.span.contains(&g.span)
+                    || (g.span == f.span
+                        && !(f.etype == EntityType::Person
+                            && g.etype == EntityType::Place
+                            && !matches!(g.kind.as_str(), "country" | "region")))
+            });
+            if sticks_out {
+                continue;
+            }
+            if f.alias_of.is_none() && e.entity_id.contains(":~") {
+                if let Some(g) = overlapping
+                    .iter()
+                    .filter_map(|&i| gaz[i].as_ref())
+                    .find(|g| {
+                        g.etype == f.etype
+                            && g.span.end == f.span.end
+                            && g.etype != EntityType::Place
+                    })
+                {
+                    e.canonical = g.canonical.clone();
+                    e.entity_id = g.entity_id.clone();
+                    e.kind = g.kind.clone();
+                    e.geo = g.geo.clone();
+                    if let Some(last) = ruled.last_mut() {
+                        *last = e.clone();
+                    }
+                }
+            }
+            for i in overlapping {
+                gaz[i] = None;
+            }
+            accepted.push(e);
+        }
+        let mut ents: Vec<Entity> = gaz.into_iter().flatten().chain(accepted).collect();
+        ents.sort_by_key(|e| (e.span.start, std::cmp::Reverse(e.span.end)));
+        let mut out: Vec<Entity> = Vec::with_capacity(ents.len());
+        for e in ents {
+            if out
+                .last()
+                .is_some_and(|l: &Entity| l.span.overlaps(&e.span))
+            {
+                continue;
+            }
+            out.push(e);
+        }
+        coref::acronyms(&an, &mut out);
+        coref::surnames(&self.rules, &an, &mut out);
+        out
+    }
+}
+
+/// The gazetteer hits of a text, in text order, for the name rules.
+struct KnownHits<'a> {
+    hits: &'a [GazetteerMatch],
+    entries: &'a [Entry],
+}
+
+impl KnownHits<'_> {
+    /// The hits that start inside `span`.
+    fn starting_in(&self, span: Span) -> impl Iterator<Item = &GazetteerMatch> {
+        let first = self.hits.partition_point(|h| h.span.start < span.start);
+        self.hits[first..]
+            .iter()
+            .take_while(move |h| h.span.start < span.end)
+    }
+}
+
+impl names::Known for KnownHits<'_> {
+    fn exact(&self, span: Span) -> Option<(EntityType, &str)> {
+        self.starting_in(span).find(|h| h.span == span).map(|h| {
+            let e = &self.entries[h.entry];
+            (e.etype, e.kind.as_str())
+        })
+    }
+
+    fn inside(&self, span: Span) -> Vec<EntityType> {
+        self.starting_in(span)
+            .filter(|h| span.contains(&h.span))
+            .map(|h| self.entries[h.entry].etype)
+            .collect()
     }
 }
 
@@ -112,6 +337,6 @@ impl Stage for EntityStage {
     }
 
     fn run(&self, doc: &Document, facts: &mut Facts) {
-        facts.entities.extend(self.matcher.entities(&doc.text));
+        facts.entities.extend(self.entities(&doc.text));
     }
 }

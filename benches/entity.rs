@@ -1,0 +1,83 @@
+//! Entity stage benchmark: how long the shipped gazetteers take to load and compile, and
+//! how fast the compiled stage reads text.
+//!
+//! Run with `cargo bench --bench entity` (a release build). The text is the example
+//! articles of examples/articles, each processed as its own document (as in a real run),
+//! repeated until about 4 MB have been read; the automata alone are also timed on all the
+//! articles joined into one text. Timings are the best of three runs.
+
+use std::time::{Duration, Instant};
+
+use gleaner::entity::{EntityStage, Gazetteers};
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("at least one run"))
+}
+
+fn mb_per_s(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64()
+}
+
+fn main() {
+    let (parse, gaz) = best_of(3, || Gazetteers::builtin().expect("built-in gazetteers"));
+    let aliases: usize = gaz.entries.iter().map(|e| e.aliases.len()).sum();
+    let (compile, stage) = best_of(3, || EntityStage::new(&gaz).expect("compiles"));
+    println!(
+        "gazetteers: {} entries, {} aliases; parse {:.0} ms, compile {:.0} ms, total {:.0} ms",
+        gaz.entries.len(),
+        aliases,
+        parse.as_secs_f64() * 1e3,
+        compile.as_secs_f64() * 1e3,
+        (parse + compile).as_secs_f64() * 1e3
+    );
+
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/articles");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("examples/articles")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    paths.sort();
+    let articles: Vec<String> = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable article"))
+        .collect();
+    let one: usize = articles.iter().map(String::len).sum();
+    let rounds = (4_000_000 / one.max(1)).max(1);
+
+    let joined = articles.join("\n\n").repeat(rounds);
+    let (d, hits) = best_of(3, || stage.matcher().find(&joined).len());
+    println!(
+        "gazetteer matching: {:.1} MB in {:.0} ms: {:.1} MB/s ({} hits)",
+        joined.len() as f64 / 1e6,
+        d.as_secs_f64() * 1e3,
+        mb_per_s(joined.len(), d),
+        hits
+    );
+
+    let (d, n) = best_of(3, || {
+        let mut n = 0;
+        for _ in 0..rounds {
+            for a in &articles {
+                n += stage.entities(a).len();
+            }
+        }
+        n
+    });
+    println!(
+        "entity stage (matching, name rules, coreference): {} documents, {:.1} MB in {:.0} ms: {:.1} MB/s ({} entities)",
+        rounds * articles.len(),
+        (one * rounds) as f64 / 1e6,
+        d.as_secs_f64() * 1e3,
+        mb_per_s(one * rounds, d),
+        n
+    );
+}

@@ -1,0 +1,215 @@
+//! Within one document: short forms that refer back to a name found earlier or later.
+//!
+//! - an acronym in brackets right after a name is another name of it ("Iraqi National
+//!   Intelligence Service (INIS)"), and so is every other use of that acronym in the text;
+//! - a person's family name alone ("Ryder", "al-Sudani"), with or without a title
+//!   ("General Ryder"), is that person.
+//!
+//! Both take the full name's canonical form and id, so the tables and the cross-document
+//! identity see one entity.
+
+use std::collections::HashMap;
+
+use super::names::{Analysis, NameRules};
+use crate::facts::{Entity, EntityType, Span};
+
+/// Where `span` may go in `ents` (sorted, not overlapping): `Ok(i)` to insert at `i`, or
+/// `Err(i)` if it overlaps entity `i`.
+fn slot(ents: &[Entity], span: Span) -> Result<usize, usize> {
+    let i = ents.partition_point(|e| e.span.end <= span.start);
+    match ents.get(i) {
+        Some(e) if e.span.overlaps(&span) => Err(i),
+        _ => Ok(i),
+    }
+}
+
+/// Whether a gazetteer hit may give way to a person's short form: towns and groups
+/// named like a family name, not countries, regions or organisations.
+fn yields_to_person(e: &Entity) -> bool {
+    e.rule == "gazetteer"
+        && (e.etype == EntityType::Norp
+            || (e.etype == EntityType::Place && !matches!(e.kind.as_str(), "country" | "region")))
+}
+
+fn copy_identity(to: &mut Entity, from: &Entity) {
+    to.etype = from.etype;
+    to.canonical = from.canonical.clone();
+    to.entity_id = from.entity_id.clone();
+    to.kind = from.kind.clone();
+    to.geo = from.geo.clone();
+}
+
+/// Whether `acronym` can stand for `name`: its letters, in order, among the name's, the
+/// first one the first letter of the name's first or second word ("Iraqi National
+/// Intelligence Service" / INIS, "Islamic State" / ISIS, but not "Baghdad" / AP).
+fn abbreviates(acronym: &str, name: &str) -> bool {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| super::normalize::fold(w).to_lowercase())
+        .collect();
+    let letters: Vec<char> = super::normalize::fold(acronym)
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    let Some(&first) = letters.first() else {
+        return false;
+    };
+    if words.len() < 2 || !words.iter().take(2).any(|w| w.starts_with(first)) {
+        return false;
+    }
+    let mut hay = words.concat().chars().collect::<Vec<_>>().into_iter();
+    letters.iter().all(|c| hay.any(|h| h == *c))
+}
+
+/// Links bracketed acronyms to the name before them, and their other uses too.
+pub(crate) fn acronyms(an: &Analysis, ents: &mut Vec<Entity>) {
+    let text = an.text;
+    let mut links: Vec<(String, usize)> = Vec::new();
+    for (i, e) in ents.iter().enumerate() {
+        if e.etype == EntityType::Norp {
+            continue;
+        }
+        let mut rest = &text[e.span.end..];
+        for generic in [" group", " organisation", " organization"] {
+            if let Some(r) = rest.strip_prefix(generic) {
+                rest = r;
+            }
+        }
+        let Some(inner) = rest.strip_prefix(" (") else {
+            continue;
+        };
+        let Some(close) = inner.find(')') else {
+            continue;
+        };
+        let word = &inner[..close];
+        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+        if !(2..=10).contains(&letters)
+            || !word.chars().next().is_some_and(char::is_uppercase)
+            || !word
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        {
+            continue;
+        }
+        if !links.iter().any(|(w, _)| w == word) {
+            links.push((word.to_string(), i));
+        }
+    }
+    for (word, i) in links {
+        // The name and its acronym: if the gazetteer knows the acronym, the name takes its
+        // identity ("Middle East Command (Centcom)"), else the acronym takes the name's.
+        let at = ents[i].span.end;
+        let acr_start = text[at..].find(&word).map(|p| at + p).expect("found above");
+        let acr_span = Span::new(acr_start, acr_start + word.len());
+        let known = match slot(ents, acr_span) {
+            Err(j) if ents[j].span == acr_span && ents[j].rule == "gazetteer" => Some(j),
+            _ => None,
+        };
+        let source = match known {
+            Some(j) if ents[j].etype == ents[i].etype && ents[i].rule != "gazetteer" => {
+                let from = ents[j].clone();
+                copy_identity(&mut ents[i], &from);
+                from
+            }
+            Some(_) => continue,
+            None if abbreviates(&word, &ents[i].text) => ents[i].clone(),
+            None => continue,
+        };
+        // Every use of the acronym, the bracketed one included.
+        let mut at = 0;
+        while let Some(p) = text[at..].find(&word) {
+            let span = Span::new(at + p, at + p + word.len());
+            at = span.end;
+            if !super::matcher::whole_word(text, span) {
+                continue;
+            }
+            match slot(ents, span) {
+                Ok(k) => {
+                    let mut e = source.clone();
+                    e.span = span;
+                    e.text = word.clone();
+                    e.rule = "acronym".into();
+                    ents.insert(k, e);
+                }
+                Err(k) if ents[k].span == span && ents[k].entity_id != source.entity_id => {
+                    if ents[k].rule != "gazetteer" || yields_to_person(&ents[k]) {
+                        copy_identity(&mut ents[k], &source);
+                        ents[k].rule = "acronym".into();
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// Gives a person's family name, used alone, the full name's identity.
+pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>) {
+    // family name key -> the person (the longest name wins).
+    let mut people: HashMap<String, Entity> = HashMap::new();
+    for e in ents.iter().filter(|e| e.etype == EntityType::Person) {
+        let first = an.toks.partition_point(|t| t.s < e.span.start);
+        let words: Vec<&super::names::Tok> = an.toks[first..]
+            .iter()
+            .take_while(|t| t.e <= e.span.end)
+            .filter(|t| !rules.is_particle(&t.key) || t.cap)
+            .collect();
+        let Some(last) = words.last() else { continue };
+        if words.len() < 2 || last.key.chars().count() < 3 {
+            continue;
+        }
+        let better = people
+            .get(&last.key)
+            .map_or(true, |p| p.canonical.len() < e.canonical.len());
+        if better {
+            people.insert(last.key.clone(), e.clone());
+        }
+    }
+    if people.is_empty() {
+        return;
+    }
+    let t = &an.toks;
+    for &(a, b) in &an.runs {
+        let mut s = a;
+        while s < b && rules.is_title(&t[s].key) {
+            s += 1;
+        }
+        let names: Vec<usize> = (s..=b)
+            .filter(|&i| !rules.is_particle(&t[i].key) || t[i].cap)
+            .collect();
+        // All capitals: a dateline ("GUSAU, Nigeria"), not a person.
+        if names.len() != 1 || names[0] != b || t[b].caps {
+            continue;
+        }
+        let Some(person) = people.get(&t[b].key) else {
+            continue;
+        };
+        let span = Span::new(t[s].s, t[b].e);
+        let mut e = person.clone();
+        e.span = span;
+        e.text = an.text[span.start..span.end].to_string();
+        e.rule = "surname".into();
+        match slot(ents, span) {
+            Ok(k) => ents.insert(k, e),
+            Err(k) => {
+                // Replace hits inside the short form that are not persons ("Tunisi" the
+                // town in "al-Tunisi"), if nothing else overlaps it.
+                let inside: Vec<usize> = (k..ents.len())
+                    .take_while(|&j| ents[j].span.overlaps(&span))
+                    .collect();
+                let ok = inside.iter().all(|&j| {
+                    span.contains(&ents[j].span)
+                        && (yields_to_person(&ents[j])
+                            || (ents[j].etype == EntityType::Person
+                                && ents[j].entity_id == person.entity_id))
+                });
+                if ok {
+                    ents.drain(k..k + inside.len());
+                    ents.insert(k, e);
+                }
+            }
+        }
+    }
+}

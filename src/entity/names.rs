@@ -1,0 +1,703 @@
+//! Name rules: persons, organisations and places that are in no gazetteer, found from the
+//! shape of a capitalised run of words and its context. The word lists are data
+//! (rules/entities.toml); what they do is described in docs/entities.md.
+//!
+//! The text is cut into tokens, and the tokens into *runs*: maximal sequences of
+//! capitalised words joined by a space or a hyphen, with name particles inside
+//! ("Abd-al-Jalil", "bin") and "of" inside organisation names ("Ministry of Defence").
+//! Each run is then classified by its shape and by the words before and after it.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use super::normalize::fold;
+use crate::error::{Error, Location, Result};
+use crate::facts::{EntityType, Span};
+
+/// The rule file compiled into the binary.
+pub const BUILTIN: &str = include_str!("../../rules/entities.toml");
+
+/// The rule file as written: a serde mirror, compiled by [`NameRules::parse`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    titles: Vec<String>,
+    roles: Vec<String>,
+    introductions: Vec<String>,
+    arabic_markers: Vec<String>,
+    particles: Vec<String>,
+    given_names: Vec<String>,
+    openers: Vec<String>,
+    common_words: Vec<String>,
+    org_heads: Vec<String>,
+    org_starts: Vec<String>,
+    org_first: Vec<String>,
+    place_starts: Vec<String>,
+    place_heads: Vec<String>,
+    place_after: Vec<String>,
+    place_before: Vec<String>,
+    #[serde(default)]
+    example: Vec<Example>,
+}
+
+/// A worked example of the rule file: a text and the entities expected in it, each as
+/// `TYPE text = canonical`, in text order.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub text: String,
+    pub expect: Vec<String>,
+}
+
+/// The compiled name rules: word sets keyed by [`key`].
+#[derive(Clone, Debug, Default)]
+pub struct NameRules {
+    titles: HashSet<String>,
+    roles: Vec<Vec<String>>,
+    introductions: Vec<Vec<String>>,
+    arabic_markers: HashSet<String>,
+    particles: HashSet<String>,
+    given_names: HashSet<String>,
+    openers: HashSet<String>,
+    common_words: HashSet<String>,
+    org_heads: HashSet<String>,
+    org_starts: HashSet<String>,
+    org_first: HashSet<String>,
+    place_starts: HashSet<String>,
+    place_heads: HashSet<String>,
+    place_after: Vec<Vec<String>>,
+    place_before: HashSet<String>,
+    /// The file's examples, checked by a test.
+    pub examples: Vec<Example>,
+}
+
+/// The lookup form of a word: folded, lowercase, without a trailing dot or apostrophes.
+pub fn key(word: &str) -> String {
+    fold(word)
+        .to_lowercase()
+        .trim_end_matches('.')
+        .replace('\'', "")
+}
+
+impl NameRules {
+    /// The built-in rules.
+    pub fn builtin() -> Result<NameRules> {
+        NameRules::parse("<built-in>/entities.toml", BUILTIN)
+    }
+
+    /// Parses and checks a rule file. Errors name `file:line` and the list concerned.
+    pub fn parse(name: &str, content: &str) -> Result<NameRules> {
+        let file: RuleFile = toml::from_str(content).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| content[..s.start].matches('\n').count() as u64 + 1)
+                .unwrap_or(1);
+            Error::data(Location::line(name, line), e.message().to_string())
+        })?;
+        let mut errors = Vec::new();
+        let line_of = |w: &str| -> u64 {
+            content
+                .find(&format!("\"{w}\""))
+                .map(|at| content[..at].matches('\n').count() as u64 + 1)
+                .unwrap_or(1)
+        };
+        let mut words = |list: &str, ws: &[String]| -> HashSet<String> {
+            let mut out = HashSet::new();
+            for w in ws {
+                let k = key(w);
+                if k.is_empty() || k.contains(' ') {
+                    errors.push(Error::data(
+                        Location::line(name, line_of(w)).with_id(list),
+                        format!("{w:?} must be one word"),
+                    ));
+                    continue;
+                }
+                out.insert(k);
+            }
+            out
+        };
+        let titles = words("titles", &file.titles);
+        let arabic_markers = words("arabic_markers", &file.arabic_markers);
+        let particles = words("particles", &file.particles);
+        let given_names = words("given_names", &file.given_names);
+        let openers = words("openers", &file.openers);
+        let common_words = words("common_words", &file.common_words);
+        let org_heads = words("org_heads", &file.org_heads);
+        let org_starts = words("org_starts", &file.org_starts);
+        let org_first = words("org_first", &file.org_first);
+        let place_starts = words("place_starts", &file.place_starts);
+        let place_heads = words("place_heads", &file.place_heads);
+        let place_before = words("place_before", &file.place_before);
+        let phrases = |ws: &[String]| -> Vec<Vec<String>> {
+            ws.iter()
+                .map(|w| w.split_whitespace().map(key).collect::<Vec<_>>())
+                .filter(|p| !p.is_empty())
+                .collect()
+        };
+        let rules = NameRules {
+            titles,
+            roles: phrases(&file.roles),
+            introductions: phrases(&file.introductions),
+            arabic_markers,
+            particles,
+            given_names,
+            openers,
+            common_words,
+            org_heads,
+            org_starts,
+            org_first,
+            place_starts,
+            place_heads,
+            place_after: phrases(&file.place_after),
+            place_before,
+            examples: file.example,
+        };
+        if errors.is_empty() {
+            Ok(rules)
+        } else {
+            Err(Error::many(errors))
+        }
+    }
+
+    /// Words that are not one-word place names (see
+    /// [`super::MatcherBuilder::not_names`]): common words, openers, given names, titles and
+    /// name particles.
+    pub fn not_names(&self) -> impl Iterator<Item = &str> {
+        self.common_words
+            .iter()
+            .chain(&self.openers)
+            .chain(&self.given_names)
+            .chain(&self.titles)
+            .chain(&self.arabic_markers)
+            .chain(&self.particles)
+            .map(String::as_str)
+    }
+
+    pub(crate) fn is_title(&self, k: &str) -> bool {
+        self.titles.contains(k)
+    }
+
+    pub(crate) fn is_particle(&self, k: &str) -> bool {
+        self.particles.contains(k)
+    }
+}
+
+/// A word of the text.
+#[derive(Clone, Debug)]
+pub(crate) struct Tok {
+    /// Byte span in the original text.
+    pub s: usize,
+    pub e: usize,
+    /// [`key`] of the word.
+    pub key: String,
+    /// Begins with a capital letter.
+    pub cap: bool,
+    /// Two or more letters, none lowercase ("IS", "BAGHDAD", "U.S.").
+    pub caps: bool,
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02bc}')
+}
+
+fn in_word(c: char) -> bool {
+    c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
+}
+
+/// Cuts `text` into words: runs of letters and digits, with an apostrophe inside
+/// ("O'Brien", "Ba'ath") but not a possessive ("Iraq's" is "Iraq"), and dotted
+/// abbreviations ("U.S.") as one word.
+pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let n = chars.len();
+    let at = |i: usize| if i < n { chars[i].0 } else { text.len() };
+    let ch = |i: usize| if i < n { chars[i].1 } else { ' ' };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let c = chars[i].1;
+        if !c.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut j = i;
+        if c.is_uppercase() && ch(i + 1) == '.' && ch(i + 2).is_uppercase() && ch(i + 3) == '.' {
+            while ch(j).is_uppercase() && ch(j + 1) == '.' {
+                j += 2;
+            }
+        } else {
+            loop {
+                while j < n && in_word(chars[j].1) {
+                    j += 1;
+                }
+                if j + 1 < n && is_apostrophe(chars[j].1) && chars[j + 1].1.is_alphanumeric() {
+                    let possessive = matches!(chars[j + 1].1, 's' | 'S') && !in_word(ch(j + 2));
+                    if !possessive {
+                        j += 1;
+                        continue;
+                    }
+                }
+                break;
+            }
+        }
+        let word = &text[at(start)..at(j)];
+        let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).collect();
+        out.push(Tok {
+            s: at(start),
+            e: at(j),
+            key: key(word),
+            cap: word.chars().next().is_some_and(char::is_uppercase),
+            caps: letters.len() >= 2 && !letters.iter().any(|c| c.is_lowercase()),
+        });
+        // Skip a possessive's "s" ("Iraq’s"): it is no word of its own.
+        let possessive =
+            is_apostrophe(ch(j)) && matches!(ch(j + 1), 's' | 'S') && !in_word(ch(j + 2));
+        i = if possessive { j + 2 } else { j.max(i + 1) };
+    }
+    out
+}
+
+/// A name the rules found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    pub span: Span,
+    pub etype: EntityType,
+    /// Which rule: `person-title`, `org-head`, ...
+    pub rule: &'static str,
+    /// For the second half of a split name ("Jassim al-Mazrouei Abu Abdel Qader"), the
+    /// index in the output of the name it is another name of.
+    pub alias_of: Option<usize>,
+    /// A physical feature (mountains, desert, wadi), for the entity's kind.
+    pub feature: bool,
+}
+
+/// What the rules need to know of the gazetteer hits: which spans are taken, and by what.
+pub(crate) trait Known {
+    /// The type and kind of a gazetteer hit covering exactly `span`, if any.
+    fn exact(&self, span: Span) -> Option<(EntityType, &str)>;
+
+    /// The types of the gazetteer hits inside `span`.
+    fn inside(&self, span: Span) -> Vec<EntityType>;
+}
+
+/// The text's words and runs, shared by the rules and by coreference.
+pub(crate) struct Analysis<'t> {
+    pub text: &'t str,
+    pub toks: Vec<Tok>,
+    /// Runs as inclusive token ranges, after dropping openers.
+    pub runs: Vec<(usize, usize)>,
+    /// Per token: whether its line is a headline in Title Case.
+    pub headline: Vec<bool>,
+}
+
+impl NameRules {
+    /// Whether the text between two words lets them be one name: a space or a hyphen.
+    fn joined(gap: &str) -> bool {
+        matches!(gap, " " | "-" | "\u{a0}" | "\u{2010}" | "\u{2011}")
+    }
+
+    /// Tokens, runs and headline lines of `text`.
+    pub(crate) fn analyse<'t>(&self, text: &'t str) -> Analysis<'t> {
+        let toks = tokenize(text);
+        let gap = |a: usize, b: usize| &text[toks[a].e..toks[b].s];
+        let mut runs = Vec::new();
+        let n = toks.len();
+        let mut i = 0;
+        while i < n {
+            let starts = toks[i].cap
+                || (self.particles.contains(&toks[i].key)
+                    && i + 1 < n
+                    && toks[i + 1].cap
+                    && Self::joined(gap(i, i + 1)));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            let org_word = |k: &str| self.org_starts.contains(k) || self.org_heads.contains(k);
+            let mut orgish = org_word(&toks[i].key);
+            loop {
+                let k = j + 1;
+                if k >= n || !Self::joined(gap(j, k)) {
+                    break;
+                }
+                if toks[k].cap {
+                    j = k;
+                    orgish |= org_word(&toks[k].key);
+                    continue;
+                }
+                // A particle inside a name, or "of (the)" inside an organisation's name.
+                let mut m = k;
+                if self.particles.contains(&toks[k].key) {
+                    while m < n && self.particles.contains(&toks[m].key) && !toks[m].cap {
+                        if m + 1 >= n || !Self::joined(gap(m, m + 1)) {
+                            break;
+                        }
+                        m += 1;
+                    }
+                } else if orgish && matches!(toks[k].key.as_str(), "of" | "for") {
+                    m = k + 1;
+                    if m < n && toks[m].key == "the" && Self::joined(gap(k, m)) {
+                        m += 1;
+                    }
+                    if m >= n || !Self::joined(gap(m - 1, m)) {
+                        break;
+                    }
+                } else {
+                    break;
+                }
+                if m < n && m > k && toks[m].cap {
+                    j = m;
+                    continue;
+                }
+                break;
+            }
+            // Drop sentence openers ("The", "By", "Despite") from the front.
+            let mut a = i;
+            while a <= j && toks[a].cap && self.openers.contains(&toks[a].key) {
+                a += 1;
+            }
+            if a <= j {
+                runs.push((a, j));
+            }
+            i = j + 1;
+        }
+        let mut headline = vec![false; n];
+        let mut line_start = 0;
+        while line_start < n {
+            let line_end_byte = text[toks[line_start].s..]
+                .find('\n')
+                .map_or(text.len(), |p| toks[line_start].s + p);
+            let mut end = line_start;
+            while end < n && toks[end].s < line_end_byte {
+                end += 1;
+            }
+            let content: Vec<&Tok> = toks[line_start..end]
+                .iter()
+                .filter(|t| {
+                    t.key.chars().next().is_some_and(char::is_alphabetic)
+                        && !SMALL_WORDS.contains(&t.key.as_str())
+                })
+                .collect();
+            let caps = content.iter().filter(|t| t.cap).count();
+            let is_headline = content.len() >= 3 && caps * 5 >= content.len() * 4;
+            for h in &mut headline[line_start..end] {
+                *h = is_headline;
+            }
+            line_start = end.max(line_start + 1);
+        }
+        Analysis {
+            text,
+            toks,
+            runs,
+            headline,
+        }
+    }
+
+    /// The names the rules find in `an`, in text order. `known` says which spans the
+    /// gazetteers already cover.
+    pub(crate) fn find(&self, an: &Analysis, known: &dyn Known) -> Vec<Found> {
+        let mut out: Vec<Found> = Vec::new();
+        for &(a, b) in &an.runs {
+            self.classify(an, known, a, b, &mut out);
+        }
+        out
+    }
+
+    fn span(an: &Analysis, a: usize, b: usize) -> Span {
+        Span::new(an.toks[a].s, an.toks[b].e)
+    }
+
+    /// "by Jane Doe, Staff Writer" at the start of a line: the author.
+    fn byline(&self, an: &Analysis, a: usize, b: usize) -> Option<Found> {
+        let t = &an.toks;
+        let after = &an.text[t[b].e..];
+        let ok = a > 0
+            && t[a - 1].key == "by"
+            && an.text[..t[a - 1].s]
+                .rsplit('\n')
+                .next()
+                .is_some_and(|l| l.trim().is_empty())
+            && (after.starts_with(',') || after.starts_with('\n') || after.trim().is_empty())
+            && (2..=4).contains(&(b - a + 1))
+            && (a..=b).all(|i| t[i].cap && !t[i].caps && !self.common_words.contains(&t[i].key));
+        ok.then(|| Found {
+            span: Self::span(an, a, b),
+            etype: EntityType::Person,
+            rule: "person-byline",
+            alias_of: None,
+            feature: false,
+        })
+    }
+
+    /// Whether the words ending just before token `a` are one of `phrases`.
+    fn preceded_by(an: &Analysis, a: usize, phrases: &[Vec<String>]) -> bool {
+        phrases.iter().any(|p| {
+            if p.len() > a {
+                return false;
+            }
+            let first = a - p.len();
+            p.iter()
+                .enumerate()
+                .all(|(i, w)| an.toks[first + i].key == *w)
+                && (first..a).all(|t| {
+                    let next = if t + 1 < an.toks.len() {
+                        an.toks[t + 1].s
+                    } else {
+                        an.text.len()
+                    };
+                    let gap = &an.text[an.toks[t].e..next];
+                    gap.chars().all(|c| c == ' ' || c == '.' || c == ',')
+                        && gap.chars().filter(|c| *c == '.' || *c == ',').count() <= 1
+                })
+        })
+    }
+
+    fn classify(&self, an: &Analysis, known: &dyn Known, a: usize, b: usize, out: &mut Vec<Found>) {
+        let t = &an.toks;
+        if (a..=b).all(|i| t[i].caps) {
+            return;
+        }
+        let covered = known.exact(Self::span(an, a, b));
+        if covered.is_some() {
+            return;
+        }
+        let len = b - a + 1;
+        // In a headline every word is capitalised: only a byline tells a name there.
+        let headline = an.headline[a];
+        let push = |out: &mut Vec<Found>, a: usize, b: usize, etype, rule, feature| {
+            out.push(Found {
+                span: Self::span(an, a, b),
+                etype,
+                rule,
+                alias_of: None,
+                feature,
+            })
+        };
+        // Organisations.
+        let has_of = (a..=b).any(|i| matches!(t[i].key.as_str(), "of" | "for"));
+        // "Islamic State West Africa Province" is an organisation's branch, not a place.
+        let has_org = known
+            .inside(Self::span(an, a, b))
+            .contains(&EntityType::Org);
+        if !headline
+            && len >= 2
+            && (self.org_heads.contains(&t[b].key)
+                || (has_of && self.org_starts.contains(&t[a].key))
+                || (has_of && self.org_starts.contains(&t[a + 1].key))
+                || (has_of && self.org_heads.contains(&t[a + 1].key))
+                || self.org_first.contains(&t[a].key)
+                || (has_org && self.place_heads.contains(&t[b].key)))
+            && (!self.place_heads.contains(&t[b].key) || has_org)
+        {
+            push(out, a, b, EntityType::Org, "org-shape", false);
+            return;
+        }
+        if has_of {
+            return;
+        }
+        if headline {
+            if let Some(f) = self.byline(an, a, b) {
+                out.push(f);
+            }
+            return;
+        }
+        // Places.
+        let region_or_country = |a: usize, b: usize| {
+            matches!(
+                known.exact(Self::span(an, a, b)),
+                Some((EntityType::Place, "country" | "region"))
+            )
+        };
+        if len >= 2 && self.place_heads.contains(&t[b].key) {
+            if !region_or_country(a, b - 1) {
+                push(out, a, b, EntityType::Place, "place-head", true);
+            }
+            return;
+        }
+        if len >= 2 && self.place_starts.contains(&t[a].key) {
+            push(out, a, b, EntityType::Place, "place-start", true);
+            return;
+        }
+        let plain = (a..=b).all(|i| {
+            !self.common_words.contains(&t[i].key) && !self.titles.contains(&t[i].key) && !t[i].caps
+        });
+        if plain && len <= 3 && b + 1 < t.len() {
+            let after = self.place_after.iter().any(|p| {
+                b + p.len() < t.len()
+                    && p.iter()
+                        .enumerate()
+                        .all(|(i, w)| t[b + 1 + i].key == *w && !t[b + 1 + i].cap)
+                    && an.text[t[b].e..t[b + 1].s] == *" "
+            });
+            if after {
+                push(out, a, b, EntityType::Place, "place-after", false);
+                return;
+            }
+        }
+        if plain
+            && len <= 3
+            && a >= 2
+            && t[a - 1].key == "of"
+            && !t[a - 1].cap
+            && self.place_before.contains(&t[a - 2].key)
+            && !t[a - 2].cap
+        {
+            push(out, a, b, EntityType::Place, "place-before", false);
+            return;
+        }
+        // Persons.
+        let mut s = a;
+        while s <= b && self.titles.contains(&t[s].key) {
+            s += 1;
+        }
+        if s > b {
+            return;
+        }
+        let names: Vec<usize> = (s..=b)
+            .filter(|&i| !self.particles.contains(&t[i].key) || t[i].cap)
+            .collect();
+        if names.len() > 6
+            || names
+                .iter()
+                .any(|&i| t[i].caps || self.common_words.contains(&t[i].key))
+            || self.openers.contains(&t[s].key)
+        {
+            return;
+        }
+        let title_inside = s > a;
+        let gap_before = if a > 0 {
+            &an.text[t[a - 1].e..t[a].s]
+        } else {
+            ""
+        };
+        let prev_title = a > 0
+            && (gap_before == " " || (gap_before == ". " && t[a - 1].key.len() <= 5))
+            && (self.titles.contains(&t[a - 1].key)
+                || (!t[a - 1].cap && Self::preceded_by(an, a, &self.roles)));
+        let intro = Self::preceded_by(an, a, &self.introductions);
+        let arabic = names.len() >= 2
+            && (s..=b).any(|i| {
+                self.arabic_markers.contains(&t[i].key)
+                    || (i > s && !t[i].cap && matches!(t[i].key.as_str(), "al" | "el"))
+            });
+        let given = (2..=4).contains(&names.len()) && self.given_names.contains(&t[s].key);
+        let byline = self.byline(an, a, b).is_some();
+        let rule = if arabic {
+            "person-arabic"
+        } else if title_inside || prev_title {
+            "person-title"
+        } else if intro {
+            "person-intro"
+        } else if byline {
+            "person-byline"
+        } else if given {
+            "person-given-name"
+        } else {
+            return;
+        };
+        // A gazetteer country, region, organisation or group is not a person's name.
+        if let Some((ty, kind)) = known.exact(Self::span(an, s, b)) {
+            if ty != EntityType::Place || matches!(kind, "country" | "region") {
+                return;
+            }
+        }
+        // "Jassim al-Mazrouei Abu Abdel Qader": a kunya after the family name is a second
+        // name of the same person.
+        let kunya = (s + 1..=b).find(|&k| {
+            matches!(t[k].key.as_str(), "abu" | "umm")
+                && k < b
+                && (s..k).any(|i| !t[i].cap && matches!(t[i].key.as_str(), "al" | "el"))
+        });
+        match kunya {
+            Some(k) => {
+                let first = out.len();
+                push(out, s, k - 1, EntityType::Person, rule, false);
+                push(out, k, b, EntityType::Person, rule, false);
+                out.last_mut().expect("pushed").alias_of = Some(first);
+            }
+            None => push(out, s, b, EntityType::Person, rule, false),
+        }
+    }
+}
+
+/// Words that do not count when deciding whether a line is in Title Case.
+const SMALL_WORDS: &[&str] = &[
+    "a", "an", "the", "of", "and", "in", "on", "at", "for", "to", "with", "by", "from", "as", "or",
+    "but", "vs", "into", "after", "over", "amid", "against", "its", "is", "are",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::{EntityStage, Gazetteers};
+
+    #[test]
+    fn tokens_keep_names_whole_and_drop_possessives() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Iraq’s army", &["Iraq", "army"]),
+            ("O'Brien and Ba'ath", &["O'Brien", "and", "Ba'ath"]),
+            (
+                "the U.S. Central Command",
+                &["the", "U.S.", "Central", "Command"],
+            ),
+            ("Abd-al-Jalil", &["Abd", "al", "Jalil"]),
+            ("ISIS’ ability", &["ISIS", "ability"]),
+            ("Mūşil, 2024.", &["Mūşil", "2024"]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = tokenize(text).iter().map(|t| &text[t.s..t.e]).collect();
+            assert_eq!(&got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn headlines_are_recognised() {
+        let rules = NameRules::builtin().unwrap();
+        let an = rules.analyse("Rebels Seize Two Towns In The North\nRebels seized two towns.");
+        assert!(an.headline[0]);
+        assert!(!an.headline[an.toks.len() - 1]);
+    }
+
+    #[test]
+    fn bad_rule_files_say_where() {
+        let err = NameRules::parse("r.toml", "titles = [\"Gen\"]\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("r.toml:"), "{err}");
+        let full = BUILTIN.replacen("\"Mrs\",", "\"Mrs Smith\",", 1);
+        let err = NameRules::parse("r.toml", &full).unwrap_err().to_string();
+        assert!(
+            err.contains("titles: \"Mrs Smith\" must be one word"),
+            "{err}"
+        );
+        assert!(err.starts_with("r.toml:"), "{err}");
+    }
+
+    /// Every `[[example]]` of rules/entities.toml, with the shipped gazetteers.
+    #[test]
+    fn rule_file_examples() {
+        let rules = NameRules::builtin().unwrap();
+        assert!(!rules.examples.is_empty());
+        let stage =
+            EntityStage::with_rules(&Gazetteers::builtin().unwrap(), rules.clone()).unwrap();
+        let mut failures = Vec::new();
+        for ex in &rules.examples {
+            let got: Vec<String> = stage
+                .entities(&ex.text)
+                .iter()
+                .filter(|e| e.rule != "gazetteer")
+                .map(|e| format!("{} {} = {}", e.etype, e.text, e.canonical))
+                .collect();
+            if got != ex.expect {
+                failures.push(format!(
+                    "{:?}\n  want {:?}\n  got  {:?}",
+                    ex.text, ex.expect, got
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
