@@ -70,9 +70,15 @@ impl MatcherBuilder {
     }
 
     /// Compiles the entries' aliases into the two automata.
+    ///
+    /// The case-insensitive automaton holds lowercase keys and runs on an ASCII-lowercased
+    /// copy of the folded text (same byte offsets) rather than using
+    /// `ascii_case_insensitive`, which makes the build about 40% slower
+    /// (benches/entity_automata.rs).
     pub fn build(&self, entries: &[Entry]) -> Result<Matcher> {
-        let mut folded: HashMap<String, usize> = HashMap::new();
-        let mut exact: HashMap<String, usize> = HashMap::new();
+        // key -> (entry, whether every alias of that entry with this key is capitalised)
+        let mut folded: HashMap<String, (usize, bool)> = HashMap::new();
+        let mut exact: HashMap<String, (usize, bool)> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             for (n, alias) in e.aliases.iter().enumerate() {
                 let text = fold(&alias.text);
@@ -83,43 +89,40 @@ impl MatcherBuilder {
                 if !self.keeps(e, &alias.text, &lower.to_lowercase(), n == 0) {
                     continue;
                 }
+                let cap = capitalised(&alias.text);
                 let (map, key) = if alias.case_sensitive {
                     (&mut exact, text)
                 } else {
                     (&mut folded, lower)
                 };
-                match map.get(&key) {
-                    Some(&j) if rank(&entries[j]) <= rank(e) => {}
+                match map.get_mut(&key) {
+                    Some((j, all_cap)) if *j == i => *all_cap &= cap,
+                    Some((j, _)) if rank(&entries[*j]) <= rank(e) => {}
                     _ => {
-                        map.insert(key, i);
+                        map.insert(key, (i, cap));
                     }
                 }
             }
         }
-        let build =
-            |map: HashMap<String, usize>, fold_case: bool| -> Result<(AhoCorasick, Vec<Target>)> {
-                let mut pairs: Vec<(String, usize)> = map.into_iter().collect();
-                pairs.sort();
-                let targets = pairs
-                    .iter()
-                    .map(|(key, i)| Target {
-                        entry: *i,
-                        capitalised: fold_case
-                            && entries[*i]
-                                .aliases
-                                .iter()
-                                .filter(|a| fold(&a.text).to_ascii_lowercase() == *key)
-                                .all(|a| capitalised(&a.text)),
-                    })
-                    .collect();
-                let ac = AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .ascii_case_insensitive(fold_case)
-                    .start_kind(StartKind::Anchored)
-                    .build(pairs.iter().map(|(k, _)| k))
-                    .map_err(|e| Error::usage(format!("cannot compile the gazetteers: {e}")))?;
-                Ok((ac, targets))
-            };
+        let build = |map: HashMap<String, (usize, bool)>,
+                     fold_case: bool|
+         -> Result<(AhoCorasick, Vec<Target>)> {
+            let mut pairs: Vec<(String, (usize, bool))> = map.into_iter().collect();
+            pairs.sort();
+            let targets = pairs
+                .iter()
+                .map(|(_, (i, cap))| Target {
+                    entry: *i,
+                    capitalised: fold_case && *cap,
+                })
+                .collect();
+            let ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .start_kind(StartKind::Anchored)
+                .build(pairs.iter().map(|(k, _)| k))
+                .map_err(|e| Error::usage(format!("cannot compile the gazetteers: {e}")))?;
+            Ok((ac, targets))
+        };
         let (folded, folded_targets) = build(folded, true)?;
         let (exact, exact_targets) = build(exact, false)?;
         Ok(Matcher {
@@ -186,6 +189,7 @@ impl Matcher {
     /// ("n Sala" of some alias) hide a whole-word match that overlaps it.
     pub fn find_folded(&self, text: &str, folded: &Folded) -> Vec<GazetteerMatch> {
         let ft = folded.text.as_str();
+        let lower = ft.to_ascii_lowercase();
         let mut out = Vec::new();
         let mut prev_word = false;
         let mut next_free = 0;
@@ -197,11 +201,11 @@ impl Matcher {
                 continue;
             }
             let mut best: Option<(usize, usize)> = None; // (end, entry)
-            for (ac, targets) in [
-                (&self.folded, &self.folded_targets),
-                (&self.exact, &self.exact_targets),
+            for (ac, targets, hay) in [
+                (&self.folded, &self.folded_targets, lower.as_str()),
+                (&self.exact, &self.exact_targets, ft),
             ] {
-                let input = Input::new(ft).range(at..).anchored(Anchored::Yes);
+                let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
                 let Some(m) = ac.find(input) else { continue };
                 if !whole_word(ft, Span::new(m.start(), m.end())) {
                     continue;
