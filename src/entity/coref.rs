@@ -213,3 +213,49 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         }
     }
 }
+
+/// Gives an organisation's short form found by a rule the identity of the full name used
+/// in the same document: "the Syrian Observatory" after "Syrian Observatory for Human
+/// Rights".
+pub(crate) fn org_short_forms(ents: &mut [Entity]) {
+    let full: Vec<(String, Entity)> = ents
+        .iter()
+        .filter(|e| e.etype == EntityType::Org)
+        .map(|e| (super::normalize::fold(&e.text).to_lowercase(), e.clone()))
+        .collect();
+    for e in ents.iter_mut() {
+        if e.etype != EntityType::Org || !e.entity_id.contains(":~") {
+            continue;
+        }
+        let short = super::normalize::fold(&e.text).to_lowercase() + " ";
+        if let Some((_, f)) = full
+            .iter()
+            .filter(|(t, f)| t.starts_with(&short) && f.entity_id != e.entity_id)
+            .max_by_key(|(t, _)| t.len())
+        {
+            copy_identity(e, f);
+        }
+    }
+}
+
+/// "Jassim al-Mazroui, also known as Abu Abdul Qader": a person introduced as another
+/// name of the person just before is that person.
+pub(crate) fn also_known_as(text: &str, ents: &mut [Entity]) {
+    for i in 1..ents.len() {
+        let (before, rest) = ents.split_at_mut(i);
+        let (p, e) = (&before[i - 1], &mut rest[0]);
+        if p.etype != EntityType::Person || e.etype != EntityType::Person {
+            continue;
+        }
+        let gap = text[p.span.end..e.span.start].trim().to_lowercase();
+        let gap = gap.trim_start_matches(',').trim();
+        let gap = gap.trim_start_matches('(').trim();
+        if matches!(
+            gap,
+            "also known as" | "known as" | "alias" | "aka" | "a.k.a." | "better known as"
+        ) {
+            let p = p.clone();
+            copy_identity(e, &p);
+        }
+    }
+}

@@ -76,9 +76,10 @@ impl MatcherBuilder {
     /// `ascii_case_insensitive`, which makes the build about 40% slower
     /// (benches/entity_automata.rs).
     pub fn build(&self, entries: &[Entry]) -> Result<Matcher> {
-        // key -> (entry, whether every alias of that entry with this key is capitalised)
-        let mut folded: HashMap<String, (usize, bool)> = HashMap::new();
-        let mut exact: HashMap<String, (usize, bool)> = HashMap::new();
+        // key -> (entry, whether every alias of that entry with this key is capitalised,
+        // the entry's rank for this key)
+        let mut folded: HashMap<String, (usize, bool, Rank)> = HashMap::new();
+        let mut exact: HashMap<String, (usize, bool, Rank)> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             for (n, alias) in e.aliases.iter().enumerate() {
                 let text = fold(&alias.text);
@@ -90,28 +91,29 @@ impl MatcherBuilder {
                     continue;
                 }
                 let cap = capitalised(&alias.text);
-                let (map, key) = if alias.case_sensitive {
+                let (map, key) = if alias.case_sensitive || acronym(&alias.text) {
                     (&mut exact, text)
                 } else {
                     (&mut folded, lower)
                 };
+                let r = rank(e, n == 0);
                 match map.get_mut(&key) {
-                    Some((j, all_cap)) if *j == i => *all_cap &= cap,
-                    Some((j, _)) if rank(&entries[*j]) <= rank(e) => {}
+                    Some((j, all_cap, _)) if *j == i => *all_cap &= cap,
+                    Some((_, _, old)) if *old <= r => {}
                     _ => {
-                        map.insert(key, (i, cap));
+                        map.insert(key, (i, cap, r));
                     }
                 }
             }
         }
-        let build = |map: HashMap<String, (usize, bool)>,
+        let build = |map: HashMap<String, (usize, bool, Rank)>,
                      fold_case: bool|
          -> Result<(AhoCorasick, Vec<Target>)> {
-            let mut pairs: Vec<(String, (usize, bool))> = map.into_iter().collect();
+            let mut pairs: Vec<(String, (usize, bool, Rank))> = map.into_iter().collect();
             pairs.sort();
             let targets = pairs
                 .iter()
-                .map(|(_, (i, cap))| Target {
+                .map(|(_, (i, cap, _))| Target {
                     entry: *i,
                     capitalised: fold_case && *cap,
                 })
@@ -153,9 +155,14 @@ struct Target {
     capitalised: bool,
 }
 
-/// Which of several entries sharing a name to prefer: countries, then organisations,
-/// persons and groups, then regions, then other places by population.
-fn rank(e: &Entry) -> (u8, std::cmp::Reverse<u64>) {
+/// How strongly an entry claims a name: lower is stronger.
+type Rank = (u8, u8, u8, std::cmp::Reverse<u64>);
+
+/// Which of several entries sharing a name to prefer: countries first; then an entry whose
+/// canonical name it is over one that lists it as an alternate ("Beni" the Congolese city,
+/// not the Bolivian region El Beni); then organisations, persons and groups, regions,
+/// features, other places by population.
+fn rank(e: &Entry, canonical: bool) -> Rank {
     let r = match (e.etype, e.kind.as_str()) {
         (EntityType::Place, "country") => 0,
         (EntityType::Org, _) | (EntityType::Person, _) | (EntityType::Norp, _) => 1,
@@ -163,7 +170,23 @@ fn rank(e: &Entry) -> (u8, std::cmp::Reverse<u64>) {
         (EntityType::Place, "continent" | "area" | "feature") => 3,
         _ => 4,
     };
-    (r, std::cmp::Reverse(e.population))
+    let country = u8::from(r != 0);
+    (
+        country,
+        u8::from(!canonical),
+        r,
+        std::cmp::Reverse(e.population),
+    )
+}
+
+/// An acronym: two to five capital letters, perhaps with dots ("CAR", "U.N."). Such an
+/// alias matches only in capitals: "Car bomb" is not the Central African Republic.
+fn acronym(alias: &str) -> bool {
+    let letters = alias.chars().filter(|c| c.is_alphabetic()).count();
+    (2..=5).contains(&letters)
+        && alias
+            .chars()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '.')
 }
 
 impl Matcher {
@@ -201,9 +224,11 @@ impl Matcher {
                 continue;
             }
             let mut best: Option<(usize, usize)> = None; // (end, entry)
+                                                         // The case-sensitive automaton first: on a tie its match is the better
+                                                         // evidence ("UN" the organisation, not Un the town).
             for (ac, targets, hay) in [
-                (&self.folded, &self.folded_targets, lower.as_str()),
                 (&self.exact, &self.exact_targets, ft),
+                (&self.folded, &self.folded_targets, lower.as_str()),
             ] {
                 let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
                 let Some(m) = ac.find(input) else { continue };

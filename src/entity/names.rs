@@ -306,11 +306,15 @@ impl NameRules {
         let n = toks.len();
         let mut i = 0;
         while i < n {
+            // A run may open with a particle only if it is the Arabic article or hyphened
+            // to the name ("al-Sudani", "al Sudani", "as-Sahab"), not "as" or "de" before
+            // a capitalised word.
             let starts = toks[i].cap
                 || (self.particles.contains(&toks[i].key)
                     && i + 1 < n
                     && toks[i + 1].cap
-                    && Self::joined(gap(i, i + 1)));
+                    && Self::joined(gap(i, i + 1))
+                    && (gap(i, i + 1) != " " || matches!(toks[i].key.as_str(), "al" | "el")));
             if !starts {
                 i += 1;
                 continue;
@@ -382,7 +386,11 @@ impl NameRules {
                 })
                 .collect();
             let caps = content.iter().filter(|t| t.cap).count();
-            let is_headline = content.len() >= 3 && caps * 5 >= content.len() * 4;
+            // A sentence ends with a full stop; a headline does not ("He met Karim Haddad
+            // on Monday." has as many capitals as a headline).
+            let line = text[toks[line_start].s..line_end_byte].trim_end();
+            let sentence = line.ends_with(['.', '!', '?', '"', '\u{201d}', ':', ';']);
+            let is_headline = !sentence && content.len() >= 3 && caps * 5 >= content.len() * 4;
             for h in &mut headline[line_start..end] {
                 *h = is_headline;
             }
