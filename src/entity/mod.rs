@@ -451,10 +451,13 @@ impl names::Known for KnownHits<'_> {
         })
     }
 
-    fn inside(&self, span: Span) -> Vec<EntityType> {
+    fn inside(&self, span: Span) -> Vec<(EntityType, &str)> {
         self.starting_in(span)
             .filter(|h| span.contains(&h.span))
-            .map(|h| self.entries[h.entry].etype)
+            .map(|h| {
+                let e = &self.entries[h.entry];
+                (e.etype, e.kind.as_str())
+            })
             .collect()
     }
 }

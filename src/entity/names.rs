@@ -25,6 +25,7 @@ struct RuleFile {
     titles: Vec<String>,
     roles: Vec<String>,
     introductions: Vec<String>,
+    reporting: Vec<String>,
     arabic_markers: Vec<String>,
     particles: Vec<String>,
     given_names: Vec<String>,
@@ -56,6 +57,9 @@ pub struct NameRules {
     titles: HashSet<String>,
     roles: Vec<Vec<String>>,
     introductions: Vec<Vec<String>>,
+    reporting: Vec<Vec<String>>,
+    /// One-word roles, for apposition: "X, a spokeswoman for".
+    role_words: HashSet<String>,
     arabic_markers: HashSet<String>,
     particles: HashSet<String>,
     given_names: HashSet<String>,
@@ -139,6 +143,13 @@ impl NameRules {
             titles,
             roles: phrases(&file.roles),
             introductions: phrases(&file.introductions),
+            reporting: phrases(&file.reporting),
+            role_words: file
+                .roles
+                .iter()
+                .filter(|r| !r.contains(' '))
+                .map(|r| key(r))
+                .collect(),
             arabic_markers,
             particles,
             given_names,
@@ -278,8 +289,8 @@ pub(crate) trait Known {
     /// The type and kind of a gazetteer hit covering exactly `span`, if any.
     fn exact(&self, span: Span) -> Option<(EntityType, &str)>;
 
-    /// The types of the gazetteer hits inside `span`.
-    fn inside(&self, span: Span) -> Vec<EntityType>;
+    /// The types and kinds of the gazetteer hits inside `span`.
+    fn inside(&self, span: Span) -> Vec<(EntityType, &str)>;
 }
 
 /// The text's words and runs, shared by the rules and by coreference.
@@ -440,6 +451,62 @@ impl NameRules {
         })
     }
 
+    /// Whether a role follows the name: "X, a spokeswoman for", "X, president of".
+    fn role_after(&self, an: &Analysis, b: usize) -> bool {
+        let t = &an.toks;
+        if b + 1 >= t.len() || !an.text[t[b].e..t[b + 1].s].starts_with(", ") {
+            return false;
+        }
+        let mut i = b + 1;
+        let mut seen = 0;
+        while i < t.len() && seen < 4 {
+            if i > b + 1 && an.text[t[i - 1].e..t[i].s].trim() != "" {
+                return false;
+            }
+            let k = t[i].key.as_str();
+            if !t[i].cap && self.role_words.contains(k) {
+                return true;
+            }
+            if t[i].cap && !self.titles.contains(k) {
+                return false;
+            }
+            i += 1;
+            seen += 1;
+        }
+        false
+    }
+
+    /// Whether a role introduces the name as an apposition: "The governor of Borno state,
+    /// X, visited", "its commander, X, said".
+    fn role_before(&self, an: &Analysis, a: usize, b: usize) -> bool {
+        let t = &an.toks;
+        if a == 0 || an.text[t[a - 1].e..t[a].s] != *", " {
+            return false;
+        }
+        let closes = an.text[t[b].e..].starts_with(',');
+        if !closes {
+            return false;
+        }
+        (a.saturating_sub(7)..a).rev().any(|i| {
+            let between_ok =
+                (i..a - 1).all(|j| !an.text[t[j].e..t[j + 1].s].contains(['.', ',', ';', '\n']));
+            between_ok && !t[i].cap && self.role_words.contains(t[i].key.as_str())
+        })
+    }
+
+    /// Whether another name of the person follows: "X, known as Abu Y", "X alias Y".
+    fn alias_after(an: &Analysis, b: usize) -> bool {
+        let t = &an.toks;
+        let words: Vec<&str> = t[b + 1..].iter().take(4).map(|x| x.key.as_str()).collect();
+        let cap_after = |n: usize| t.get(b + 1 + n).is_some_and(|x| x.cap);
+        match words.as_slice() {
+            ["also", "known", "as", ..] => cap_after(3),
+            ["known", "as", ..] => cap_after(2),
+            ["alias", ..] | ["aka", ..] => cap_after(1),
+            _ => false,
+        }
+    }
+
     /// Whether the words ending just before token `a` are one of `phrases`.
     fn preceded_by(an: &Analysis, a: usize, phrases: &[Vec<String>]) -> bool {
         phrases.iter().any(|p| {
@@ -489,7 +556,8 @@ impl NameRules {
         // "Islamic State West Africa Province" is an organisation's branch, not a place.
         let has_org = known
             .inside(Self::span(an, a, b))
-            .contains(&EntityType::Org);
+            .iter()
+            .any(|(ty, _)| *ty == EntityType::Org);
         if !headline
             && len >= 2
             && (self.org_heads.contains(&t[b].key)
@@ -593,6 +661,18 @@ impl NameRules {
             });
         let given = (2..=4).contains(&names.len()) && self.given_names.contains(&t[s].key);
         let byline = self.byline(an, a, b).is_some();
+        // Context that tells a person's name of two to four words which holds no country,
+        // region, organisation or group: "said X", "according to X", "X, a spokesman
+        // for", "the governor of Borno state, X,", "X, known as Abu Y".
+        let shape = (2..=4).contains(&names.len())
+            && !known.inside(Self::span(an, s, b)).iter().any(|(ty, kind)| {
+                *ty != EntityType::Place || matches!(*kind, "country" | "region")
+            });
+        let context = shape
+            && (Self::preceded_by(an, a, &self.reporting)
+                || self.role_after(an, b)
+                || self.role_before(an, a, b)
+                || Self::alias_after(an, b));
         let rule = if arabic {
             "person-arabic"
         } else if title_inside || prev_title {
@@ -603,6 +683,8 @@ impl NameRules {
             "person-byline"
         } else if given {
             "person-given-name"
+        } else if context {
+            "person-context"
         } else {
             return;
         };
