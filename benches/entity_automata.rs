@@ -2,7 +2,7 @@
 //! each automaton kind, case-insensitive or on lowercased text, with all the shipped
 //! aliases, and the time of an anchored search at every word start of an article.
 //!
-//! Run with `cargo bench --bench entity_automata`. CPU time is the thread's, read from
+//! Run with `cargo bench --bench entity_automata`. CPU time is the process's, read from
 //! /proc (Linux), so that a machine busy with other work still gives a fair number.
 //! Findings are in docs/entities.md (Performance).
 
@@ -11,12 +11,15 @@ use std::time::{Duration, Instant};
 use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use gleaner::entity::{normalize::fold, Gazetteers};
 
-/// The CPU time of this thread so far, where the OS tells it.
+/// The CPU time of this process so far, all threads, where the OS tells it (Linux
+/// `/proc/self/stat`, in ticks of 10 ms): a fair number on a machine busy with other work,
+/// where wall time is not.
 fn cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        s.split_whitespace().next()?.parse().ok()?,
-    ))
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime: fields 14 and 15 of the line, 12 and 13 after the command name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn main() {

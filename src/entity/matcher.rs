@@ -30,7 +30,7 @@ pub struct GazetteerMatch {
 /// let tsv = "id\tcanonical\ttype\tkind\taliases\tcountry\tadmin1\tlat\tlon\tpopulation\tflags\n\
 ///            L:1\tMosul\tPLACE\tcity\tMūşil|Hope\tIQ\t\t\t\t1000\t\n";
 /// let entries = gazetteer::parse("t.tsv", tsv).unwrap();
-/// let m = MatcherBuilder::new().not_names(["hope"]).build(&entries).unwrap();
+/// let m = MatcherBuilder::new().not_names(["hope"]).build(entries).unwrap();
 /// assert_eq!(m.find("In MUSIL, Hope.").len(), 1);
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -75,7 +75,8 @@ impl MatcherBuilder {
     /// copy of the folded text (same byte offsets) rather than using
     /// `ascii_case_insensitive`, which makes the build about 40% slower
     /// (benches/entity_automata.rs).
-    pub fn build(&self, entries: &[Entry]) -> Result<Matcher> {
+    pub fn build(&self, entries: impl Into<Vec<Entry>>) -> Result<Matcher> {
+        let entries: Vec<Entry> = entries.into();
         // key -> (entry, whether every alias of that entry with this key is capitalised,
         // the entry's rank for this key)
         let mut folded: HashMap<String, (usize, bool, Rank)> = HashMap::new();
@@ -109,6 +110,8 @@ impl MatcherBuilder {
         let build = |map: HashMap<String, (usize, bool, Rank)>,
                      fold_case: bool|
          -> Result<(AhoCorasick, Vec<Target>)> {
+            // Sorted keys: the automaton builds faster from them (measured: about 600
+            // against 750-800 ms of CPU unsorted), and pattern ids are deterministic.
             let mut pairs: Vec<(String, (usize, bool, Rank))> = map.into_iter().collect();
             pairs.sort();
             let targets = pairs
@@ -128,7 +131,7 @@ impl MatcherBuilder {
         let (folded, folded_targets) = build(folded, true)?;
         let (exact, exact_targets) = build(exact, false)?;
         Ok(Matcher {
-            entries: entries.to_vec(),
+            entries,
             folded,
             folded_targets,
             exact,
@@ -191,7 +194,7 @@ fn acronym(alias: &str) -> bool {
 
 impl Matcher {
     /// Compiles `entries` with the default [`MatcherBuilder`].
-    pub fn build(entries: &[Entry]) -> Result<Matcher> {
+    pub fn build(entries: impl Into<Vec<Entry>>) -> Result<Matcher> {
         MatcherBuilder::new().build(entries)
     }
 
@@ -317,7 +320,7 @@ mod tests {
         let entries = gazetteer::parse("t.tsv", &format!("{HEAD}{rows}")).unwrap();
         MatcherBuilder::new()
             .not_names(["one", "taylor", "central"])
-            .build(&entries)
+            .build(entries)
             .unwrap()
     }
 

@@ -133,23 +133,14 @@ impl EntityStage {
     /// Compiles the gazetteers with the given name rules.
     pub fn with_rules(gazetteers: &Gazetteers, rules: NameRules) -> Result<EntityStage> {
         let entries = deserts_are_their_regions(&gazetteers.entries);
-        let matcher = MatcherBuilder::new()
-            .not_names(rules.not_names())
-            .build(&entries)?;
-        let mut skeletons = HashMap::new();
-        for (i, e) in matcher.entries().iter().enumerate() {
-            if e.etype == EntityType::Place
-                && !matches!(e.kind.as_str(), "country" | "region" | "feature" | "area")
-            {
-                continue;
-            }
-            for a in &e.aliases {
-                let key = normalize::skeleton(&a.text);
-                if key.len() >= 4 {
-                    skeletons.entry((e.etype, key)).or_insert(i);
-                }
-            }
-        }
+        // The skeleton table is built while the automata compile; it indexes the entries
+        // as given, which `entries` keeps (only ids differ).
+        let builder = MatcherBuilder::new().not_names(rules.not_names());
+        let (matcher, skeletons) = rayon::join(
+            move || builder.build(entries),
+            || skeleton_table(&gazetteers.entries),
+        );
+        let matcher = matcher?;
         Ok(EntityStage {
             matcher,
             rules,
@@ -391,6 +382,27 @@ impl EntityStage {
         coref::surnames(&self.rules, &an, &mut out);
         out
     }
+}
+
+/// [`normalize::skeleton`] of every alias of the persons, organisations, groups,
+/// countries, regions and features (towns are too many and their alternate names too
+/// noisy), by type, to the first entry that has it.
+fn skeleton_table(entries: &[Entry]) -> HashMap<(EntityType, String), usize> {
+    let mut skeletons = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if e.etype == EntityType::Place
+            && !matches!(e.kind.as_str(), "country" | "region" | "feature" | "area")
+        {
+            continue;
+        }
+        for a in &e.aliases {
+            let key = normalize::skeleton(&a.text);
+            if key.len() >= 4 {
+                skeletons.entry((e.etype, key)).or_insert(i);
+            }
+        }
+    }
+    skeletons
 }
 
 /// The entries, with every desert named after the region it lies in ("Anbar Desert" in
