@@ -117,7 +117,9 @@ pub(crate) fn acronyms(an: &Analysis, ents: &mut Vec<Entity>) {
             None if abbreviates(&word, &ents[i].text) => ents[i].clone(),
             None => continue,
         };
-        // Every use of the acronym, the bracketed one included.
+        // Every use of the acronym, the bracketed one included. New rows are merged in
+        // at the end: inserting each into the sorted list would be quadratic.
+        let mut adds = Vec::new();
         let mut at = 0;
         while let Some(p) = text[at..].find(&word) {
             let span = Span::new(at + p, at + p + word.len());
@@ -126,12 +128,12 @@ pub(crate) fn acronyms(an: &Analysis, ents: &mut Vec<Entity>) {
                 continue;
             }
             match slot(ents, span) {
-                Ok(k) => {
+                Ok(_) => {
                     let mut e = source.clone();
                     e.span = span;
                     e.text = word.clone();
                     e.rule = "acronym".into();
-                    ents.insert(k, e);
+                    adds.push(e);
                 }
                 Err(k) if ents[k].span == span && ents[k].entity_id != source.entity_id => {
                     if ents[k].rule != "gazetteer" || yields_to_person(&ents[k]) {
@@ -142,7 +144,27 @@ pub(crate) fn acronyms(an: &Analysis, ents: &mut Vec<Entity>) {
                 Err(_) => {}
             }
         }
+        merge_in(ents, adds, &[]);
     }
+}
+
+/// Adds `adds` (which overlap no kept row) to the sorted `ents`, without the rows at
+/// `removed`, keeping the order.
+fn merge_in(ents: &mut Vec<Entity>, adds: Vec<Entity>, removed: &[usize]) {
+    if adds.is_empty() && removed.is_empty() {
+        return;
+    }
+    let mut gone = vec![false; ents.len()];
+    for &i in removed {
+        gone[i] = true;
+    }
+    let mut i = 0;
+    ents.retain(|_| {
+        i += 1;
+        !gone[i - 1]
+    });
+    ents.extend(adds);
+    ents.sort_by_key(|e| (e.span.start, std::cmp::Reverse(e.span.end)));
 }
 
 /// Gives a person's family name, used alone, the full name's identity.
@@ -171,6 +193,7 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         return;
     }
     let t = &an.toks;
+    let (mut adds, mut removed) = (Vec::new(), Vec::new());
     for &(a, b) in &an.runs {
         let mut s = a;
         while s < b && rules.is_title(&t[s].key) {
@@ -192,7 +215,7 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         e.text = an.text[span.start..span.end].to_string();
         e.rule = "surname".into();
         match slot(ents, span) {
-            Ok(k) => ents.insert(k, e),
+            Ok(_) => adds.push(e),
             Err(k) => {
                 // Replace hits inside the short form that are not persons ("Tunisi" the
                 // town in "al-Tunisi"), if nothing else overlaps it.
@@ -206,35 +229,47 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
                                 && ents[j].entity_id == person.entity_id))
                 });
                 if ok {
-                    ents.drain(k..k + inside.len());
-                    ents.insert(k, e);
+                    removed.extend(inside);
+                    adds.push(e);
                 }
             }
         }
     }
+    merge_in(ents, adds, &removed);
 }
 
 /// Gives an organisation's short form found by a rule the identity of the full name used
 /// in the same document: "the Syrian Observatory" after "Syrian Observatory for Human
 /// Rights".
 pub(crate) fn org_short_forms(ents: &mut [Entity]) {
-    let full: Vec<(String, Entity)> = ents
+    // Each organisation name once (the first row of it), sorted, for prefix lookups.
+    let mut full: Vec<(String, usize)> = ents
         .iter()
-        .filter(|e| e.etype == EntityType::Org)
-        .map(|e| (super::normalize::fold(&e.text).to_lowercase(), e.clone()))
+        .enumerate()
+        .filter(|(_, e)| e.etype == EntityType::Org)
+        .map(|(i, e)| (super::normalize::fold(&e.text).to_lowercase(), i))
         .collect();
-    for e in ents.iter_mut() {
+    full.sort();
+    full.dedup_by(|a, b| a.0 == b.0);
+    let mut links = Vec::new();
+    for (i, e) in ents.iter().enumerate() {
         if e.etype != EntityType::Org || !e.entity_id.contains(":~") {
             continue;
         }
         let short = super::normalize::fold(&e.text).to_lowercase() + " ";
-        if let Some((_, f)) = full
+        let first = full.partition_point(|(t, _)| *t < short);
+        if let Some((_, j)) = full[first..]
             .iter()
-            .filter(|(t, f)| t.starts_with(&short) && f.entity_id != e.entity_id)
+            .take_while(|(t, _)| t.starts_with(&short))
+            .filter(|(_, j)| ents[*j].entity_id != e.entity_id)
             .max_by_key(|(t, _)| t.len())
         {
-            copy_identity(e, f);
+            links.push((i, *j));
         }
+    }
+    for (i, j) in links {
+        let f = ents[j].clone();
+        copy_identity(&mut ents[i], &f);
     }
 }
 

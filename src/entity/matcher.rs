@@ -174,12 +174,10 @@ fn rank(e: &Entry, canonical: bool) -> Rank {
         _ => 4,
     };
     let country = u8::from(r != 0);
-    (
-        country,
-        u8::from(!canonical),
-        r,
-        std::cmp::Reverse(e.population),
-    )
+    // A `weak` entry's canonical name is a word or another thing's name too ("Gaza" the
+    // city, flagged so that "Gaza" means the Gaza Strip): it claims it like an alias.
+    let own = canonical && !e.weak;
+    (country, u8::from(!own), r, std::cmp::Reverse(e.population))
 }
 
 /// An acronym: two to five capital letters, perhaps with dots ("CAR", "U.N."). Such an

@@ -187,13 +187,15 @@ impl EntityStage {
         )
     }
 
-    /// The hits without towns of countries the document never mentions: GeoNames lists
-    /// many small towns whose names or alternate names are also towns or words elsewhere
-    /// ("Boni" for Bonn, "Kolo" for Koło). A town is kept if the document names its country
-    /// (as a country, a nationality or a city of a million or more), if it has a million
-    /// inhabitants itself, or if the document names no country at all; a region is kept
-    /// by its canonical name. Features and areas are curated and always kept.
-    fn plausible(&self, text: &str, mut hits: Vec<GazetteerMatch>) -> Vec<GazetteerMatch> {
+    /// The hits without towns and regions of countries the document never mentions:
+    /// GeoNames lists many small towns whose names or alternate names are also towns or
+    /// words elsewhere ("Boni" for Bonn, "Kolo" for Koło), and ISO regions have generic
+    /// names ("Northern Region"). A town or region is kept if the document names its
+    /// country (as a country, a city of a million or more, or through a nationality,
+    /// organisation or person of that country: Hamas for Gaza), if it has a million
+    /// inhabitants itself, or if the document names no country at all. Features and areas
+    /// are curated and always kept.
+    fn plausible(&self, mut hits: Vec<GazetteerMatch>) -> Vec<GazetteerMatch> {
         let entries = self.matcher.entries();
         fn country(e: &Entry) -> Option<&str> {
             e.geo
@@ -205,9 +207,7 @@ impl EntityStage {
         let mut countries: HashSet<&str> = HashSet::new();
         for h in &hits {
             let e = &entries[h.entry];
-            let names_country = e.kind == "country"
-                || e.etype == EntityType::Norp
-                || (e.etype == EntityType::Place && big(e));
+            let names_country = e.kind == "country" || e.etype != EntityType::Place || big(e);
             if names_country {
                 countries.extend(country(e));
             }
@@ -217,19 +217,13 @@ impl EntityStage {
         }
         hits.retain(|h| {
             let e = &entries[h.entry];
-            if e.etype != EntityType::Place
+            e.etype != EntityType::Place
                 || matches!(
                     e.kind.as_str(),
                     "country" | "feature" | "area" | "continent"
                 )
                 || big(e)
                 || country(e).map_or(true, |c| countries.contains(c))
-            {
-                return true;
-            }
-            e.kind == "region"
-                && normalize::fold(&text[h.span.start..h.span.end]).to_lowercase()
-                    == normalize::fold(&e.canonical).to_lowercase()
         });
         hits
     }
@@ -278,7 +272,7 @@ impl EntityStage {
     /// The entities of a text, in text order, without overlaps.
     pub fn entities(&self, text: &str) -> Vec<Entity> {
         let folded = normalize::Folded::new(text);
-        let hits = self.plausible(text, self.matcher.find_folded(text, &folded));
+        let hits = self.plausible(self.matcher.find_folded(text, &folded));
         let an = self.rules.analyse(text);
         let known = KnownHits {
             hits: &hits,

@@ -439,15 +439,28 @@ impl NameRules {
     fn byline(&self, an: &Analysis, a: usize, b: usize) -> Option<Found> {
         let t = &an.toks;
         let after = &an.text[t[b].e..];
+        // Before "by": nothing on the line, or a credit ("Editing by", "; Additional
+        // reporting by").
+        let credit = |before: &str| {
+            let last = before.trim().rsplit([' ', ';']).next().unwrap_or("");
+            before.trim().is_empty()
+                || matches!(
+                    last.to_lowercase().as_str(),
+                    "editing" | "reporting" | "writing" | "compiled" | "photos" | "graphics"
+                )
+        };
         let ok = a > 0
             && t[a - 1].key == "by"
             && an.text[..t[a - 1].s]
                 .rsplit('\n')
                 .next()
-                .is_some_and(|l| l.trim().is_empty())
-            && (after.starts_with(',') || after.starts_with('\n') || after.trim().is_empty())
-            && (2..=4).contains(&(b - a + 1))
-            && (a..=b).all(|i| t[i].cap && !t[i].caps && !self.common_words.contains(&t[i].key));
+                .is_some_and(credit)
+            && (after.starts_with([',', ';', '\n']) || after.trim().is_empty())
+            && (2..=4).contains(&(a..=b).filter(|&i| t[i].cap).count())
+            && (a..=b).all(|i| {
+                (t[i].cap && !t[i].caps && !self.common_words.contains(&t[i].key))
+                    || (!t[i].cap && self.particles.contains(&t[i].key))
+            });
         ok.then(|| Found {
             span: Self::span(an, a, b),
             etype: EntityType::Person,
