@@ -56,7 +56,8 @@ fn check(dir: Option<PathBuf>) -> u8 {
         }
         Err(e) => {
             print_error(&e);
-            eprintln!("gleaner: {} problems", e.errors().len());
+            let n = e.errors().len();
+            eprintln!("gleaner: {n} problem{}", if n == 1 { "" } else { "s" });
             EXIT_ERROR
         }
     }
