@@ -292,7 +292,8 @@ impl Stage for DateStage {
             .iter()
             .map(|e| (e.span, Placeholder::for_entity(e.etype)))
             .collect();
-        let masked = (!spans.is_empty()).then(|| mask(text, &spans));
+        let masked = (!spans.is_empty() && self.rules.needs_mask(Table::Dates, false))
+            .then(|| mask(text, &spans));
         let texts = Texts::new(text, masked.as_deref());
         let rules = self.rules.rules();
         for m in self

@@ -256,7 +256,8 @@ impl Stage for NumberStage {
             .iter()
             .map(|e| (e.span, Placeholder::for_entity(e.etype)))
             .collect();
-        let masked = (!spans.is_empty()).then(|| mask(text, &spans));
+        let masked = (!spans.is_empty() && self.rules.needs_mask(Table::Quantities, false))
+            .then(|| mask(text, &spans));
         let found = self.numbers(&Texts::new(text, masked.as_deref()));
         if found.is_empty() {
             return;

@@ -543,6 +543,15 @@ impl RuleSet {
         self.inner.rules.iter().filter(|r| r.table == table).count()
     }
 
+    /// Whether some rule of `table` (with or without `{QTY}`) uses a placeholder, so
+    /// that [`RuleSet::find`] needs the masked text.
+    pub fn needs_mask(&self, table: Table, context: bool) -> bool {
+        self.inner
+            .groups
+            .iter()
+            .any(|g| g.table == table && g.context == context && g.masked)
+    }
+
     /// Every match of the rules of `table` that use `{QTY}` (`context`) or not, in each
     /// paragraph where the prefilter says the rule can match. Rules with placeholders
     /// run over `texts.masked` and are skipped when there is none.
