@@ -211,8 +211,10 @@ fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String
     let Some(pubd) = published else {
         // Only the parts that are written can be known.
         return Some(match (unit, p.month, p.day) {
-            (Relative::Year, Some(m), Some(d)) => Some(format!("XXXX-{m:02}-{d:02}")),
-            (Relative::Year, Some(m), None) => Some(format!("XXXX-{m:02}")),
+            (Relative::Year | Relative::Past, Some(m), Some(d)) => {
+                Some(format!("XXXX-{m:02}-{d:02}"))
+            }
+            (Relative::Year | Relative::Past, Some(m), None) => Some(format!("XXXX-{m:02}")),
             _ => None,
         });
     };
@@ -232,6 +234,19 @@ fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String
                 (Some(m), Some(d)) => format!("{y:04}-{m:02}-{d:02}"),
                 (Some(m), None) => format!("{y:04}-{m:02}"),
                 _ => format!("{y:04}"),
+            }
+        }
+        Relative::Past => {
+            let m = p.month?;
+            let d = p.day.unwrap_or(1);
+            let y = if (m, d) <= (pubd.month, pubd.day) {
+                pubd.year
+            } else {
+                pubd.year - 1
+            };
+            match p.day {
+                Some(d) => format!("{y:04}-{m:02}-{d:02}"),
+                None => format!("{y:04}-{m:02}"),
             }
         }
         Relative::Weekday => {
@@ -368,7 +383,7 @@ mod tests {
             ("on Friday the", pubd, "2024-09-13", None),
             ("on Friday the", None, "", None),
             ("last month the", pubd, "2024-08", None),
-            ("two weeks ago the", pubd, "2024-W35", None),
+            ("two weeks ago the", pubd, "2024-08-31", None),
             ("yesterday the", pubd, "2024-09-13", None),
             ("this year the", pubd, "2024", None),
             ("in August of last year", None, "XXXX-08", None),

@@ -373,7 +373,7 @@ fn compile_rule(
         let parsed = Relative::parse(u);
         if parsed.is_none() {
             errors.push(err(format!(
-                "unknown relative unit {u:?} (day, week, month, year, weekday)"
+                "unknown relative unit {u:?} (day, week, month, year, weekday, past)"
             )));
         }
         parsed
@@ -449,6 +449,9 @@ fn compile_rule(
             errors.push(err(
                 "a {QTY} rule needs a `category` or a <subject> capture: it sets nothing".into(),
             ));
+        }
+        if relative == Some(Relative::Past) && !names.contains(&"month") {
+            errors.push(err("`relative = \"past\"` needs a <month> capture".into()));
         }
         if relative == Some(Relative::Weekday) && !names.contains(&"weekday") {
             errors.push(err(

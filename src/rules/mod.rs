@@ -147,6 +147,9 @@ pub enum Relative {
     Year,
     /// The weekday named by the `<weekday>` capture, before (or on) the publication date.
     Weekday,
+    /// The `<month>` (and `<day>`) most recently past at the publication date: "since
+    /// October" in February 2024 is October 2023.
+    Past,
 }
 
 impl Relative {
@@ -157,6 +160,7 @@ impl Relative {
             "month" => Relative::Month,
             "year" => Relative::Year,
             "weekday" => Relative::Weekday,
+            "past" => Relative::Past,
             _ => return None,
         })
     }
