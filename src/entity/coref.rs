@@ -42,7 +42,7 @@ fn copy_identity(to: &mut Entity, from: &Entity) {
 /// Whether `acronym` can stand for `name`: its letters, in order, among the name's, the
 /// first one the first letter of the name's first or second word ("Iraqi National
 /// Intelligence Service" / INIS, "Islamic State" / ISIS, but not "Baghdad" / AP).
-fn abbreviates(acronym: &str, name: &str) -> bool {
+pub(crate) fn abbreviates(acronym: &str, name: &str) -> bool {
     let words: Vec<String> = name
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -599,6 +599,24 @@ impl NameRules {
             }
             return;
         }
+        // "National Unity Government (NUG)": a name of two or more words followed by its
+        // own acronym in capitals is an organisation's (plurals such as "IDPs" are not).
+        if len >= 2 {
+            let after = &an.text[t[b].e..];
+            if let Some(inner) = after.strip_prefix(" (") {
+                let word = inner.split(')').next().unwrap_or("");
+                let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).collect();
+                let name = &an.text[t[a].s..t[b].e];
+                if inner.len() > word.len()
+                    && letters.len() >= 2
+                    && letters.iter().all(|c| c.is_uppercase())
+                    && super::coref::abbreviates(word, name)
+                {
+                    push(out, a, b, EntityType::Org, "org-acronym", false);
+                    return;
+                }
+            }
+        }
         // Places.
         let region_or_country = |a: usize, b: usize| {
             matches!(
