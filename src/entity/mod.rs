@@ -195,7 +195,7 @@ impl EntityStage {
     /// organisation or person of that country: Hamas for Gaza), if it has a million
     /// inhabitants itself, or if the document names no country at all. Features and areas
     /// are curated and always kept.
-    fn plausible(&self, mut hits: Vec<GazetteerMatch>) -> Vec<GazetteerMatch> {
+    fn plausible(&self, text: &str, mut hits: Vec<GazetteerMatch>) -> Vec<GazetteerMatch> {
         let entries = self.matcher.entries();
         fn country(e: &Entry) -> Option<&str> {
             e.geo
@@ -204,26 +204,47 @@ impl EntityStage {
                 .filter(|c| !c.is_empty())
         }
         let big = |e: &Entry| e.population >= 1_000_000;
-        let mut countries: HashSet<&str> = HashSet::new();
+        // Countries named outright or through their people, groups and persons; and those
+        // only implied by a big city, which is weaker evidence.
+        let mut named: HashSet<&str> = HashSet::new();
+        let mut implied: HashSet<&str> = HashSet::new();
         for h in &hits {
             let e = &entries[h.entry];
-            let names_country = e.kind == "country" || e.etype != EntityType::Place || big(e);
-            if names_country {
-                countries.extend(country(e));
+            if e.kind == "country" || e.etype != EntityType::Place {
+                named.extend(country(e));
+            } else if big(e) {
+                implied.extend(country(e));
             }
         }
-        if countries.is_empty() {
+        if named.is_empty() && implied.is_empty() {
             return hits;
         }
+        // A big city taken on its size alone is not the first word of a facility's name
+        // ("Madina Hospital" in Mogadishu is not Medina).
+        let facility = |h: &GazetteerMatch| {
+            let next = text[h.span.end..]
+                .trim_start_matches(' ')
+                .split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("");
+            FACILITIES.contains(&next)
+        };
         hits.retain(|h| {
             let e = &entries[h.entry];
-            e.etype != EntityType::Place
+            if e.etype != EntityType::Place
                 || matches!(
                     e.kind.as_str(),
                     "country" | "feature" | "area" | "continent"
                 )
-                || big(e)
-                || country(e).map_or(true, |c| countries.contains(c))
+            {
+                return true;
+            }
+            match country(e) {
+                None => true,
+                Some(c) if named.contains(c) => true,
+                Some(_) if big(e) => !facility(h),
+                Some(c) => implied.contains(c),
+            }
         });
         hits
     }
@@ -272,7 +293,7 @@ impl EntityStage {
     /// The entities of a text, in text order, without overlaps.
     pub fn entities(&self, text: &str) -> Vec<Entity> {
         let folded = normalize::Folded::new(text);
-        let hits = self.plausible(self.matcher.find_folded(text, &folded));
+        let hits = self.plausible(text, self.matcher.find_folded(text, &folded));
         let an = self.rules.analyse(text);
         let known = KnownHits {
             hits: &hits,
@@ -433,6 +454,27 @@ fn deserts_are_their_regions(entries: &[Entry]) -> Vec<Entry> {
     out
 }
 
+/// Capitalised words after a place name that make it part of a facility's name.
+const FACILITIES: &[&str] = &[
+    "Hospital",
+    "University",
+    "Airport",
+    "Hotel",
+    "Stadium",
+    "Street",
+    "Road",
+    "Avenue",
+    "Mosque",
+    "Church",
+    "Market",
+    "School",
+    "College",
+    "Prison",
+    "Square",
+    "Bridge",
+    "Port",
+];
+
 /// The gazetteer hits of a text, in text order, for the name rules.
 struct KnownHits<'a> {
     hits: &'a [GazetteerMatch],
@@ -502,6 +544,12 @@ mod tests {
         (
             "Malian soldiers were ambushed near Kolo, in Mali.",
             &["NORP Malian = Malian", "PLACE Mali = Mali"],
+        ),
+        // A big city of an unmentioned country, taken on its size alone, is not the first
+        // word of a facility's name.
+        (
+            "Doctors at Madina Hospital in Mogadishu, Somalia, treated the wounded.",
+            &["PLACE Mogadishu = Mogadishu", "PLACE Somalia = Somalia"],
         ),
         // Possessives and diacritics.
         (
