@@ -46,8 +46,9 @@ impl MatcherBuilder {
     /// Words (any case) that are not taken as one-word place names: common English words
     /// and given names that GeoNames lists as some town's name or alternate name ("One",
     /// "Central", "Taylor", "Hamid"). A city keeps such a name only if it is its canonical
-    /// name and it has a million inhabitants or more ("Lima"), a region only if it is its
-    /// canonical name; countries keep all theirs.
+    /// name and it has a million inhabitants or more ("Lima") or is flagged `weak` (taken
+    /// only in context: "Hit"), a region only if it is its canonical name; countries keep
+    /// all theirs.
     pub fn not_names<I, S>(mut self, words: I) -> MatcherBuilder
     where
         I: IntoIterator<Item = S>,
@@ -66,7 +67,9 @@ impl MatcherBuilder {
         if alias.contains(' ') || !self.not_names.contains(key) {
             return true;
         }
-        canonical && (e.kind == "region" || e.population >= 1_000_000)
+        // A `weak` entry's canonical name was judged by the gazetteer's author: it is taken
+        // with confirming context only ("residents of Hit"), see `Matcher::find_folded`.
+        canonical && (e.kind == "region" || e.population >= 1_000_000 || e.weak)
     }
 
     /// Compiles the entries' aliases into the two automata.

@@ -551,6 +551,15 @@ mod tests {
             "Doctors at Madina Hospital in Mogadishu, Somalia, treated the wounded.",
             &["PLACE Mogadishu = Mogadishu", "PLACE Somalia = Somalia"],
         ),
+        // A town named like a word, flagged weak: in context, not at a sentence start.
+        (
+            "Hit by shelling, families left Hit for Ramadi, in Iraq.",
+            &[
+                "PLACE Hit = Hit",
+                "PLACE Ramadi = Ramadi",
+                "PLACE Iraq = Iraq",
+            ],
+        ),
         // Possessives and diacritics.
         (
             "Iraq’s army entered Mūşil.",
