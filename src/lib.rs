@@ -55,6 +55,7 @@ pub use pipeline::Pipeline;
 pub struct PipelineBuilder {
     gazetteers: Option<PathBuf>,
     builtin_gazetteers: bool,
+    titles: Option<PathBuf>,
 }
 
 impl PipelineBuilder {
@@ -63,6 +64,7 @@ impl PipelineBuilder {
         PipelineBuilder {
             gazetteers: None,
             builtin_gazetteers: true,
+            titles: None,
         }
     }
 
@@ -85,6 +87,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// Adds a titles file (format in docs/roles.md) to the built-in titles of the roles
+    /// stage; a title already known is replaced.
+    pub fn titles_opt(mut self, file: Option<PathBuf>) -> PipelineBuilder {
+        self.titles = file;
+        self
+    }
+
     /// Loads and compiles everything, reporting every problem in the data files at once.
     pub fn build(&self) -> Result<Pipeline> {
         let mut gaz = if self.builtin_gazetteers {
@@ -95,11 +104,15 @@ impl PipelineBuilder {
         if let Some(dir) = &self.gazetteers {
             gaz = gaz.add_dir(dir)?;
         }
+        let mut titles = roles::Titles::builtin()?;
+        if let Some(file) = &self.titles {
+            titles = titles.add_file(file)?;
+        }
         let stages: Vec<Box<dyn pipeline::Stage>> = vec![
             Box::new(entity::EntityStage::new(&gaz)?),
             Box::new(numbers::NumberStage::new()),
             Box::new(dates::DateStage::new()),
-            Box::new(roles::RoleStage::new()),
+            Box::new(roles::RoleStage::with_titles(&titles)?),
             Box::new(events::EventStage::new()),
         ];
         Ok(Pipeline::new(stages))

@@ -45,6 +45,11 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     gazetteers: Option<PathBuf>,
 
+    /// Extra titles file for the roles stage (format: docs/roles.md); a known title is
+    /// replaced.
+    #[arg(long, value_name = "FILE")]
+    titles: Option<PathBuf>,
+
     /// JSONL/CSV field holding the document id.
     #[arg(long, default_value = "id", value_name = "NAME")]
     id_field: String,
@@ -142,6 +147,7 @@ impl Observer for Reporter {
 pub fn run(args: Args) -> u8 {
     let pipeline = match PipelineBuilder::new()
         .gazetteers_opt(args.gazetteers.clone())
+        .titles_opt(args.titles.clone())
         .build()
     {
         Ok(p) => p,
