@@ -39,6 +39,9 @@ pub struct EventStage {
     new_incident: Regex,
     reporting: Regex,
     described: Regex,
+    toll: Regex,
+    sourced: Regex,
+    record: Regex,
 }
 
 impl EventStage {
@@ -73,6 +76,15 @@ impl EventStage {
             ),
             reporting: re(
                 r"(?i)\b(?:announced|said|says|reported|confirmed|disclosed|revealed|stated|told|added|published|claimed)\s+(?:on\s+|that\s+)?(?:\w+,?\s+){0,2}$",
+            ),
+            toll: re(
+                r"(?i)\b(death toll|toll|number of (?:\w+ )?(?:killed|dead|deaths|wounded|injured)|killed|dead|deaths|wounded|injured)\b[^.;]{0,100}?\b(?:has |had |have )?(?:risen|rose|rises|climbed|increased|reached|jumped|stands|stood) (?:to|at)\s+$",
+            ),
+            sourced: re(
+                r"(?i)\b(?:sources?|officials?|spokesm[ae]n|residents?|witness(?:es)?|doctors?|medics?|analysts?|journalists?|reporters?|correspondents?|officers?|commanders?|activists?|monitors?)\s+(?:\w+\s+)?(?:in|at|from|based in)\s+$",
+            ),
+            record: re(
+                r"(?i)\b(?:recorded|records|data|tally|tallies|figures|statistics|count(?:ed)?|monitoring group|(?:this|last|so far this) year|(?:19|20)\d\d|(?:insurgency|conflict|war|violence|crisis|campaign)\b[^.]{0,80}\bha(?:s|ve) (?:killed|left))\b",
             ),
             described: re(
                 r"(?i)\b(?:in|across|into|near|from) (?:the|\w+['’]s) ((?:north|south|east|west)(?:-?(?:east|west))?(?:ern)? (?:desert|mountains|region|border(?: area| region)?|areas?|parts?|outskirts|countryside|provinces?)|(?:north|south|east|west)(?:-?(?:east|west))? of the country)\b",
@@ -301,6 +313,19 @@ impl EventStage {
                         .then_some(Category::Killed)
                 });
         }
+        // "the death toll has risen to 17", "the number of wounded rose to 30".
+        let mut toll = false;
+        if category.is_none() {
+            if let Some(c) = self.toll.captures(before) {
+                let w = c[1].to_ascii_lowercase();
+                category = Some(if w.contains("wound") || w.contains("injur") {
+                    Category::Injured
+                } else {
+                    Category::Killed
+                });
+                toll = true;
+            }
+        }
         if category.is_none() {
             // "left 12 dead", "leaving eight wounded": the words after say which.
             category = self
@@ -331,7 +356,7 @@ impl EventStage {
         Some(Figure {
             category,
             value,
-            total: self.total.is_match(near) && !part,
+            total: (toll || self.total.is_match(near)) && !part,
             part,
             span: q.span,
         })
@@ -410,9 +435,10 @@ impl EventStage {
     /// The date of an incident in a sentence: not a date the news was announced on, not a
     /// bare year (background), the most precise one.
     fn date(&self, text: &str, span: Span, dates: &[&DateFact]) -> Option<String> {
+        let datelined = dateline_end(text, span);
         dates
             .iter()
-            .filter(|d| span.contains(&d.span))
+            .filter(|d| span.contains(&d.span) && d.span.start >= datelined)
             .filter(|d| !self.reporting.is_match(&text[span.start..d.span.start]))
             .filter_map(|d| d.value.clone())
             .filter(|v| v.len() >= 7)
@@ -482,17 +508,32 @@ fn usable_place(text: &str, e: &Entity, people: &[Span]) -> bool {
         return false;
     }
     let line_start = text[..e.span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let dateline = text[line_start..e.span.start].trim().is_empty()
-        && e.text
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .all(char::is_uppercase)
-        && tail.trim_start().starts_with(['–', '—', '-', '(', ',']);
-    if dateline {
+    if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
         return false;
     }
     let head = text[..e.span.start].trim_end();
     !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
+}
+
+/// Where the dateline of a sentence ends ("MAIDUGURI, Nigeria, March 15, 2024 (Sahel
+/// Wire) — "), or the sentence start when it has none: the place and date of a dateline
+/// are where and when the news was filed, not where and when things happened.
+fn dateline_end(text: &str, span: Span) -> usize {
+    let line_start = text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let head = &text[line_start..floor(text, (line_start + 160).min(text.len()))];
+    let first = head
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    if first.chars().count() < 3 || !first.chars().all(char::is_uppercase) {
+        return span.start;
+    }
+    for dash in [" — ", " – ", " -- ", " - "] {
+        if let Some(i) = head.find(dash) {
+            return (line_start + i + dash.len()).max(span.start);
+        }
+    }
+    span.start
 }
 
 /// Whether a place mention follows a word saying something happened there ("in", "near",
@@ -516,10 +557,13 @@ fn place_in<'a>(
     span: Span,
     places: &[&'a Entity],
     people: &[Span],
+    sourced: &Regex,
 ) -> Option<&'a Entity> {
     places
         .iter()
         .filter(|e| span.contains(&e.span) && usable_place(text, e, people))
+        // "a military source in Maiduguri said": where the source is, not the incident.
+        .filter(|e| !sourced.is_match(&text[span.start..e.span.start]))
         .max_by_key(|e| {
             (
                 locative(text, span, e),
@@ -706,10 +750,13 @@ impl Stage for EventStage {
             if self.statistic.is_match(sentence) {
                 continue;
             }
+            let datelined = dateline_end(text, s);
             let figures: Vec<Figure> = quantities
                 .iter()
-                .filter(|q| s.contains(&q.span))
+                .filter(|q| s.contains(&q.span) && q.span.start >= datelined)
                 .filter_map(|q| self.figure(text, s, q))
+                // Large figures with "recorded", "this year"... are tallies, not tolls.
+                .filter(|f| f.value < 100 || !self.record.is_match(sentence))
                 .collect();
             if figures.is_empty() {
                 continue;
@@ -734,7 +781,7 @@ impl Stage for EventStage {
                 // A place named after "in", "near"..., else one described ("in the western
                 // desert"), else any place named.
                 // Another sentence only helps with a place it says something happened in.
-                let named = place_in(text, span, &places, &people);
+                let named = place_in(text, span, &places, &people, &self.sourced);
                 let described = self.described_place(text, span, &places, &people);
                 let found = match named {
                     Some(e) if locative(text, span, e) && specificity(e) >= 2 => Some(e.clone()),
@@ -882,9 +929,10 @@ impl Stage for EventStage {
                     Category::Captured => (&mut ev.captured, &mut total[2]),
                     _ => continue,
                 };
+                // A part of a figure ("two of the wounded died") never stands for one.
                 let replace = match *slot {
+                    _ if f.part => false,
                     None => true,
-                    Some(_) if f.part => false,
                     Some(old) => f.total && (!*seen || f.value > old),
                 };
                 if replace {
