@@ -33,6 +33,7 @@ pub struct EventStage {
     and_others: Regex,
     others_after: Regex,
     part_after: Regex,
+    others: Regex,
     part_before: Regex,
     total: Regex,
     statistic: Regex,
@@ -59,9 +60,8 @@ impl EventStage {
             ),
             and_others: re(r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$"),
             others_after: re(r"(?i)^\s+(?:other|additional|more|further)\b"),
-            part_after: re(
-                r"(?i)^\s+(?:of (?:the|them|those|whom|these)|others?|among (?:them|the))\b",
-            ),
+            part_after: re(r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b"),
+            others: re(r"(?i)^\s+others\b"),
             part_before: re(
                 r"(?i)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
             ),
@@ -150,6 +150,10 @@ struct Figure {
     total: bool,
     /// A part of a figure given before ("five of the wounded"): it never replaces one.
     part: bool,
+    /// "eight others were wounded": a figure of its own when none was given ("killing 14
+    /// soldiers; eight others were wounded"), a part when one was ("seven were injured ...
+    /// two others were hurt in falls").
+    additional: bool,
     span: Span,
 }
 
@@ -291,7 +295,8 @@ impl EventStage {
             self.part_after.is_match(after) || self.part_before.is_match(before) || anaphoric;
         // "a senior leader and eight other militants": one more than the number.
         let mut category = None;
-        if self.and_others.is_match(before) && self.others_after.is_match(after) {
+        let one_more = self.and_others.is_match(before) && self.others_after.is_match(after);
+        if one_more {
             value += 1;
             part = false;
             let head = &text[sentence.start..q.span.start];
@@ -353,10 +358,12 @@ impl EventStage {
         let window_end = (q.span.end + 60).min(sentence.end);
         let window_start = q.span.start.saturating_sub(60).max(sentence.start);
         let near = &text[floor(text, window_start)..ceil(text, window_end)];
+        let additional = !part && !one_more && self.others.is_match(after);
         Some(Figure {
             category,
             value,
-            total: (toll || self.total.is_match(near)) && !part,
+            additional,
+            total: (toll || self.total.is_match(near)) && !part && !additional,
             part,
             span: q.span,
         })
@@ -844,10 +851,9 @@ impl Stage for EventStage {
                     }
                 }
                 // Far apart death tolls, neither a total nor a part, are two incidents.
-                let killed = m
-                    .figures
-                    .iter()
-                    .find(|f| f.category == Category::Killed && !f.part && !f.total);
+                let killed = m.figures.iter().find(|f| {
+                    f.category == Category::Killed && !f.part && !f.total && !f.additional
+                });
                 if let (Some(f), Some(k)) = (killed, ev.killed) {
                     let (lo, hi) = (f.value.min(k), f.value.max(k));
                     if hi - lo > 2 && hi * 2 > lo * 3 {
@@ -864,7 +870,7 @@ impl Stage for EventStage {
             };
             // A sub-count alone ("one of the wounded was flown out") is about the incident
             // just told, whatever else the sentence names.
-            let parts_only = m.figures.iter().all(|f| f.part);
+            let parts_only = m.figures.iter().all(|f| f.part || f.additional);
             if parts_only && events.is_empty() {
                 continue;
             }
@@ -933,6 +939,7 @@ impl Stage for EventStage {
                 let replace = match *slot {
                     _ if f.part => false,
                     None => true,
+                    Some(_) if f.additional => false,
                     Some(old) => f.total && (!*seen || f.value > old),
                 };
                 if replace {
@@ -1096,6 +1103,17 @@ mod tests {
         assert_eq!(ev[0].killed, Some(20));
         let ev = run("A raid in Lac killed a commander along with eight other fighters.");
         assert_eq!(ev[0].killed, Some(9));
+    }
+
+    #[test]
+    fn others_is_a_figure_only_when_none_was_given() {
+        let ev = run(
+            "Militants raided a base in Bol, killing 12 soldiers, and eight others were wounded.",
+        );
+        assert_eq!((ev[0].killed, ev[0].injured), (Some(12), Some(8)));
+        let ev = run("The raid in Bol left eight people wounded. Five were hurt by gunfire and three others were hurt in falls.");
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].injured, Some(8));
     }
 
     #[test]
