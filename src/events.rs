@@ -257,6 +257,8 @@ struct Mention {
     figures: Vec<Figure>,
     etype: Option<(&'static str, bool)>,
     place: Option<Entity>,
+    /// The place was named without a word saying something happened there.
+    weak_place: bool,
     date: Option<String>,
     new_incident: bool,
 }
@@ -504,6 +506,8 @@ fn usable_place(text: &str, e: &Entity, people: &[Span]) -> bool {
         .next()
         .unwrap_or("")
         .trim_matches(|c: char| !c.is_alphanumeric())
+        .trim_end_matches("’s")
+        .trim_end_matches("'s")
         .to_lowercase();
     if NOT_LOCATION_AFTER.contains(&next.as_str()) && (!possessive || e.kind == "country") {
         return false;
@@ -783,33 +787,42 @@ impl Stage for EventStage {
                     .iter()
                     .any(|q| n.contains(&q.span) && self.figure(text, *n, q).is_some())
             });
-            let mut place = None;
+            // A place named without "in", "near"... ("The US military's command said")
+            // is weak: it neither contradicts an incident's place nor replaces it.
+            let mut place: Option<Entity> = None;
+            let mut weak = false;
             for span in [Some(s), next, prev].into_iter().flatten() {
                 // A place named after "in", "near"..., else one described ("in the western
-                // desert"), else any place named.
-                // Another sentence only helps with a place it says something happened in.
+                // desert"), else any place named in the sentence itself.
                 let named = place_in(text, span, &places, &people, &self.sourced);
                 let described = self.described_place(text, span, &places, &people);
-                let found = match named {
-                    Some(e) if locative(text, span, e) && specificity(e) >= 2 => Some(e.clone()),
-                    Some(e) if locative(text, span, e) => described.or_else(|| Some(e.clone())),
-                    _ if described.is_some() => described,
-                    Some(e) if span == s => Some(e.clone()),
-                    _ => None,
+                let (found, found_weak) = match named {
+                    Some(e) if locative(text, span, e) && specificity(e) >= 2 => {
+                        (Some(e.clone()), false)
+                    }
+                    Some(e) if locative(text, span, e) => {
+                        (described.or_else(|| Some(e.clone())), false)
+                    }
+                    _ if described.is_some() => (described, false),
+                    Some(e) if span == s => (Some(e.clone()), true),
+                    _ => (None, false),
                 };
-                place = match (place, found) {
-                    (None, f) => f,
+                match (&place, found) {
+                    (None, f) => {
+                        place = f;
+                        weak = found_weak;
+                    }
                     (Some(p), Some(f)) => {
-                        let (pr, fr) = (PlaceRef::of_entity(&p), PlaceRef::of_entity(&f));
-                        if specificity(&f) > specificity(&p) && within(&fr, &pr) {
-                            Some(f)
-                        } else {
-                            Some(p)
+                        let (pr, fr) = (PlaceRef::of_entity(p), PlaceRef::of_entity(&f));
+                        let finer = specificity(&f) > specificity(p) && within(&fr, &pr);
+                        if finer || weak && !found_weak {
+                            place = Some(f);
+                            weak = found_weak;
                         }
                     }
-                    (p, None) => p,
-                };
-                if place.as_ref().is_some_and(|p| specificity(p) >= 2) {
+                    (_, None) => {}
+                }
+                if !weak && place.as_ref().is_some_and(|p| specificity(p) >= 2) {
                     break;
                 }
             }
@@ -824,6 +837,7 @@ impl Stage for EventStage {
                     figures,
                     etype,
                     place,
+                    weak_place: weak,
                     date,
                     new_incident: self.new_incident.is_match(sentence),
                 },
@@ -839,7 +853,8 @@ impl Stage for EventStage {
                 if m.new_incident {
                     return false;
                 }
-                if let (Some(p), Some(q)) = (&m.place, PlaceRef::of_event(ev)) {
+                if let (Some(p), Some(q), false) = (&m.place, PlaceRef::of_event(ev), m.weak_place)
+                {
                     let p = PlaceRef::of_entity(p);
                     if !within(&p, &q) && !within(&q, &p) {
                         return false;
@@ -908,6 +923,7 @@ impl Stage for EventStage {
                 if let Some(p) = &m.place {
                     let better = match PlaceRef::of_event(ev) {
                         None => true,
+                        Some(_) if m.weak_place => false,
                         Some(q) => {
                             let pr = PlaceRef::of_entity(p);
                             within(&pr, &q) && pr.id != q.id
