@@ -371,6 +371,49 @@ impl EventStage {
         })
     }
 
+    /// The country the article is talking about at `end`: the one things were last said
+    /// to happen in ("in Iraq"), else the one named most often so far (the latest on a
+    /// tie). "the west of the country", and places the gazetteers do not know, are there.
+    fn context_country(
+        &self,
+        text: &str,
+        end: usize,
+        places: &[&Entity],
+        people: &[Span],
+    ) -> Option<String> {
+        let before =
+            |e: &Entity| Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
+        let countries = || {
+            places
+                .iter()
+                .filter(move |e| e.kind == "country" && e.span.end <= end)
+                .filter(|e| usable_place(text, e, people))
+        };
+        let happened_in = countries()
+            .filter(|e| locative(text, before(e), e))
+            .filter_map(|e| e.geo.as_ref())
+            .next_back()
+            .map(|g| g.country.clone());
+        if happened_in.is_some() {
+            return happened_in;
+        }
+        let mut counts: Vec<(&str, usize, usize)> = Vec::new();
+        for e in countries() {
+            let Some(g) = e.geo.as_ref() else { continue };
+            match counts.iter_mut().find(|c| c.0 == g.country) {
+                Some(c) => {
+                    c.1 += 1;
+                    c.2 = e.span.start;
+                }
+                None => counts.push((&g.country, 1, e.span.start)),
+            }
+        }
+        counts
+            .iter()
+            .max_by_key(|c| (c.1, c.2))
+            .map(|c| c.0.to_string())
+    }
+
     /// A place described rather than named: "in the western desert", "in the west of the
     /// country". Its country is the last country named up to the end of the sentence.
     fn described_place(
@@ -383,36 +426,7 @@ impl EventStage {
         let c = self.described.captures(&text[span.start..span.end])?;
         let m = c.get(1)?;
         let at = Span::new(span.start + m.start(), span.start + m.end());
-        // "the country" is the one things were last said to happen in ("in Iraq"), else
-        // the one named most often so far (the latest on a tie).
-        let before =
-            |e: &Entity| Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
-        let happened_in = places
-            .iter()
-            .filter(|e| e.kind == "country" && e.span.end <= span.end)
-            .filter(|e| usable_place(text, e, people) && locative(text, before(e), e))
-            .filter_map(|e| e.geo.as_ref())
-            .next_back()
-            .map(|g| g.country.clone());
-        let mut counts: Vec<(&str, usize, usize)> = Vec::new();
-        for e in places
-            .iter()
-            .filter(|e| e.kind == "country" && e.span.end <= span.end)
-            .filter(|e| usable_place(text, e, people))
-        {
-            let Some(g) = e.geo.as_ref() else { continue };
-            match counts.iter_mut().find(|c| c.0 == g.country) {
-                Some(c) => {
-                    c.1 += 1;
-                    c.2 = e.span.start;
-                }
-                None => counts.push((&g.country, 1, e.span.start)),
-            }
-        }
-        let country = match happened_in {
-            Some(c) => c,
-            None => counts.iter().max_by_key(|c| (c.1, c.2))?.0.to_string(),
-        };
+        let country = self.context_country(text, span.end, places, people)?;
         Some(Entity {
             span: at,
             text: m.as_str().to_string(),
@@ -826,6 +840,17 @@ impl Stage for EventStage {
                     break;
                 }
             }
+            // A place the gazetteers do not know (found by a name rule) is in the country
+            // the article is talking about.
+            if let Some(p) = place.as_mut() {
+                if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
+                    if let Some(c) = self.context_country(text, s.end, &places, &people) {
+                        let mut g = p.geo.clone().unwrap_or_default();
+                        g.country = c;
+                        p.geo = Some(g);
+                    }
+                }
+            }
             let date = self
                 .date(text, s, &dates)
                 .or_else(|| prev.and_then(|p| self.date(text, p, &dates)));
@@ -1018,6 +1043,8 @@ mod tests {
             ("Baga Sola", "city", "TD", "Lac"),
             ("Mali", "country", "ML", ""),
             ("Gao", "city", "ML", "Gao"),
+            // A place found by a name rule: no gazetteer entry, no country.
+            ("Kerawa", "", "", ""),
         ];
         let numbers: &[(&str, f64)] = &[
             ("12", 12.0),
@@ -1040,7 +1067,7 @@ mod tests {
                     canonical: name.to_string(),
                     entity_id: format!("L:{name}"),
                     kind: kind.to_string(),
-                    geo: Some(Geo {
+                    geo: (!country.is_empty()).then(|| Geo {
                         country: country.to_string(),
                         admin1: admin1.to_string(),
                         lat: None,
@@ -1141,6 +1168,15 @@ mod tests {
         ] {
             assert_eq!(run(text), Vec::new(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_place_without_a_country_is_in_the_country_of_the_article() {
+        let ev = run("A raid on the village of Kerawa, in northern Chad, killed 12 people.");
+        assert_eq!(
+            (ev[0].place.as_str(), ev[0].geo.country.as_str()),
+            ("Kerawa", "TD")
+        );
     }
 
     #[test]
