@@ -1000,6 +1000,35 @@ impl Stage for EventStage {
             }
         }
         events.retain(|e| e.killed.is_some() || e.injured.is_some());
+        // The document's own incident, placed only in a country by the sentences with its
+        // figures ("Death toll in Nigeria base attack rises to 17"), is where the article
+        // says an incident happened: the first town, feature or region inside that country
+        // named after "in", "near"... in a sentence with an incident word.
+        if let Some(first) = events.first_mut() {
+            let vague = PlaceRef::of_event(first).is_none()
+                || first.place_kind == "country"
+                || first.place_kind == "direction";
+            if vague {
+                let found = sentences
+                    .iter()
+                    .filter(|sp| self.trigger.is_match(&text[sp.start..sp.end]))
+                    .flat_map(|&sp| {
+                        places
+                            .iter()
+                            .filter(move |e| sp.contains(&e.span))
+                            .filter(|e| usable_place(text, e, &people))
+                            .filter(move |e| locative(text, sp, e) && specificity(e) >= 2)
+                            .filter(move |e| !self.sourced.is_match(&text[sp.start..e.span.start]))
+                    })
+                    .find(|e| match PlaceRef::of_event(first) {
+                        None => true,
+                        Some(q) => within(&PlaceRef::of_entity(e), &q),
+                    });
+                if let Some(e) = found {
+                    set_place(first, e);
+                }
+            }
+        }
         if let Some(first) = events.first_mut() {
             first.background = false;
         }
@@ -1177,6 +1206,17 @@ mod tests {
             (ev[0].place.as_str(), ev[0].geo.country.as_str()),
             ("Kerawa", "TD")
         );
+    }
+
+    #[test]
+    fn the_article_says_where_its_incident_happened() {
+        // The sentence naming the town is not next to the one with the figure.
+        let ev = run(
+            "Death toll in Chad attack rises to 12\n\nOfficials gave no details. \
+             Gunmen attacked the main market in Bol on Monday, officials said.",
+        );
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!((ev[0].place.as_str(), ev[0].killed), ("Bol", Some(12)));
     }
 
     #[test]
