@@ -859,10 +859,27 @@ impl Stage for RoleStage {
                 }
             }
             if person.is_none() && after > right {
-                if let Some(rest) = text[after..].strip_prefix(", ") {
-                    let pos = after + 2;
-                    let rest = rest.strip_prefix("known as ").map(|_| pos + 9);
-                    person = name_forward(text, rest.unwrap_or(pos), &entities);
+                // "the governor of Borno state, X", "the commander of the 7th Division,
+                // Brig. Gen. X": a designator and a rank may come between.
+                let mut at = after;
+                for designator in [" state", " province", " region", " district", " county"] {
+                    if text[at..].starts_with(designator) {
+                        at += designator.len();
+                    }
+                }
+                if let Some(rest) = text[at..].strip_prefix(", ") {
+                    let mut pos = at + 2;
+                    if rest.starts_with("known as ") {
+                        pos += 9;
+                    }
+                    if let Some(rank) = chains.iter().find(|c| {
+                        c[0].span.start == pos
+                            && c.iter()
+                                .all(|h| self.titles[h.title].kind == TitleKind::Rank)
+                    }) {
+                        pos = rank[rank.len() - 1].span.end;
+                    }
+                    person = name_forward(text, pos, &entities);
                     rule = "roles:title-of-name";
                 }
             }
@@ -1053,6 +1070,17 @@ fn left_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder, 
     if entities.iter().any(|e| e.span.end == bare_end) {
         return None;
     }
+    // "Maiduguri-based analyst": where the holder is, not an organisation.
+    if let Some(place) = bare.strip_suffix("-based") {
+        return Some((
+            Holder {
+                org: String::new(),
+                place: place.to_string(),
+                span: Some(Span::new(w.start, bare_end)),
+            },
+            w.start,
+        ));
+    }
     // A capitalised word standing for an organisation the gazetteers do not know.
     let sentence_start = word_before(text, w.start)
         .map(|p| text[p.start..p.end].ends_with(['.', '!', '?']))
@@ -1120,7 +1148,11 @@ fn right_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder,
     let mut cur = at;
     while let Some(w) = word_after(text, cur) {
         let (clean, stop) = clean_word(&text[w.start..w.end]);
-        if clean.is_empty() || !starts_upper(clean) || FUNCTION_WORDS.contains(&clean) {
+        // "7th Division", "3rd Brigade"
+        let ordinal = clean.starts_with(|c: char| c.is_ascii_digit())
+            && clean.ends_with(|c: char| c.is_alphabetic());
+        if clean.is_empty() || !(starts_upper(clean) || ordinal) || FUNCTION_WORDS.contains(&clean)
+        {
             break;
         }
         end = w.start + clean.len();
@@ -1143,7 +1175,13 @@ fn right_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder,
         Some(e) if e.etype == EntityType::Place && e.span.end >= end => {
             h.place = e.canonical.clone()
         }
-        _ if matches!(prep, "in " | "at ") => h.place = text[phrase.start..phrase.end].to_string(),
+        _ if matches!(prep, "in " | "at ")
+            || [" state", " province", " region", " district", " county"]
+                .iter()
+                .any(|d| text[end..].starts_with(d)) =>
+        {
+            h.place = text[phrase.start..phrase.end].to_string()
+        }
         _ => h.org = text[phrase.start..phrase.end].to_string(),
     }
     let stop = ent.map(|e| e.span.end.max(end)).unwrap_or(end);
@@ -1246,6 +1284,28 @@ mod tests {
                 got.iter()
                     .any(|g| g.0 == *person && g.1 == *role && (org.is_empty() || g.2 == *org)),
                 "{text}: got {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn post_of_a_place_or_unit_then_the_name() {
+        let got = roles(
+            "The governor of Kano state, Aminu Yusuf Bala, visited. The commander of the 3rd \
+             Brigade, Brig. Gen. Femi Ade Cole, spoke. A Kano-based analyst Hauwa Idris Sani said.",
+            Vec::new(),
+        );
+        let want = [
+            ("Aminu Yusuf Bala", "governor", "Kano", "Kano"),
+            ("Femi Ade Cole", "commander", "3rd Brigade", ""),
+            ("Femi Ade Cole", "brigadier general", "", ""),
+            ("Hauwa Idris Sani", "analyst", "", "Kano"),
+        ];
+        for (person, role, org, place) in want {
+            assert!(
+                got.iter()
+                    .any(|g| g.0 == person && g.1 == role && g.2 == org && g.3 == place),
+                "{person} {role}: {got:?}"
             );
         }
     }
