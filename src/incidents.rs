@@ -229,6 +229,10 @@ const MENTION_SCORE: u32 = 2;
 /// that keeps the merge linear even on dumps without dates.
 const MAX_CANDIDATES: usize = 2000;
 
+/// How many reports of an incident a new report is compared with at most (the first and
+/// the latest halves).
+const MEMBER_SAMPLE: usize = 64;
+
 /// How far apart (days) two dated reports of one incident can be.
 const WINDOW_DAYS: i64 = 31;
 
@@ -273,7 +277,16 @@ pub fn merge(reports: Vec<Report>) -> Vec<Incident> {
                 let mut total = 0;
                 let mut strongest = 0;
                 let mut ok = true;
-                for &m in &cl.members {
+                // A big incident (a wire story reprinted a thousand times) is checked
+                // against its first and latest reports only, to stay linear.
+                let n = cl.members.len();
+                let sample = cl
+                    .members
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k < MEMBER_SAMPLE / 2 || *k + MEMBER_SAMPLE / 2 >= n)
+                    .map(|(_, m)| m);
+                for &m in sample {
                     match agreement(p, &prepared[m]) {
                         Some(s) => {
                             total += s;
@@ -518,6 +531,28 @@ mod tests {
             report("c", Some("2024-08-29"), "Diyala", Some(15)),
         ]);
         assert_eq!(merged.len(), 3);
+    }
+
+    #[test]
+    fn a_story_reprinted_many_times_is_one_incident() {
+        let reports: Vec<Report> = (0..500)
+            .map(|i| report(&format!("copy{i}"), Some("2024-08-29"), "Anbar", Some(15)))
+            .collect();
+        let merged = merge(reports);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].cells()[18], "500");
+    }
+
+    #[test]
+    fn year_comes_from_the_publication_date() {
+        let p = Ymd::new(2024, 9, 14);
+        assert_eq!(resolve_date("XXXX-08-29", p), "2024-08-29");
+        assert_eq!(
+            resolve_date("XXXX-12-30", Ymd::new(2025, 1, 3)),
+            "2024-12-30"
+        );
+        assert_eq!(resolve_date("XXXX-08", None), "XXXX-08");
+        assert_eq!(resolve_date("2023-05-01", p), "2023-05-01");
     }
 
     #[test]
