@@ -61,7 +61,7 @@ impl EventStage {
             and_others: re(r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$"),
             others_after: re(r"(?i)^\s+(?:other|additional|more|further)\b"),
             part_after: re(r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b"),
-            others: re(r"(?i)^\s+others\b"),
+            others: re(r"(?i)^\s+(?:others|more)\b"),
             part_before: re(
                 r"(?i)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
             ),
@@ -615,6 +615,24 @@ pub(crate) fn within(a: &PlaceRef, b: &PlaceRef) -> bool {
     }
 }
 
+/// Whether `a`, a place no gazetteer knows (no kind, no region), may lie in region `b` of
+/// its country: nothing says it does not.
+fn unknown_in(a: &PlaceRef, b: &PlaceRef) -> bool {
+    a.kind.is_empty() && a.admin1.is_empty() && b.kind == "region" && a.country == b.country
+}
+
+/// Whether two date values name days more than three days apart (or other months).
+fn days_apart(a: &str, b: &str) -> bool {
+    if !dates_agree(a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)) {
+        return true;
+    }
+    let day = |s: &str| s.get(8..10).and_then(|d| d.parse::<i32>().ok());
+    match (day(a), day(b)) {
+        (Some(x), Some(y)) => (x - y).abs() > 3,
+        _ => false,
+    }
+}
+
 /// Region names without the words that vary between sources ("Borno State", "Borno").
 pub(crate) fn same_region(a: &str, b: &str) -> bool {
     fn bare(s: &str) -> String {
@@ -874,19 +892,26 @@ impl Stage for EventStage {
         // Whether each event's figures came from a stated total, per category.
         let mut totals: Vec<[bool; 3]> = Vec::new();
         for (m, (acted, targeted)) in mentions {
-            let fits = |ev: &Event| {
+            let fits = |i: usize| {
+                let ev = &events[i];
                 if m.new_incident {
                     return false;
                 }
                 if let (Some(p), Some(q), false) = (&m.place, PlaceRef::of_event(ev), m.weak_place)
                 {
                     let p = PlaceRef::of_entity(p);
-                    if !within(&p, &q) && !within(&q, &p) {
+                    if !within(&p, &q)
+                        && !within(&q, &p)
+                        && !unknown_in(&p, &q)
+                        && !unknown_in(&q, &p)
+                    {
                         return false;
                     }
                 }
+                // An article dates its updates too ("the toll rose to 21 on Monday" after a
+                // Sunday attack): within one article only dates days apart are two incidents.
                 if let (Some(a), Some(b)) = (&m.date, &ev.date) {
-                    if !dates_agree(a, b) {
+                    if days_apart(a, b) {
                         return false;
                     }
                 }
@@ -894,7 +919,9 @@ impl Stage for EventStage {
                 let killed = m.figures.iter().find(|f| {
                     f.category == Category::Killed && !f.part && !f.total && !f.additional
                 });
-                if let (Some(f), Some(k)) = (killed, ev.killed) {
+                // (A stated total may come before the first count: "the toll rose to 20 ...
+                // the shells killed 12 immediately".)
+                if let (Some(f), Some(k), false) = (killed, ev.killed, totals[i][0]) {
                     let (lo, hi) = (f.value.min(k), f.value.max(k));
                     if hi - lo > 2 && hi * 2 > lo * 3 {
                         return false;
@@ -917,7 +944,7 @@ impl Stage for EventStage {
             let slot = if parts_only {
                 Some(events.len() - 1)
             } else {
-                events.iter().rposition(fits)
+                (0..events.len()).rev().find(|&i| fits(i))
             };
             let idx = match slot {
                 Some(i) => i,
@@ -1217,6 +1244,17 @@ mod tests {
         );
         assert_eq!(ev.len(), 1, "{ev:?}");
         assert_eq!((ev[0].place.as_str(), ev[0].killed), ("Bol", Some(12)));
+    }
+
+    #[test]
+    fn an_update_dated_the_next_day_is_the_same_incident() {
+        let ev = run(
+            "The death toll from the shelling of a market in Bol rose to 20 on \
+             2024-03-12. Shells hit the market on 2024-03-11, killing 12 people immediately. \
+             Eight more died overnight.",
+        );
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].killed, Some(20));
     }
 
     #[test]
