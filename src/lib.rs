@@ -56,6 +56,7 @@ pub use pipeline::Pipeline;
 pub struct PipelineBuilder {
     gazetteers: Option<PathBuf>,
     builtin_gazetteers: bool,
+    titles: Option<PathBuf>,
     rules: Option<PathBuf>,
 }
 
@@ -65,6 +66,7 @@ impl PipelineBuilder {
         PipelineBuilder {
             gazetteers: None,
             builtin_gazetteers: true,
+            titles: None,
             rules: None,
         }
     }
@@ -88,6 +90,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// Adds a titles file (format in docs/roles.md) to the built-in titles of the roles
+    /// stage; a title already known is replaced.
+    pub fn titles_opt(mut self, file: Option<PathBuf>) -> PipelineBuilder {
+        self.titles = file;
+        self
+    }
+
     /// Adds the `.toml` rule files of `dir` (see docs/rules.md): a file named like a
     /// built-in file replaces it, a rule with a built-in rule's id replaces that rule.
     pub fn rules(mut self, dir: Option<PathBuf>) -> PipelineBuilder {
@@ -104,16 +113,30 @@ impl PipelineBuilder {
     pub fn build(&self) -> Result<Pipeline> {
         let gaz = self.load_gazetteers();
         let rules = self.build_rules();
-        match (gaz, rules) {
-            (Ok(gaz), Ok(rules)) => self.assemble(&gaz, rules),
-            (Err(a), Err(b)) => Err(Error::many(vec![a, b])),
-            (Err(e), _) | (_, Err(e)) => Err(e),
+        let titles = self.load_titles();
+        match (gaz, rules, titles) {
+            (Ok(gaz), Ok(rules), Ok(titles)) => self.assemble(&gaz, rules, &titles),
+            (gaz, rules, titles) => Err(Error::many(
+                [gaz.err(), rules.err(), titles.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            )),
         }
     }
 
     /// Like [`PipelineBuilder::build`], with rules compiled already.
     pub fn build_with(&self, rules: rules::RuleSet) -> Result<Pipeline> {
-        self.assemble(&self.load_gazetteers()?, rules)
+        self.assemble(&self.load_gazetteers()?, rules, &self.load_titles()?)
+    }
+
+    /// The built-in titles of the roles stage, with [`PipelineBuilder::titles_opt`]'s file.
+    fn load_titles(&self) -> Result<roles::Titles> {
+        let titles = roles::Titles::builtin()?;
+        match &self.titles {
+            Some(file) => titles.add_file(file),
+            None => Ok(titles),
+        }
     }
 
     fn load_gazetteers(&self) -> Result<entity::Gazetteers> {
@@ -128,12 +151,17 @@ impl PipelineBuilder {
         Ok(gaz)
     }
 
-    fn assemble(&self, gaz: &entity::Gazetteers, rules: rules::RuleSet) -> Result<Pipeline> {
+    fn assemble(
+        &self,
+        gaz: &entity::Gazetteers,
+        rules: rules::RuleSet,
+        titles: &roles::Titles,
+    ) -> Result<Pipeline> {
         let stages: Vec<Box<dyn pipeline::Stage>> = vec![
             Box::new(entity::EntityStage::new(gaz)?),
             Box::new(numbers::NumberStage::new(rules.clone())),
             Box::new(dates::DateStage::new(rules)),
-            Box::new(roles::RoleStage::new()),
+            Box::new(roles::RoleStage::with_titles(titles)?),
             Box::new(events::EventStage::new()),
         ];
         Ok(Pipeline::new(stages))
