@@ -133,7 +133,13 @@ impl PipelineBuilder {
     /// The built-in titles of the roles stage, with [`PipelineBuilder::titles_opt`]'s file.
     fn load_titles(&self) -> Result<roles::Titles> {
         let titles = roles::Titles::builtin()?;
-        match &self.titles {
+        // A gazetteer folder's titles.tsv extends the titles too, unless a file is named.
+        let beside = self
+            .gazetteers
+            .as_ref()
+            .map(|dir| dir.join(entity::TITLES_FILE))
+            .filter(|f| f.is_file());
+        match self.titles.as_ref().or(beside.as_ref()) {
             Some(file) => titles.add_file(file),
             None => Ok(titles),
         }

@@ -38,6 +38,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("persons.tsv", include_str!("../../gazetteers/persons.tsv")),
 ];
 
+/// The file of a gazetteer folder that holds role titles, not entities.
+pub const TITLES_FILE: &str = "titles.tsv";
+
 /// A set of gazetteer entries, from the built-in files and/or a user's folder.
 #[derive(Clone, Debug, Default)]
 pub struct Gazetteers {
@@ -65,6 +68,9 @@ impl Gazetteers {
             .map_err(|e| Error::io(dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "tsv"))
+            // The titles of the roles stage live beside the entity gazetteers but are a
+            // different format; the roles stage reads them (see docs/roles.md).
+            .filter(|p| p.file_name().is_none_or(|n| n != TITLES_FILE))
             .collect();
         files.sort();
         let mut errors = Vec::new();
