@@ -1,6 +1,7 @@
 //! Subcommands, one file each.
 
 mod extract;
+mod generate;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Extract(extract::Args),
+    /// Write a synthetic article dump for benchmarks.
+    #[command(hide = true)]
+    Generate(generate::Args),
 }
 
 pub fn parse() -> Cli {
@@ -43,6 +47,7 @@ pub fn parse() -> Cli {
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Extract(args) => extract::run(args),
+        Command::Generate(args) => generate::run(args),
     };
     ExitCode::from(code)
 }
