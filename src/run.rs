@@ -78,6 +78,13 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Time per stage, summed over threads.
     pub stages: Vec<(String, Duration)>,
+    /// Time the reader thread spent reading and parsing input (not waiting for the workers).
+    pub reading: Duration,
+    /// Wall time the workers spent on batches (the stages, in parallel).
+    pub processing: Duration,
+    /// Time spent in the sink: converting offsets and writing rows, then finishing the
+    /// tables (incidents). The workers wait meanwhile, so it adds to the wall time.
+    pub writing: Duration,
 }
 
 struct Batch {
@@ -125,7 +132,9 @@ pub fn run(
     let mut seen_ids: HashSet<u64> = HashSet::new();
 
     std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || {
+        let reader = scope.spawn(move || {
+            let mut busy = Duration::ZERO;
+            let mut since = Instant::now();
             let mut batch = Batch {
                 docs: Vec::new(),
                 problems: Vec::new(),
@@ -156,12 +165,16 @@ pub fn run(
                             },
                         );
                         bytes = 0;
+                        busy += since.elapsed();
                         // The receiver only goes away when writing failed: stop reading.
                         stopped = tx.send(full).is_err();
+                        since = Instant::now();
                     }
                 });
             }
+            busy += since.elapsed();
             let _ = tx.send(batch);
+            busy
         });
 
         for batch in rx {
@@ -169,8 +182,11 @@ pub fn run(
                 count(&mut summary, p);
                 observer.problem(p);
             }
+            let t = Instant::now();
             let results: Vec<Facts> =
                 pool.install(|| batch.docs.par_iter().map(|d| pipeline.process(d)).collect());
+            summary.processing += t.elapsed();
+            let t = Instant::now();
             for (doc, facts) in batch.docs.iter().zip(&results) {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 doc.doc_id.hash(&mut h);
@@ -189,12 +205,19 @@ pub fn run(
                 summary.documents += 1;
                 summary.text_bytes += doc.text.len() as u64;
             }
+            summary.writing += t.elapsed();
             observer.progress(summary.documents, counter.get());
         }
+        // A panic in the reader is a bug; pass it on rather than report a short run.
+        summary.reading = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         Ok(())
     })?;
 
+    let t = Instant::now();
     summary.rows = sink.finish()?;
+    summary.writing += t.elapsed();
     summary.input_bytes = counter.get();
     summary.elapsed = started.elapsed();
     summary.stages = pipeline.timings();
