@@ -79,13 +79,15 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Time per stage, summed over threads.
     pub stages: Vec<(String, Duration)>,
+    /// Time spent handing documents to the sink (writing rows), on the main thread.
+    pub writing: Duration,
+    /// Time spent finishing the sink (cross-document incidents, flushing, renaming).
+    pub finishing: Duration,
     /// Time the reader thread spent reading and parsing input (not waiting for the workers).
     pub reading: Duration,
-    /// Wall time the workers spent on batches (the stages, in parallel).
+    /// Wall time the pool spent on batches (the stages, in parallel), beside the reading
+    /// and the writing.
     pub processing: Duration,
-    /// Time spent in the sink: converting offsets and writing rows (on the driver thread,
-    /// beside the workers), then finishing the tables (incidents, after the workers).
-    pub writing: Duration,
 }
 
 struct Batch {
@@ -236,7 +238,7 @@ pub fn run(
 
     let t = Instant::now();
     summary.rows = sink.finish()?;
-    summary.writing += t.elapsed();
+    summary.finishing = t.elapsed();
     summary.input_bytes = counter.get();
     summary.elapsed = started.elapsed();
     summary.stages = pipeline.timings();

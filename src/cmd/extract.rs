@@ -69,8 +69,8 @@ pub struct Args {
     #[arg(long, default_value_t = 8, value_name = "MB")]
     batch_mb: usize,
 
-    /// Print where the time went to standard error: start-up, reading, each stage (summed
-    /// over threads) and writing.
+    /// Print where the time went to standard error, one `timings: NAME SECONDS` line each:
+    /// start-up, reading, each stage (summed over threads), writing rows, finishing.
     #[arg(long)]
     timings: bool,
 }
@@ -220,6 +220,7 @@ fn print_timings(s: &Summary, startup: std::time::Duration) {
     }
     eprintln!("timings: processing {:.3}", s.processing.as_secs_f64());
     eprintln!("timings: writing {:.3}", s.writing.as_secs_f64());
+    eprintln!("timings: finishing {:.3}", s.finishing.as_secs_f64());
     eprintln!("timings: total {:.3}", s.elapsed.as_secs_f64());
 }
 
