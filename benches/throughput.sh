@@ -10,9 +10,12 @@
 # Builds in release mode, generates each dump once with `gleaner generate` (deterministic
 # from the seed), then runs `gleaner extract --timings` under /usr/bin/time -v for each
 # size and job count. Prints one Markdown table of the runs and one of where the time went
-# (stage times are summed over the worker threads; "writing" is the sink, on the driver
-# thread). Also measures start-up: loading and compiling the gazetteers and rules on an
-# input of one article. Figures and their reading: docs/performance.md.
+# (stage times are summed over the worker threads; "writing" is the sink's rows, on the
+# driver thread beside the workers; "finishing" the incident merge and closing the
+# tables). On a shared machine wall times depend on the load; CPU seconds (user + system,
+# from GNU time) and MB per CPU-second depend much less on it. Also measures start-up:
+# loading and compiling the gazetteers and rules on an input of one article. Figures and
+# their reading: docs/performance.md.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -50,6 +53,7 @@ field() { # field LOG NAME -> the figure after "timings: NAME"
     awk -v n="$2" '$1 == "timings:" && $2 == n {print $3}' "$1"
 }
 rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1.time"; }
+cpu_s() { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$1.time"; }
 wall_s() { # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:12.34"
     awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$1.time"
 }
@@ -86,16 +90,17 @@ done
 
 echo "# runs"
 echo
-echo "| dump | jobs | input MB | documents | wall s | input MB/s | documents/s | rows written | peak RSS MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| dump | jobs | input MB | documents | wall s | input MB/s | documents/s | CPU s | MB per CPU-s | rows written | peak RSS MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${runs[@]}"; do
     read -r size j log dump <<<"$r"
     mb=$(awk -v b="$(stat -c %s "$dump")" 'BEGIN {printf "%.1f", b/1e6}')
     docs=$(sed -n 's/^gleaner: \([0-9]*\) documents.*/\1/p' "$log")
     rows=$(sed -n 's/^  rows: //p' "$log" | tr ',' '\n' | awk '{s+=$2} END {print s}')
     wall=$(wall_s "$log")
-    awk -v s="$size" -v j="$j" -v mb="$mb" -v d="$docs" -v w="$wall" -v r="$rows" -v m="$(rss_mb "$log")" \
-        'BEGIN {printf "| %s | %d | %s | %d | %.2f | %.1f | %.0f | %d | %s |\n", s, j, mb, d, w, mb/w, d/w, r, m}'
+    cpu=$(cpu_s "$log")
+    awk -v s="$size" -v j="$j" -v mb="$mb" -v d="$docs" -v w="$wall" -v c="$cpu" -v r="$rows" -v m="$(rss_mb "$log")" \
+        'BEGIN {printf "| %s | %d | %s | %d | %.2f | %.1f | %.0f | %.2f | %.1f | %d | %s |\n", s, j, mb, d, w, mb/w, d/w, c, mb/c, r, m}'
 done
 echo
 
@@ -104,13 +109,13 @@ echo
 stages=$(awk '$1 == "timings:" && $2 ~ /^stage:/ {sub("stage:", "", $2); print $2}' "$(echo "${runs[0]}" | cut -d' ' -f3)")
 header="| dump | jobs | startup | reading"
 for s in $stages; do header="$header | $s"; done
-echo "$header | processing (wall) | writing | total |"
-echo "|---|---:|---:|---:$(for _ in $stages; do printf '|---:'; done)|---:|---:|---:|"
+echo "$header | processing (wall) | writing | finishing | total |"
+echo "|---|---:|---:|---:$(for _ in $stages; do printf '|---:'; done)|---:|---:|---:|---:|"
 for r in "${runs[@]}"; do
     read -r size j log _ <<<"$r"
     line="| $size | $j | $(field "$log" startup) | $(field "$log" reading)"
     for s in $stages; do line="$line | $(field "$log" "stage:$s")"; done
-    echo "$line | $(field "$log" processing) | $(field "$log" writing) | $(field "$log" total) |"
+    echo "$line | $(field "$log" processing) | $(field "$log" writing) | $(field "$log" finishing) | $(field "$log" total) |"
 done
 echo
 echo "rows per table ($(echo "${runs[0]}" | cut -d' ' -f1), jobs $(echo "${runs[0]}" | cut -d' ' -f2)): $(sed -n 's/^  rows: //p' "$(echo "${runs[0]}" | cut -d' ' -f3)")"
