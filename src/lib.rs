@@ -41,6 +41,7 @@ pub mod input;
 pub mod numbers;
 pub mod pipeline;
 pub mod roles;
+pub mod rules;
 pub mod run;
 pub mod sink;
 
@@ -56,6 +57,7 @@ pub use pipeline::Pipeline;
 pub struct PipelineBuilder {
     gazetteers: Option<PathBuf>,
     builtin_gazetteers: bool,
+    rules: Option<PathBuf>,
 }
 
 impl PipelineBuilder {
@@ -64,6 +66,7 @@ impl PipelineBuilder {
         PipelineBuilder {
             gazetteers: None,
             builtin_gazetteers: true,
+            rules: None,
         }
     }
 
@@ -86,8 +89,35 @@ impl PipelineBuilder {
         self
     }
 
+    /// Adds the `.toml` rule files of `dir` (see docs/rules.md): a file named like a
+    /// built-in file replaces it, a rule with a built-in rule's id replaces that rule.
+    pub fn rules(mut self, dir: Option<PathBuf>) -> PipelineBuilder {
+        self.rules = dir;
+        self
+    }
+
+    /// Compiles the rules alone (built-in and [`PipelineBuilder::rules`]).
+    pub fn build_rules(&self) -> Result<rules::RuleSet> {
+        rules::RuleSetBuilder::new().dir(self.rules.clone()).build()
+    }
+
     /// Loads and compiles everything, reporting every problem in the data files at once.
     pub fn build(&self) -> Result<Pipeline> {
+        let gaz = self.load_gazetteers();
+        let rules = self.build_rules();
+        match (gaz, rules) {
+            (Ok(gaz), Ok(rules)) => self.assemble(&gaz, rules),
+            (Err(a), Err(b)) => Err(Error::many(vec![a, b])),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+
+    /// Like [`PipelineBuilder::build`], with rules compiled already.
+    pub fn build_with(&self, rules: rules::RuleSet) -> Result<Pipeline> {
+        self.assemble(&self.load_gazetteers()?, rules)
+    }
+
+    fn load_gazetteers(&self) -> Result<entity::Gazetteers> {
         let mut gaz = if self.builtin_gazetteers {
             entity::Gazetteers::builtin()?
         } else {
@@ -96,10 +126,14 @@ impl PipelineBuilder {
         if let Some(dir) = &self.gazetteers {
             gaz = gaz.add_dir(dir)?;
         }
+        Ok(gaz)
+    }
+
+    fn assemble(&self, gaz: &entity::Gazetteers, rules: rules::RuleSet) -> Result<Pipeline> {
         let stages: Vec<Box<dyn pipeline::Stage>> = vec![
-            Box::new(entity::EntityStage::new(&gaz)?),
-            Box::new(numbers::NumberStage::new()),
-            Box::new(dates::DateStage::new()),
+            Box::new(entity::EntityStage::new(gaz)?),
+            Box::new(numbers::NumberStage::new(rules.clone())),
+            Box::new(dates::DateStage::new(rules)),
             Box::new(roles::RoleStage::new()),
             Box::new(events::EventStage::new()),
         ];

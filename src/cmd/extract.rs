@@ -45,6 +45,11 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     gazetteers: Option<PathBuf>,
 
+    /// Extra rule folder (.toml files): a file named like a built-in one replaces it, a
+    /// rule with a built-in id replaces that rule. See `gleaner rules check`.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+
     /// JSONL/CSV field holding the document id.
     #[arg(long, default_value = "id", value_name = "NAME")]
     id_field: String,
@@ -148,6 +153,7 @@ pub fn run(args: Args) -> u8 {
     let started = std::time::Instant::now();
     let pipeline = match PipelineBuilder::new()
         .gazetteers_opt(args.gazetteers.clone())
+        .rules(args.rules.clone())
         .build()
     {
         Ok(p) => p,

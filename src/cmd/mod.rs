@@ -2,6 +2,7 @@
 
 mod extract;
 mod generate;
+mod rules;
 
 use std::process::ExitCode;
 
@@ -34,7 +35,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    Extract(extract::Args),
+    Extract(Box<extract::Args>),
+    Rules(rules::Args),
     /// Write a synthetic article dump for benchmarks.
     #[command(hide = true)]
     Generate(generate::Args),
@@ -46,7 +48,8 @@ pub fn parse() -> Cli {
 
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Extract(args) => extract::run(args),
+        Command::Extract(args) => extract::run(*args),
+        Command::Rules(args) => rules::run(args),
         Command::Generate(args) => generate::run(args),
     };
     ExitCode::from(code)
