@@ -35,6 +35,7 @@ pub mod entity;
 pub mod error;
 pub mod events;
 pub mod facts;
+pub mod generate;
 pub mod incidents;
 pub mod input;
 pub mod numbers;

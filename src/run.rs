@@ -2,10 +2,11 @@
 //! sink, in input order.
 //!
 //! A reader thread fills batches of documents (up to a byte and a count limit) and hands
-//! them over a channel that holds at most one waiting batch, so memory is bounded by a few
-//! batches whatever the size of the dump. Each batch is processed by a rayon pool and its
-//! results are passed to the sink in input order, so the output is the same for any
-//! number of threads.
+//! them over a channel that holds at most one waiting batch; a second thread has each batch
+//! processed by a rayon pool and hands it, with its facts, over another such channel to the
+//! driver thread, which passes them to the sink in input order. So reading, processing and
+//! writing overlap, memory is bounded by a few batches whatever the size of the dump, and
+//! the output is the same for any number of threads.
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -78,6 +79,15 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Time per stage, summed over threads.
     pub stages: Vec<(String, Duration)>,
+    /// Time spent handing documents to the sink (writing rows), on the main thread.
+    pub writing: Duration,
+    /// Time spent finishing the sink (cross-document incidents, flushing, renaming).
+    pub finishing: Duration,
+    /// Time the reader thread spent reading and parsing input (not waiting for the workers).
+    pub reading: Duration,
+    /// Wall time the pool spent on batches (the stages, in parallel), beside the reading
+    /// and the writing.
+    pub processing: Duration,
 }
 
 struct Batch {
@@ -125,7 +135,9 @@ pub fn run(
     let mut seen_ids: HashSet<u64> = HashSet::new();
 
     std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || {
+        let reader = scope.spawn(move || {
+            let mut busy = Duration::ZERO;
+            let mut since = Instant::now();
             let mut batch = Batch {
                 docs: Vec::new(),
                 problems: Vec::new(),
@@ -156,21 +168,43 @@ pub fn run(
                             },
                         );
                         bytes = 0;
+                        busy += since.elapsed();
                         // The receiver only goes away when writing failed: stop reading.
                         stopped = tx.send(full).is_err();
+                        since = Instant::now();
                     }
                 });
             }
+            busy += since.elapsed();
             let _ = tx.send(batch);
+            busy
         });
 
-        for batch in rx {
+        // The workers take the next batch while the driver thread writes the last one:
+        // writing is serial, and the cores would otherwise wait for it.
+        let (done_tx, done_rx) = mpsc::sync_channel::<(Batch, Vec<Facts>)>(1);
+        let pool = &pool;
+        let workers = scope.spawn(move || {
+            let mut busy = Duration::ZERO;
+            for batch in rx {
+                let t = Instant::now();
+                let results: Vec<Facts> =
+                    pool.install(|| batch.docs.par_iter().map(|d| pipeline.process(d)).collect());
+                busy += t.elapsed();
+                // The receiver only goes away when writing failed: stop.
+                if done_tx.send((batch, results)).is_err() {
+                    break;
+                }
+            }
+            busy
+        });
+
+        for (batch, results) in done_rx {
             for p in &batch.problems {
                 count(&mut summary, p);
                 observer.problem(p);
             }
-            let results: Vec<Facts> =
-                pool.install(|| batch.docs.par_iter().map(|d| pipeline.process(d)).collect());
+            let t = Instant::now();
             for (doc, facts) in batch.docs.iter().zip(&results) {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 doc.doc_id.hash(&mut h);
@@ -189,12 +223,22 @@ pub fn run(
                 summary.documents += 1;
                 summary.text_bytes += doc.text.len() as u64;
             }
+            summary.writing += t.elapsed();
             observer.progress(summary.documents, counter.get());
         }
+        summary.processing = workers
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        // A panic in the reader is a bug; pass it on rather than report a short run.
+        summary.reading = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         Ok(())
     })?;
 
+    let t = Instant::now();
     summary.rows = sink.finish()?;
+    summary.finishing = t.elapsed();
     summary.input_bytes = counter.get();
     summary.elapsed = started.elapsed();
     summary.stages = pipeline.timings();
@@ -205,5 +249,91 @@ fn count(summary: &mut Summary, p: &Problem) {
     match p.severity {
         Severity::Warning => summary.warnings += 1,
         Severity::Skipped => summary.skipped += 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::Sink;
+
+    /// Records what it is given; fails on document number `fail_at`, if any.
+    struct Recorder {
+        seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+        fail_at: Option<usize>,
+    }
+
+    impl Sink for Recorder {
+        fn document(&mut self, doc: &Document, facts: &Facts) -> Result<()> {
+            let mut seen = self.seen.lock().unwrap();
+            if Some(seen.len()) == self.fail_at {
+                return Err(Error::usage("disk full"));
+            }
+            seen.push(format!("{} {}", doc.doc_id, facts.entities.len()));
+            Ok(())
+        }
+
+        fn finish(self: Box<Self>) -> Result<Vec<(String, u64)>> {
+            let n = self.seen.lock().unwrap().len() as u64;
+            Ok(vec![("documents".into(), n)])
+        }
+    }
+
+    fn run_over(
+        dump: &std::path::Path,
+        jobs: usize,
+        fail_at: Option<usize>,
+    ) -> (Result<Summary>, Vec<String>) {
+        let pipeline = crate::PipelineBuilder::new().build().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Recorder {
+            seen: seen.clone(),
+            fail_at,
+        };
+        let options = RunOptions {
+            jobs,
+            // Many small batches, so that all three threads have work at once.
+            batch_bytes: 4096,
+            batch_docs: 3,
+            ..RunOptions::default()
+        };
+        let found = input::discover(&[dump.to_path_buf()]);
+        let result = run(found, &pipeline, Box::new(sink), &options, &mut Silent);
+        let seen = seen.lock().unwrap().clone();
+        (result, seen)
+    }
+
+    fn dump(dir: &tempfile::TempDir) -> std::path::PathBuf {
+        let gaz = crate::entity::Gazetteers::builtin().unwrap();
+        let generator = crate::generate::Generator::new(&gaz, 5).unwrap();
+        let path = dir.path().join("dump.jsonl");
+        let mut file = std::fs::File::create(&path).unwrap();
+        generator.write_jsonl(&mut file, 60_000).unwrap();
+        path
+    }
+
+    #[test]
+    fn documents_reach_the_sink_in_input_order_for_any_number_of_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dump(&dir);
+        let (one, seen_one) = run_over(&path, 1, None);
+        let (two, seen_two) = run_over(&path, 2, None);
+        let (one, two) = (one.unwrap(), two.unwrap());
+        assert!(seen_one.len() > 20, "{}", seen_one.len());
+        assert_eq!(seen_one, seen_two);
+        assert_eq!(one.documents, seen_one.len() as u64);
+        assert_eq!(two.rows, vec![("documents".to_string(), one.documents)]);
+        let ids: Vec<u64> = seen_one.iter().map(|s| s[8..16].parse().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] + 1 == w[1]), "{ids:?}");
+        assert_eq!(one.stages.len(), 5);
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_run_with_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dump(&dir);
+        let (result, seen) = run_over(&path, 2, Some(7));
+        assert!(result.unwrap_err().to_string().contains("disk full"));
+        assert_eq!(seen.len(), 7);
     }
 }

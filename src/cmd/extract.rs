@@ -78,6 +78,11 @@ pub struct Args {
     /// Megabytes of text per batch handed to the workers; memory use is a few batches.
     #[arg(long, default_value_t = 8, value_name = "MB")]
     batch_mb: usize,
+
+    /// Print where the time went to standard error, one `timings: NAME SECONDS` line each:
+    /// start-up, reading, each stage (summed over threads), writing rows, finishing.
+    #[arg(long)]
+    timings: bool,
 }
 
 /// Prints problems (at most [`LIMIT`] lines, then counts) and drives the progress bar.
@@ -150,6 +155,7 @@ impl Observer for Reporter {
 }
 
 pub fn run(args: Args) -> u8 {
+    let started = std::time::Instant::now();
     let pipeline = match PipelineBuilder::new()
         .gazetteers_opt(args.gazetteers.clone())
         .titles_opt(args.titles.clone())
@@ -162,6 +168,7 @@ pub fn run(args: Args) -> u8 {
             return EXIT_ERROR;
         }
     };
+    let startup = started.elapsed();
     let found = input::discover(&args.inputs);
     let sink = match CsvSink::create(&args.out) {
         Ok(s) => s,
@@ -206,11 +213,27 @@ pub fn run(args: Args) -> u8 {
     if !args.quiet {
         print_summary(&summary, &args.out);
     }
+    if args.timings {
+        print_timings(&summary, startup);
+    }
     if summary.skipped > 0 {
         EXIT_SKIPPED
     } else {
         EXIT_OK
     }
+}
+
+/// One `name seconds` line each, so that scripts can pick figures out with `awk`.
+fn print_timings(s: &Summary, startup: std::time::Duration) {
+    eprintln!("timings: startup {:.3}", startup.as_secs_f64());
+    eprintln!("timings: reading {:.3}", s.reading.as_secs_f64());
+    for (stage, t) in &s.stages {
+        eprintln!("timings: stage:{stage} {:.3}", t.as_secs_f64());
+    }
+    eprintln!("timings: processing {:.3}", s.processing.as_secs_f64());
+    eprintln!("timings: writing {:.3}", s.writing.as_secs_f64());
+    eprintln!("timings: finishing {:.3}", s.finishing.as_secs_f64());
+    eprintln!("timings: total {:.3}", s.elapsed.as_secs_f64());
 }
 
 fn print_summary(s: &Summary, out: &std::path::Path) {

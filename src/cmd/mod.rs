@@ -1,6 +1,7 @@
 //! Subcommands, one file each.
 
 mod extract;
+mod generate;
 mod rules;
 
 use std::process::ExitCode;
@@ -36,6 +37,9 @@ pub struct Cli {
 enum Command {
     Extract(Box<extract::Args>),
     Rules(rules::Args),
+    /// Write a synthetic article dump for benchmarks.
+    #[command(hide = true)]
+    Generate(generate::Args),
 }
 
 pub fn parse() -> Cli {
@@ -46,6 +50,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Extract(args) => extract::run(*args),
         Command::Rules(args) => rules::run(args),
+        Command::Generate(args) => generate::run(args),
     };
     ExitCode::from(code)
 }
