@@ -70,7 +70,7 @@ impl Gazetteers {
             .filter(|p| p.extension().is_some_and(|x| x == "tsv"))
             // The titles of the roles stage live beside the entity gazetteers but are a
             // different format; the roles stage reads them (see docs/roles.md).
-            .filter(|p| p.file_name().is_none_or(|n| n != TITLES_FILE))
+            .filter(|p| p.file_name() != Some(std::ffi::OsStr::new(TITLES_FILE)))
             .collect();
         files.sort();
         let mut errors = Vec::new();
