@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::document::Document;
 use crate::error::{Error, Location, Result};
 use crate::facts::Facts;
-use crate::input::{self, ByteCounter, Discovery, Item, Problem, ReadOptions, Severity};
+use crate::input::{self, ByteCounter, Discovery, Flow, Item, Problem, ReadOptions, Severity};
 use crate::pipeline::Pipeline;
 use crate::sink::Sink;
 
@@ -138,7 +138,7 @@ pub fn run(
                 }
                 input::read_input(input, &read_options, &reader_counter, &mut |item| {
                     if stopped {
-                        return;
+                        return Flow::Break(());
                     }
                     match item {
                         Item::Doc(doc) => {
@@ -158,6 +158,11 @@ pub fn run(
                         bytes = 0;
                         // The receiver only goes away when writing failed: stop reading.
                         stopped = tx.send(full).is_err();
+                    }
+                    if stopped {
+                        Flow::Break(())
+                    } else {
+                        Flow::Continue(())
                     }
                 });
             }

@@ -150,7 +150,7 @@ pub fn run(args: Args) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let found = input::discover(&args.inputs);
+    let mut found = input::discover(&args.inputs);
     let sink = match CsvSink::create(&args.out) {
         Ok(s) => s,
         Err(e) => {
@@ -158,6 +158,7 @@ pub fn run(args: Args) -> u8 {
             return EXIT_ERROR;
         }
     };
+    found.exclude(&args.out);
     let options = RunOptions {
         jobs: args.jobs.unwrap_or(0),
         batch_bytes: args.batch_mb.max(1) << 20,
@@ -215,6 +216,15 @@ fn print_summary(s: &Summary, out: &std::path::Path) {
     );
     let rows: Vec<String> = s.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
     eprintln!("  rows: {}", rows.join(", "));
+    let stages: Vec<String> = s
+        .stages
+        .iter()
+        .map(|(name, d)| format!("{name} {:.2}", d.as_secs_f64()))
+        .collect();
+    eprintln!(
+        "  seconds per stage (summed over threads): {}",
+        stages.join(", ")
+    );
     let mut problems = format!("  problems: {} warnings, {} skipped", s.warnings, s.skipped);
     if !s.ignored.is_empty() {
         let mut exts: Vec<String> = s
