@@ -65,9 +65,17 @@ pub struct Args {
     #[arg(long, default_value = "url", value_name = "NAME")]
     url_field: String,
 
-    /// Megabytes of text per batch handed to the workers; memory use is a few batches.
-    #[arg(long, default_value_t = 8, value_name = "MB")]
-    batch_mb: usize,
+    /// Megabytes of text per batch handed to the workers (fractions allowed); memory use
+    /// is a few batches.
+    #[arg(long, default_value_t = 8.0, value_name = "MB", value_parser = batch_size)]
+    batch_mb: f64,
+}
+
+fn batch_size(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(mb) if mb > 0.0 && mb.is_finite() => Ok(mb),
+        _ => Err(format!("{s:?} is not a positive number of megabytes")),
+    }
 }
 
 /// Prints problems (at most [`LIMIT`] lines, then counts) and drives the progress bar.
@@ -161,7 +169,7 @@ pub fn run(args: Args) -> u8 {
     found.exclude(&args.out);
     let options = RunOptions {
         jobs: args.jobs.unwrap_or(0),
-        batch_bytes: args.batch_mb.max(1) << 20,
+        batch_bytes: ((args.batch_mb * (1 << 20) as f64) as usize).max(1),
         read: ReadOptions {
             fields: FieldNames {
                 id: args.id_field,
