@@ -51,8 +51,10 @@ pub trait Observer {
     fn start(&mut self, _total_bytes: u64) {}
     /// A problem with the input, in input order.
     fn problem(&mut self, _problem: &Problem) {}
-    /// After each batch: documents done and input bytes read so far.
+    /// After each batch: documents done, and input bytes read up to the end of the batch.
     fn progress(&mut self, _documents: u64, _input_bytes: u64) {}
+    /// Every document is done; the sink is finishing (incidents across documents).
+    fn finishing(&mut self) {}
 }
 
 /// An observer that ignores everything.
@@ -78,11 +80,28 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Time per stage, summed over threads.
     pub stages: Vec<(String, Duration)>,
+    /// Time spent handing documents to the sink (writing rows), on the main thread.
+    pub writing: Duration,
+    /// Time spent finishing the sink (cross-document incidents, flushing, renaming).
+    pub finishing: Duration,
 }
 
 struct Batch {
     docs: Vec<Document>,
     problems: Vec<Problem>,
+    /// Input bytes read when the batch was cut. The reader runs up to two batches ahead
+    /// of the workers, so progress is measured by this, not by the reader's position.
+    input_bytes: u64,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            docs: Vec::new(),
+            problems: Vec::new(),
+            input_bytes: 0,
+        }
+    }
 }
 
 /// Runs the pipeline over every input and hands the facts to `sink`.
@@ -126,10 +145,7 @@ pub fn run(
 
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
-            let mut batch = Batch {
-                docs: Vec::new(),
-                problems: Vec::new(),
-            };
+            let mut batch = Batch::new();
             let mut bytes = 0usize;
             let mut stopped = false;
             for input in &inputs {
@@ -148,13 +164,8 @@ pub fn run(
                         Item::Problem(p) => batch.problems.push(p),
                     }
                     if bytes >= limit_bytes || batch.docs.len() >= limit_docs {
-                        let full = std::mem::replace(
-                            &mut batch,
-                            Batch {
-                                docs: Vec::new(),
-                                problems: Vec::new(),
-                            },
-                        );
+                        let mut full = std::mem::replace(&mut batch, Batch::new());
+                        full.input_bytes = reader_counter.get();
                         bytes = 0;
                         // The receiver only goes away when writing failed: stop reading.
                         stopped = tx.send(full).is_err();
@@ -166,6 +177,7 @@ pub fn run(
                     }
                 });
             }
+            batch.input_bytes = reader_counter.get();
             let _ = tx.send(batch);
         });
 
@@ -190,16 +202,21 @@ pub fn run(
                     count(&mut summary, &p);
                     observer.problem(&p);
                 }
+                let t = Instant::now();
                 sink.document(doc, facts)?;
+                summary.writing += t.elapsed();
                 summary.documents += 1;
                 summary.text_bytes += doc.text.len() as u64;
             }
-            observer.progress(summary.documents, counter.get());
+            observer.progress(summary.documents, batch.input_bytes);
         }
         Ok(())
     })?;
 
+    observer.finishing();
+    let t = Instant::now();
     summary.rows = sink.finish()?;
+    summary.finishing = t.elapsed();
     summary.input_bytes = counter.get();
     summary.elapsed = started.elapsed();
     summary.stages = pipeline.timings();

@@ -83,6 +83,7 @@ struct Reporter {
     bar: Option<ProgressBar>,
     printed: usize,
     unprinted: u64,
+    documents: u64,
 }
 
 const LIMIT: usize = 100;
@@ -98,12 +99,15 @@ impl Reporter {
                 .expect("progress template is valid")
                 .progress_chars("=> "),
             );
+            // Batches take a second or more: keep the spinner and the time moving.
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
         Reporter {
             bar,
             printed: 0,
             unprinted: 0,
+            documents: 0,
         }
     }
 
@@ -143,6 +147,13 @@ impl Observer for Reporter {
         if let Some(bar) = &self.bar {
             bar.set_position(bytes);
             bar.set_message(format!("{documents} documents"));
+        }
+        self.documents = documents;
+    }
+
+    fn finishing(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{} documents; merging incidents", self.documents));
         }
     }
 }
@@ -230,8 +241,10 @@ fn print_summary(s: &Summary, out: &std::path::Path) {
         .map(|(name, d)| format!("{name} {:.2}", d.as_secs_f64()))
         .collect();
     eprintln!(
-        "  seconds per stage (summed over threads): {}",
-        stages.join(", ")
+        "  seconds per stage (summed over threads): {}; writing {:.2}; finishing (incidents) {:.2}",
+        stages.join(", "),
+        s.writing.as_secs_f64(),
+        s.finishing.as_secs_f64()
     );
     let mut problems = format!("  problems: {} warnings, {} skipped", s.warnings, s.skipped);
     if !s.ignored.is_empty() {
