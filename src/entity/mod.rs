@@ -22,10 +22,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("regions.tsv", include_str!("../../gazetteers/regions.tsv")),
     ("cities.tsv", include_str!("../../gazetteers/cities.tsv")),
-    // PENDING ("features.tsv", include_str!("../../gazetteers/features.tsv")),
+    ("features.tsv", include_str!("../../gazetteers/features.tsv")),
     ("norp.tsv", include_str!("../../gazetteers/norp.tsv")),
-    // PENDING ("orgs.tsv", include_str!("../../gazetteers/orgs.tsv")),
-    // PENDING ("persons.tsv", include_str!("../../gazetteers/persons.tsv")),
+    ("orgs.tsv", include_str!("../../gazetteers/orgs.tsv")),
+    ("persons.tsv", include_str!("../../gazetteers/persons.tsv")),
 ];
 
 /// A set of gazetteer entries, from the built-in files and/or a user's folder.
