@@ -131,7 +131,11 @@ pub(crate) fn read_jsonl(
                 "invalid UTF-8, decoded with replacement characters",
             )));
         }
-        let trimmed = text.trim();
+        // Exports written on Windows often start with a byte-order mark.
+        let trimmed = match line {
+            1 => text.trim_start_matches('\u{feff}').trim(),
+            _ => text.trim(),
+        };
         if trimmed.is_empty() {
             continue;
         }
@@ -234,6 +238,21 @@ mod tests {
         assert!(problems[0].starts_with("d.jsonl:3: malformed JSON"));
         assert!(problems[1].starts_with("d.jsonl:5: no \"text\" field"));
         assert!(problems[2].starts_with("d.jsonl:6: not a JSON object"));
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_are_passed_over() {
+        let items = read(
+            "\u{feff}{\"id\": \"a\", \"text\": \"x\"}\r\n{\"id\": \"b\", \"text\": \"y\"}\r\n",
+        );
+        let ids: Vec<&str> = items
+            .iter()
+            .map(|i| match i {
+                Item::Doc(d) => d.doc_id.as_str(),
+                Item::Problem(p) => panic!("{p}"),
+            })
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
     }
 
     #[test]
