@@ -966,9 +966,10 @@ mod cli {
         let quiet = d.extract_to("out2", &["a.txt", "b.jsonl", "--quiet"], None);
         loud.assert_status(1);
         quiet.assert_status(1);
-        loud.assert_stderr_has("documents (");
+        loud.assert_stderr_has("gleaner: 1 document (");
+        loud.assert_stderr_has("from 2 inputs");
         loud.assert_stderr_has("rows: documents 1");
-        assert!(!quiet.stderr.contains("documents ("), "{}", quiet.stderr);
+        assert!(!quiet.stderr.contains("document ("), "{}", quiet.stderr);
         assert!(!quiet.stderr.contains("rows:"), "{}", quiet.stderr);
         quiet.assert_stderr_has("b.jsonl:1: malformed JSON");
         assert_eq!(quiet.stderr.lines().count(), 1, "{}", quiet.stderr);

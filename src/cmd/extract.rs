@@ -221,14 +221,22 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn print_summary(s: &Summary, out: &std::path::Path) {
     let secs = s.elapsed.as_secs_f64().max(1e-9);
     let mb = s.text_bytes as f64 / 1e6;
     eprintln!(
-        "gleaner: {} documents ({:.1} MB of text) from {} inputs in {:.2} s: {:.1} MB/s, {:.0} documents/s",
-        s.documents,
+        "gleaner: {} ({:.1} MB of text) from {} in {:.2} s: {:.1} MB/s, {:.0} documents/s",
+        plural(s.documents, "document"),
         mb,
-        s.inputs,
+        plural(s.inputs, "input"),
         secs,
         mb / secs,
         s.documents as f64 / secs
