@@ -1,56 +1,293 @@
-//! The dates stage: calendar expressions with TIMEX3-style values, partial dates completed
-//! from the publication date.
+//! The dates stage: calendar expressions with TIMEX3-style values.
+//!
+//! The `dates` rules find the expressions (see docs/rules.md) and name their parts with
+//! captures: `<iso>`, `<year>`, `<month>`, `<day>`, `<weekday>`, `<half>`, `<quarter>`,
+//! `<season>`, `<n>` (a count, for "two weeks ago"), `<mod_END>`... This module turns the
+//! parts into a value:
+//!
+//! - absolute dates as written (`2024-08-29`, `2017`, `2024-H1`);
+//! - a day or month without a year takes the year of the publication date, or `XXXX`
+//!   when it is unknown ("August 29" -> `XXXX-08-29`);
+//! - relative dates (`relative = "day"`, `shift = -1` for "yesterday") are counted from
+//!   the publication date, and have no value when it is unknown: never a guess.
+//!
+//! The publication date is the input's field, or else a date written in the article's
+//! header ("Published: 14 March 2024"), found by [`DateStage::header_date`].
 
 use regex::Regex;
 
-use crate::calendar::{month_number, Ymd};
+use crate::calendar::{days_in_month, month_number, Ymd, WEEKDAYS};
 use crate::document::Document;
 use crate::facts::{DateFact, DateMod, Facts, Span};
+use crate::numbers::parse_number;
 use crate::pipeline::Stage;
+use crate::rules::{mask, Match, Placeholder, Relative, Rule, RuleSet, Table, Texts};
 
-const MONTH: &str = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)";
-
-/// Finds absolute and partial dates.
+/// Finds dates with the `dates` rules.
 pub struct DateStage {
-    date: Regex,
+    rules: RuleSet,
     header: Regex,
 }
 
 impl DateStage {
-    pub fn new() -> DateStage {
-        let date = format!(
-            r"(?x)
-            (?:(?P<mod>\b(?:early|mid|late|the\ end\ of|end\ of|the\ start\ of|the\ beginning\ of)[-\s]+))?
-            (?:
-                \b(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})\b
-              | \b(?P<d1>\d{{1,2}})\s+(?P<m1>{MONTH})(?:,?\s+(?P<y1>\d{{4}}))?\b
-              | \b(?P<m2>{MONTH})\s+(?P<d2>\d{{1,2}})\b(?:,?\s+(?P<y2>\d{{4}})\b)?
-              | \b(?P<m3>{MONTH})(?:\s+(?:of\s+)?(?P<y3>\d{{4}}))?\b
-              | (?P<y4>\b(?:19|20)\d{{2}})\b
-            )"
-        );
+    pub fn new(rules: RuleSet) -> DateStage {
         DateStage {
-            date: Regex::new(&date).expect("the built-in date pattern compiles"),
+            rules,
             header: Regex::new(
-                r"(?im)^\s*(?:published|posted|updated|date)\s*:?\s*(?P<d>.{6,40})$",
+                r"(?im)(?:^[ \t]*(?:date|posted|updated)|\bpublished)[ \t]*(?:on)?[ \t]*:?[ \t]*(?P<d>[^\n]{6,40})$",
             )
             .expect("the built-in header pattern compiles"),
         }
     }
 
-    /// A publication date written in the first lines of the article ("Published: 14 March
-    /// 2024").
+    /// A publication date written in the article's header: a "Published: 14 March 2024"
+    /// line, or a full date in a dateline ("ADEN, Yemen, Oct. 9, 2024 (Agency) — ...",
+    /// "BAMAKO (Wire) — June 5, 2024"). Only dates with day, month and year count, and
+    /// only in the first lines after the title: a date in the story is not a guess at
+    /// when it was written.
     pub fn header_date(&self, text: &str) -> Option<Ymd> {
         let head: String = text.lines().take(12).collect::<Vec<_>>().join("\n");
-        self.header
+        if let Some(d) = self
+            .header
             .captures_iter(&head)
             .find_map(|c| Ymd::parse_loose(&c["d"]))
+        {
+            return Some(d);
+        }
+        let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        for line in lines.skip(1).take(5) {
+            // The dateline is what comes before the dash that opens the story; a short
+            // line may be a dateline on its own.
+            let dash = line
+                .find(" \u{2014}")
+                .or_else(|| line.find(" \u{2013}"))
+                .or_else(|| line.find(" -- "))
+                .or_else(|| line.find(" - "));
+            let parts: Vec<&str> = match dash {
+                Some(i) => {
+                    let rest = line[i..].trim_start_matches([' ', '-', '\u{2014}', '\u{2013}']);
+                    let mut p = vec![&line[..i]];
+                    if rest.chars().count() <= 40 {
+                        p.push(rest);
+                    }
+                    p
+                }
+                None if line.chars().count() <= 60 => vec![line],
+                None => continue,
+            };
+            if let Some(d) = parts.into_iter().find_map(|p| self.full_date(p)) {
+                return Some(d);
+            }
+        }
+        None
+    }
+
+    /// The first date in `text` written with day, month and year.
+    fn full_date(&self, text: &str) -> Option<Ymd> {
+        let texts = Texts::new(text, None);
+        let rules = self.rules.rules();
+        self.rules
+            .resolve(self.rules.find(Table::Dates, false, &texts))
+            .into_iter()
+            .filter(|m| !rules[m.rule].block && rules[m.rule].relative.is_none())
+            .find_map(|m| {
+                let rule = &rules[m.rule];
+                let p = parts(&m, rule, text);
+                p.year?;
+                value(&p, rule, None)
+                    .flatten()
+                    .and_then(|v| Ymd::parse_iso(&v))
+            })
     }
 }
 
-impl Default for DateStage {
-    fn default() -> Self {
-        DateStage::new()
+/// The parts of a date expression, as captured.
+#[derive(Default, Debug)]
+struct Parts {
+    iso: Option<Ymd>,
+    year: Option<i32>,
+    month: Option<u32>,
+    day: Option<u32>,
+    weekday: Option<u32>,
+    half: Option<u32>,
+    quarter: Option<u32>,
+    season: Option<&'static str>,
+    n: Option<i64>,
+}
+
+fn ordinal(word: &str) -> Option<u32> {
+    let w = word.trim().to_lowercase();
+    let w = w.trim_start_matches(['h', 'q']);
+    Some(match w {
+        "first" | "1st" | "1" => 1,
+        "second" | "2nd" | "2" | "latter" => 2,
+        "third" | "3rd" | "3" => 3,
+        "fourth" | "4th" | "4" | "last" | "final" => 4,
+        _ => return None,
+    })
+}
+
+fn weekday_number(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    if w.len() < 3 {
+        return None;
+    }
+    WEEKDAYS
+        .iter()
+        .position(|d| d.starts_with(&w))
+        .map(|i| i as u32)
+}
+
+fn season(word: &str) -> Option<&'static str> {
+    Some(match word.to_lowercase().as_str() {
+        "spring" => "SP",
+        "summer" => "SU",
+        "autumn" | "fall" => "FA",
+        "winter" => "WI",
+        _ => return None,
+    })
+}
+
+/// The ISO week-numbering year and week of `d`.
+fn iso_week(d: Ymd) -> (i32, u32) {
+    let thursday = d.add_days(3 - i64::from(d.weekday()));
+    let jan1 = Ymd {
+        year: thursday.year,
+        month: 1,
+        day: 1,
+    };
+    let week = (thursday.to_days() - jan1.to_days()) / 7 + 1;
+    (thursday.year, week as u32)
+}
+
+fn year_text(y: Option<i32>) -> String {
+    y.map(|y| format!("{y:04}"))
+        .unwrap_or_else(|| "XXXX".into())
+}
+
+/// Month `month` of `year` moved by `k` months.
+fn add_months(year: i32, month: u32, k: i64) -> (i32, u32) {
+    let index = i64::from(year) * 12 + i64::from(month) - 1 + k;
+    (
+        index.div_euclid(12) as i32,
+        (index.rem_euclid(12) + 1) as u32,
+    )
+}
+
+/// The value of a date expression: `None` drops the match (no such date: "February
+/// 30"); `Some(None)` is a date whose value cannot be known.
+fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String>> {
+    if let Some(d) = p.iso {
+        return Some(Some(d.to_string()));
+    }
+    let Some(unit) = rule.relative else {
+        // Absolute and partial dates.
+        let year = p.year.or(published.map(|d| d.year));
+        if p.year.is_none() && p.month.is_none() && p.day.is_none() && p.season.is_none() {
+            return None;
+        }
+        let ys = year_text(year);
+        if let Some(h) = p.half {
+            return Some(Some(format!("{ys}-H{h}")));
+        }
+        if let Some(q) = p.quarter {
+            return Some(Some(format!("{ys}-Q{q}")));
+        }
+        if let Some(s) = p.season {
+            return Some(Some(format!("{ys}-{s}")));
+        }
+        return match (p.month, p.day) {
+            (Some(m), Some(d)) => {
+                // With an unknown year, allow 29 February.
+                let limit = days_in_month(year.unwrap_or(2000), m);
+                (d >= 1 && d <= limit).then(|| Some(format!("{ys}-{m:02}-{d:02}")))
+            }
+            (Some(m), None) => Some(Some(format!("{ys}-{m:02}"))),
+            (None, Some(_)) => None,
+            (None, None) => Some(Some(ys)),
+        };
+    };
+    let k = rule.shift * p.n.unwrap_or(1);
+    let Some(pubd) = published else {
+        // Only the parts that are written can be known.
+        return Some(match (unit, p.month, p.day) {
+            (Relative::Year | Relative::Past, Some(m), Some(d)) => {
+                Some(format!("XXXX-{m:02}-{d:02}"))
+            }
+            (Relative::Year | Relative::Past, Some(m), None) => Some(format!("XXXX-{m:02}")),
+            _ => None,
+        });
+    };
+    Some(Some(match unit {
+        Relative::Day => pubd.add_days(k).to_string(),
+        Relative::Week => {
+            let (y, w) = iso_week(pubd.add_days(7 * k));
+            format!("{y:04}-W{w:02}")
+        }
+        Relative::Month => {
+            let (y, m) = add_months(pubd.year, pubd.month, k);
+            format!("{y:04}-{m:02}")
+        }
+        Relative::Year => {
+            let y = i64::from(pubd.year) + k;
+            match (p.month, p.day) {
+                (Some(m), Some(d)) => format!("{y:04}-{m:02}-{d:02}"),
+                (Some(m), None) => format!("{y:04}-{m:02}"),
+                _ => format!("{y:04}"),
+            }
+        }
+        Relative::Past => {
+            let m = p.month?;
+            let d = p.day.unwrap_or(1);
+            let y = if (m, d) <= (pubd.month, pubd.day) {
+                pubd.year
+            } else {
+                pubd.year - 1
+            };
+            match p.day {
+                Some(d) => format!("{y:04}-{m:02}-{d:02}"),
+                None => format!("{y:04}-{m:02}"),
+            }
+        }
+        Relative::Weekday => {
+            let target = p.weekday?;
+            let today = pubd.weekday();
+            let back = i64::from((today + 7 - target) % 7);
+            let days = match rule.shift {
+                0 => -back,
+                s if s < 0 => -(if back == 0 { 7 } else { back }),
+                _ => {
+                    let ahead = i64::from((target + 7 - today) % 7);
+                    if ahead == 0 {
+                        7
+                    } else {
+                        ahead
+                    }
+                }
+            };
+            pubd.add_days(days).to_string()
+        }
+    }))
+}
+
+fn parts(m: &Match, rule: &Rule, text: &str) -> Parts {
+    let s = |name: &str| m.get(rule, name).map(|sp| &text[sp.start..sp.end]);
+    Parts {
+        iso: s("iso").and_then(Ymd::parse_iso),
+        year: s("year")
+            .and_then(|y| y.parse::<i32>().ok())
+            .filter(|y| (1000..=2999).contains(y)),
+        month: s("month").and_then(month_number),
+        day: s("day").and_then(|d| {
+            d.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+                .parse()
+                .ok()
+        }),
+        weekday: s("weekday").and_then(weekday_number),
+        half: s("half").and_then(ordinal).filter(|h| *h <= 2),
+        quarter: s("quarter").and_then(ordinal),
+        season: s("season").and_then(season),
+        n: s("n").and_then(parse_number).map(|v| v as i64),
     }
 }
 
@@ -65,53 +302,39 @@ impl Stage for DateStage {
             facts.published = self.header_date(text);
         }
         let published = doc.published.or(facts.published);
-        for c in self.date.captures_iter(text) {
-            let whole = c.get(0).expect("group 0");
-            let g = |n: &str| c.name(n).map(|m| m.as_str());
-            // "May" alone is too often the verb.
-            if g("m3") == Some("May") && g("y3").is_none() {
+        let spans: Vec<(Span, Placeholder)> = facts
+            .entities
+            .iter()
+            .map(|e| (e.span, Placeholder::for_entity(e.etype)))
+            .collect();
+        let masked = (!spans.is_empty() && self.rules.needs_mask(Table::Dates, false))
+            .then(|| mask(text, &spans));
+        let texts = Texts::new(text, masked.as_deref());
+        let rules = self.rules.rules();
+        for m in self
+            .rules
+            .resolve(self.rules.find(Table::Dates, false, &texts))
+        {
+            let rule = &rules[m.rule];
+            if rule.block {
                 continue;
             }
-            let month = g("m1").or(g("m2")).or(g("m3")).and_then(month_number);
-            let day: Option<u32> = g("d1").or(g("d2")).and_then(|d| d.parse().ok());
-            let year: Option<i32> = g("y1")
-                .or(g("y2"))
-                .or(g("y3"))
-                .or(g("y4"))
-                .and_then(|y| y.parse().ok());
-            let value = if let Some(iso) = g("iso") {
-                match Ymd::parse_iso(iso) {
-                    Some(d) => d.to_string(),
-                    None => continue,
-                }
-            } else {
-                let y = year.or(published.map(|p| p.year));
-                let ys = y
-                    .map(|y| format!("{y:04}"))
-                    .unwrap_or_else(|| "XXXX".into());
-                match (month, day) {
-                    (Some(m), Some(d)) if (1..=31).contains(&d) => format!("{ys}-{m:02}-{d:02}"),
-                    (Some(m), None) => format!("{ys}-{m:02}"),
-                    (None, None) => ys,
-                    _ => continue,
-                }
+            let p = parts(&m, rule, text);
+            let Some(value) = value(&p, rule, published) else {
+                continue;
             };
-            let modifier = g("mod").map(|m| {
-                let m = m.to_ascii_lowercase();
-                if m.starts_with("early") || m.contains("start") || m.contains("beginning") {
-                    DateMod::Start
-                } else if m.starts_with("mid") {
-                    DateMod::Mid
-                } else {
-                    DateMod::End
-                }
-            });
+            let modifier = m
+                .names(rule)
+                .iter()
+                .find_map(|n| n.strip_prefix("mod_").and_then(DateMod::parse))
+                .or(rule.modifier);
+            let span = m.get(rule, "m").unwrap_or(m.span);
             facts.dates.push(DateFact {
-                span: Span::new(whole.start(), whole.end()),
-                text: whole.as_str().to_string(),
-                value: Some(value),
+                span,
+                text: text[span.start..span.end].to_string(),
+                value,
                 modifier,
-                rule: "dates:basic".into(),
+                rule: rule.id.clone(),
             });
         }
     }
@@ -120,54 +343,96 @@ impl Stage for DateStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::RuleSetBuilder;
 
-    fn values(text: &str, published: Option<Ymd>) -> Vec<(String, Option<DateMod>)> {
+    /// One stage for all tests: compiling the rules is the slow part.
+    fn stage() -> &'static DateStage {
+        static STAGE: std::sync::OnceLock<DateStage> = std::sync::OnceLock::new();
+        STAGE.get_or_init(|| DateStage::new(RuleSetBuilder::new().build().unwrap()))
+    }
+
+    fn values(text: &str, published: Option<Ymd>) -> Vec<(String, String, Option<DateMod>)> {
         let doc = Document {
             text: text.into(),
             published,
             ..Default::default()
         };
         let mut facts = Facts::default();
-        DateStage::new().run(&doc, &mut facts);
+        stage().run(&doc, &mut facts);
         facts
             .dates
             .into_iter()
-            .map(|d| (d.value.unwrap_or_default(), d.modifier))
+            .map(|d| (d.text, d.value.unwrap_or_default(), d.modifier))
             .collect()
     }
 
     #[test]
-    fn absolute_partial_and_modified() {
-        let v = values(
-            "On 29 August 2024, late August, in 2017 and on Aug. 29.",
-            Ymd::new(2024, 9, 14),
-        );
-        assert_eq!(
-            v,
-            vec![
-                ("2024-08-29".into(), None),
-                ("2024-08".into(), Some(DateMod::End)),
-                ("2017".into(), None),
-                ("2024-08-29".into(), None),
-            ]
-        );
+    fn table_of_expressions() {
+        let pubd = Ymd::new(2024, 9, 14); // a Saturday
+        let cases: &[(&str, Option<Ymd>, &str, Option<DateMod>)] = &[
+            ("on 29 August 2024.", None, "2024-08-29", None),
+            ("on August 29, 2024.", None, "2024-08-29", None),
+            ("on Aug. 29 the", pubd, "2024-08-29", None),
+            ("on August 29 the", None, "XXXX-08-29", None),
+            ("dated 2024-08-29 in", None, "2024-08-29", None),
+            ("in late August the", None, "XXXX-08", Some(DateMod::End)),
+            ("in late August the", pubd, "2024-08", Some(DateMod::End)),
+            ("by the end of 2017 the", None, "2017", Some(DateMod::End)),
+            ("as of mid-2024 the", None, "2024", Some(DateMod::Mid)),
+            ("in the first half of 2024", None, "2024-H1", None),
+            ("on Friday the", pubd, "2024-09-13", None),
+            ("on Friday the", None, "", None),
+            ("last month the", pubd, "2024-08", None),
+            ("two weeks ago the", pubd, "2024-08-31", None),
+            ("yesterday the", pubd, "2024-09-13", None),
+            ("this year the", pubd, "2024", None),
+            ("in August of last year", None, "XXXX-08", None),
+            ("in August of last year", pubd, "2023-08", None),
+        ];
+        for (text, p, want, m) in cases {
+            let got = values(text, *p);
+            assert_eq!(got.len(), 1, "{text}: {got:?}");
+            assert_eq!(
+                (got[0].1.as_str(), got[0].2),
+                (*want, *m),
+                "{text}: {got:?}"
+            );
+        }
     }
 
     #[test]
-    fn unknown_year_is_x() {
-        assert_eq!(
-            values("on August 29", None),
-            vec![("XXXX-08-29".into(), None)]
-        );
+    fn impossible_dates_are_dropped() {
+        assert!(values("on February 30 the", None)
+            .iter()
+            .all(|v| v.1 != "XXXX-02-30"));
+    }
+
+    #[test]
+    fn iso_weeks() {
+        assert_eq!(iso_week(Ymd::new(2024, 8, 31).unwrap()), (2024, 35));
+        assert_eq!(iso_week(Ymd::new(2021, 1, 1).unwrap()), (2020, 53));
+        assert_eq!(add_months(2024, 1, -1), (2023, 12));
     }
 
     #[test]
     fn header_publication_date() {
-        let s = DateStage::new();
+        let s = stage();
         assert_eq!(
             s.header_date("Title\nPublished: 14 March 2024\nBody"),
             Ymd::new(2024, 3, 14)
         );
-        assert_eq!(s.header_date("Title\nPublished\nBody"), None);
+        assert_eq!(s.header_date("Title\nPublished:\n\nBody text here"), None);
+        let cases: &[(&str, Option<Ymd>)] = &[
+            ("Title\n\nADEN, Yemen, Oct. 9, 2024 (Agency) \u{2014} Militants said", Ymd::new(2024, 10, 9)),
+            ("Title\nBAMAKO, Mali (Wire) \u{2014} June 5, 2024\n\nText", Ymd::new(2024, 6, 5)),
+            ("Title\nDAKAR \u{2014} Published 6 June 2024\n", Ymd::new(2024, 6, 6)),
+            ("Title\nCITY (Wire)\nSaturday, 11 May 2024\n", Ymd::new(2024, 5, 11)),
+            ("Title\nABUJA, March 16 (Desk) \u{2014} The toll rose.", None),
+            ("Title\nCITY \u{2014} Troops left the town on 3 March 2024 after a long siege there.", None),
+            ("Attack on 3 March 2024\nText without a date.", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(s.header_date(text), *want, "{text}");
+        }
     }
 }

@@ -1,21 +1,94 @@
 //! The events stage: incidents a document reports, with place, date and casualty counts.
+//!
+//! The stage works sentence by sentence:
+//!
+//! 1. every number of the numbers stage is read in its context to see whether it counts
+//!    people killed, injured or captured ("the deaths of at least 15", "seven soldiers were
+//!    wounded"), whether it is a total ("14 were killed in total", "the toll rose to 17")
+//!    or a part of a figure already given ("five of the wounded", "two others"); a phrase
+//!    "a leader and eight others" counts nine; where the context says nothing, the numbers
+//!    stage's category is used;
+//! 2. a sentence with such a figure is a *mention* of an incident, with the incident words
+//!    (raid, airstrike, ambush...), the most specific place and the date of the sentence,
+//!    or of the sentence before it in the same paragraph ("...a joint raid in the western
+//!    desert. That raid resulted in the deaths of...");
+//! 3. a mention belongs to the latest incident it does not contradict (another place,
+//!    another date, another kind of incident, or words such as "earlier this month",
+//!    "another attack"); otherwise it starts a new incident. Figures of the first mention
+//!    stand unless a later one is a stated total; sub-counts never replace a figure.
+//!
+//! Only incidents with a count of killed or injured become rows, as the contract asks.
 
 use regex::Regex;
 
 use crate::document::Document;
-use crate::facts::{Category, EntityType, Event, Facts, Span};
+use crate::facts::{Category, DateFact, Entity, EntityType, Event, Facts, Quantity, Span};
 use crate::pipeline::Stage;
 
-/// Finds sentences that name an incident and give a casualty count.
+/// Finds incidents and their casualty figures.
 pub struct EventStage {
     trigger: Regex,
+    killed_before: Regex,
+    killed_after: Regex,
+    and_others: Regex,
+    others_after: Regex,
+    part_after: Regex,
+    others: Regex,
+    part_before: Regex,
+    total: Regex,
+    statistic: Regex,
+    new_incident: Regex,
+    reporting: Regex,
+    described: Regex,
+    toll: Regex,
+    sourced: Regex,
+    record: Regex,
 }
 
 impl EventStage {
     pub fn new() -> EventStage {
+        let re = |p: &str| Regex::new(p).expect("a built-in event pattern compiles");
         EventStage {
-            trigger: Regex::new(r"(?i)\b(raid|air ?strikes?|drone strikes?|strikes?|attacks?|bombings?|explosions?|ambush(?:ed)?|clash(?:es)?|shelling|operation)\b")
-                .expect("the built-in event pattern compiles"),
+            trigger: re(
+                r"(?i)\b(air[ -]?raids?|air[ -]?strikes?|drone (?:strikes?|attacks?)|missile (?:strikes?|attacks?)|rocket attacks?|raid(?:s|ed)?|strikes?|suicide (?:bombings?|attacks?|bombers?)|car bombs?|roadside bombs?|bombings?|bombed|explosions?|blasts?|IEDs?|ambush(?:es|ed)?|clash(?:es|ed)?|gunfights?|firefights?|fighting|battles?|shelling|shelled|artillery|mortars?|attack(?:s|ed)?|assaults?|offensive|massacres?|operations?|abduct(?:ed|ion|ions)|kidnap(?:ped|ping|pings)|arrest(?:s|ed)?|shooting|opened fire)\b",
+            ),
+            killed_before: re(
+                r"(?i)\b(killing|killed|kill|kills|left|leaving|deaths? of|death toll (?:\w+ ){0,3}(?:to|at|of)|toll (?:\w+ ){0,2}(?:to|at)|claimed the lives of|lives of|elimination of|eliminated|eliminating|executed|executing|massacred|injuring|injured|injure|wounding|wounded|wound|injuries to|abducting|abducted|kidnapping|kidnapped|arresting|arrested|capturing|captured|detaining|detained|lost)\s+(?:(?:at least|more than|over|about|some|nearly|around|up to|an estimated|almost|roughly|approximately)\s+)?$",
+            ),
+            killed_after: re(
+                r"(?i)^[^,;.:()\d]{0,90}?\b(killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage)\b",
+            ),
+            and_others: re(r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$"),
+            others_after: re(r"(?i)^\s+(?:other|additional|more|further)\b"),
+            part_after: re(r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b"),
+            others: re(r"(?i)^\s+(?:others|more)\b"),
+            part_before: re(
+                r"(?i)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
+            ),
+            total: re(
+                r"(?i)\b(?:in total|a total of|total of|altogether|in all|toll (?:\w+ ){0,3}(?:to|at)|(?:rose|risen|rises|climbed|increased|reached) to)\b",
+            ),
+            statistic: re(
+                r"(?i)\b(?:since (?:\d{4}|the (?:start|beginning))|so far this year|in all of \d{4}|over the (?:past|last) (?:\w+ )?(?:years|decades?)|per year|each year|annually|every year|in the (?:first|second) half of)\b",
+            ),
+            new_incident: re(
+                r"(?i)\b(?:another|a separate|a second|a similar|an earlier|a previous|earlier this (?:week|month|year)|last (?:week|month|year)|the previous (?:day|week|month)|a day earlier|days earlier|weeks earlier|in a separate)\b",
+            ),
+            reporting: re(
+                r"(?i)\b(?:announced|said|says|reported|confirmed|disclosed|revealed|stated|told|added|published|claimed)\s+(?:on\s+|that\s+)?(?:\w+,?\s+){0,2}$",
+            ),
+            toll: re(
+                r"(?i)\b(death toll|toll|number of (?:\w+ )?(?:killed|dead|deaths|wounded|injured)|killed|dead|deaths|wounded|injured)\b[^.;]{0,100}?\b(?:has |had |have )?(?:risen|rose|rises|climbed|increased|reached|jumped|stands|stood) (?:to|at)\s+$",
+            ),
+            sourced: re(
+                r"(?i)\b(?:sources?|officials?|spokesm[ae]n|residents?|witness(?:es)?|doctors?|medics?|analysts?|journalists?|reporters?|correspondents?|officers?|commanders?|activists?|monitors?)\s+(?:\w+\s+)?(?:in|at|from|based in)\s+$",
+            ),
+            record: re(
+                r"(?i)\b(?:recorded|records|data|tally|tallies|figures|statistics|count(?:ed)?|monitoring group|(?:this|last|so far this) year|(?:19|20)\d\d|(?:insurgency|conflict|war|violence|crisis|campaign)\b[^.]{0,80}\bha(?:s|ve) (?:killed|left))\b",
+            ),
+            described: re(
+                r"(?i)\b(?:in|across|into|near|from) (?:the|\w+['’]s) ((?:north|south|east|west)(?:-?(?:east|west))?(?:ern)? (?:desert|mountains|region|border(?: area| region)?|areas?|parts?|outskirts|countryside|provinces?)|(?:north|south|east|west)(?:-?(?:east|west))? of the country)\b",
+            ),
         }
     }
 }
@@ -26,47 +99,653 @@ impl Default for EventStage {
     }
 }
 
-fn event_type(trigger: &str) -> &'static str {
+/// gleaner's event type for an incident word, and whether it names a specific kind of
+/// incident (a generic "attack" or "operation" gives way to "raid", "ambush"...).
+fn event_type(trigger: &str) -> (&'static str, bool) {
     let t = trigger.to_ascii_lowercase();
+    let specific = |s| (s, true);
     if t.starts_with("air") || t.starts_with("drone") || t.starts_with("strike") {
-        "airstrike"
-    } else if t.starts_with("bomb") || t.starts_with("explos") {
-        "bombing"
+        specific("airstrike")
+    } else if t.starts_with("missile")
+        || t.starts_with("rocket")
+        || t.starts_with("shell")
+        || t == "artillery"
+        || t.starts_with("mortar")
+    {
+        specific("shelling")
+    } else if t.starts_with("suicide") {
+        specific("suicide bombing")
+    } else if t.contains("bomb")
+        || t.starts_with("explos")
+        || t.starts_with("blast")
+        || t.starts_with("ied")
+    {
+        specific("bombing")
     } else if t.starts_with("ambush") {
-        "ambush"
-    } else if t.starts_with("clash") {
-        "clash"
-    } else if t.starts_with("shell") {
-        "shelling"
-    } else if t == "raid" || t == "operation" {
-        "raid"
+        specific("ambush")
+    } else if t.starts_with("clash") || t.contains("fight") || t.starts_with("battle") {
+        specific("clash")
+    } else if t.starts_with("raid") {
+        specific("raid")
+    } else if t.starts_with("abduct") || t.starts_with("kidnap") {
+        specific("abduction")
+    } else if t.starts_with("arrest") {
+        specific("arrest operation")
+    } else if t.starts_with("massacre") || t.starts_with("shooting") || t == "opened fire" {
+        specific("shooting")
+    } else if t.starts_with("operation") || t == "offensive" {
+        // A security-force operation with casualties is, in this vocabulary, a raid.
+        ("raid", false)
     } else {
-        "attack"
+        ("attack", false)
     }
 }
 
-/// Sentence spans of `text`: split after `.`, `!`, `?` followed by space, and at newlines.
+/// What a figure says about an incident.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Figure {
+    category: Category,
+    value: u64,
+    /// A stated total or updated toll: it replaces an earlier figure.
+    total: bool,
+    /// A part of a figure given before ("five of the wounded"): it never replaces one.
+    part: bool,
+    /// "eight others were wounded": a figure of its own when none was given ("killing 14
+    /// soldiers; eight others were wounded"), a part when one was ("seven were injured ...
+    /// two others were hurt in falls").
+    additional: bool,
+    span: Span,
+}
+
+/// Sentence spans of `text`: split after `.`, `!`, `?` followed by a space, except after
+/// abbreviations ("U.S.", "Gen."), and at line breaks.
 pub(crate) fn sentences(text: &str) -> Vec<Span> {
+    const ABBREVIATIONS: &[&str] = &[
+        "Gen", "Lt", "Col", "Maj", "Brig", "Capt", "Sgt", "Mr", "Mrs", "Ms", "Dr", "St", "No",
+        "Jr", "Sr", "Adm", "Gov", "Sen", "Rep", "Prof", "Mt", "Ft", "Cpl", "Pvt", "Cmdr", "vs",
+    ];
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         let end = match b {
             b'\n' => Some(i),
-            b'.' | b'!' | b'?' if bytes.get(i + 1).is_some_and(|n| *n == b' ') => Some(i + 1),
+            b'.' | b'!' | b'?' if bytes.get(i + 1).is_some_and(|n| *n == b' ') => {
+                let word_start = text[..i]
+                    .rfind(|c: char| c.is_whitespace())
+                    .map(|p| p + 1)
+                    .unwrap_or(0);
+                let word = &text[word_start..i];
+                let initial = word.len() == 1 && word.chars().all(|c| c.is_ascii_uppercase())
+                    || word.len() >= 2 && word.as_bytes()[word.len() - 2] == b'.';
+                if b == b'.' && (initial || ABBREVIATIONS.contains(&word)) {
+                    None
+                } else {
+                    Some(i + 1)
+                }
+            }
             _ => None,
         };
         if let Some(e) = end {
-            if e > start {
+            if e > start && !text[start..e].trim().is_empty() {
                 out.push(Span::new(start, e));
             }
             start = i + 1;
         }
     }
-    if start < text.len() {
+    if start < text.len() && !text[start..].trim().is_empty() {
         out.push(Span::new(start, text.len()));
     }
     out
+}
+
+/// How specific a place is: towns and features over regions over countries.
+fn specificity(e: &Entity) -> u8 {
+    match e.kind.as_str() {
+        "continent" => 0,
+        "country" | "direction" => 1,
+        "region" => 2,
+        _ => 3,
+    }
+}
+
+/// Words after a place name that make it a modifier, not where something happened: "US
+/// troops", "Iraqi forces", "Syria's government".
+const NOT_LOCATION_AFTER: &[&str] = &[
+    "forces",
+    "force",
+    "troops",
+    "soldiers",
+    "military",
+    "army",
+    "officials",
+    "official",
+    "service",
+    "government",
+    "citizens",
+    "personnel",
+    "embassy",
+    "president",
+    "authorities",
+    "police",
+    "security",
+    "intelligence",
+    "command",
+    "air",
+    "navy",
+    "marines",
+    "ministry",
+    "administration",
+    "allies",
+    "partners",
+    "envoy",
+    "special",
+];
+
+/// Words before a place name that say something happened there.
+const LOCATIVE_BEFORE: &[&str] = &[
+    "in", "at", "near", "outside", "around", "across", "into", "on", "inside", "of", "within",
+    "through", "toward", "towards", "raided", "struck", "hit", "attacked",
+];
+
+/// Who acted and who was targeted.
+type Sides = (Vec<String>, Vec<String>);
+
+/// A sentence with casualty figures: one report of an incident.
+struct Mention {
+    span: Span,
+    figures: Vec<Figure>,
+    etype: Option<(&'static str, bool)>,
+    place: Option<Entity>,
+    /// The place was named without a word saying something happened there.
+    weak_place: bool,
+    date: Option<String>,
+    new_incident: bool,
+}
+
+impl EventStage {
+    /// Reads a number in its sentence: does it count people killed, injured or captured?
+    fn figure(&self, text: &str, sentence: Span, q: &Quantity) -> Option<Figure> {
+        if q.value < 0.0 || q.value.fract() != 0.0 || q.value >= 1_000_000.0 {
+            return None;
+        }
+        let before = &text[sentence.start..q.span.start];
+        let after = &text[q.span.end..sentence.end];
+        let mut value = q.value as u64;
+        let category_of = |word: &str| -> Category {
+            let w = word.to_ascii_lowercase();
+            if w.starts_with("wound") || w.starts_with("injur") || w == "hurt" || w == "casualties"
+            {
+                Category::Injured
+            } else if w.starts_with("abduct")
+                || w.starts_with("kidnap")
+                || w.starts_with("arrest")
+                || w.starts_with("captur")
+                || w.starts_with("detain")
+                || w.starts_with("taken")
+                || w.starts_with("held")
+            {
+                Category::Captured
+            } else {
+                Category::Killed
+            }
+        };
+        // "the four men killed were...": a figure already given, named again.
+        let anaphoric = before.trim_end().to_ascii_lowercase().ends_with(" the")
+            || before.trim_end().eq_ignore_ascii_case("the");
+        let mut part =
+            self.part_after.is_match(after) || self.part_before.is_match(before) || anaphoric;
+        // "a senior leader and eight other militants": one more than the number.
+        let mut category = None;
+        let one_more = self.and_others.is_match(before) && self.others_after.is_match(after);
+        if one_more {
+            value += 1;
+            part = false;
+            let head = &text[sentence.start..q.span.start];
+            category = self
+                .killed_after
+                .captures_iter(head)
+                .last()
+                .map(|c| category_of(&c[1]))
+                .or_else(|| {
+                    self.killed_after
+                        .captures(after)
+                        .map(|c| category_of(&c[1]))
+                })
+                .or_else(|| {
+                    let words = head.to_ascii_lowercase();
+                    ["killed", "killing", "eliminated", "deaths", "death"]
+                        .iter()
+                        .any(|w| words.contains(w))
+                        .then_some(Category::Killed)
+                });
+        }
+        // "the death toll has risen to 17", "the number of wounded rose to 30".
+        let mut toll = false;
+        if category.is_none() {
+            if let Some(c) = self.toll.captures(before) {
+                let w = c[1].to_ascii_lowercase();
+                category = Some(if w.contains("wound") || w.contains("injur") {
+                    Category::Injured
+                } else {
+                    Category::Killed
+                });
+                toll = true;
+            }
+        }
+        if category.is_none() {
+            // "left 12 dead", "leaving eight wounded": the words after say which.
+            category = self
+                .killed_before
+                .captures(before)
+                .filter(|c| !matches!(c[1].to_ascii_lowercase().as_str(), "left" | "leaving"))
+                .map(|c| category_of(&c[1]))
+                .or_else(|| {
+                    self.killed_after
+                        .captures(after)
+                        .map(|c| category_of(&c[1]))
+                });
+        }
+        let category = match category {
+            Some(c) => c,
+            None if matches!(
+                q.category,
+                Category::Killed | Category::Injured | Category::Captured
+            ) =>
+            {
+                q.category
+            }
+            None => return None,
+        };
+        let window_end = (q.span.end + 60).min(sentence.end);
+        let window_start = q.span.start.saturating_sub(60).max(sentence.start);
+        let near = &text[floor(text, window_start)..ceil(text, window_end)];
+        let additional = !part && !one_more && self.others.is_match(after);
+        Some(Figure {
+            category,
+            value,
+            additional,
+            total: (toll || self.total.is_match(near)) && !part && !additional,
+            part,
+            span: q.span,
+        })
+    }
+
+    /// The country the article is talking about at `end`: the one things were last said
+    /// to happen in ("in Iraq"), else the one named most often so far (the latest on a
+    /// tie). "the west of the country", and places the gazetteers do not know, are there.
+    fn context_country(
+        &self,
+        text: &str,
+        end: usize,
+        places: &[&Entity],
+        people: &[Span],
+    ) -> Option<String> {
+        let before =
+            |e: &Entity| Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
+        let countries = || {
+            places
+                .iter()
+                .filter(move |e| e.kind == "country" && e.span.end <= end)
+                .filter(|e| usable_place(text, e, people))
+        };
+        let happened_in = countries()
+            .filter(|e| locative(text, before(e), e))
+            .filter_map(|e| e.geo.as_ref())
+            .next_back()
+            .map(|g| g.country.clone());
+        if happened_in.is_some() {
+            return happened_in;
+        }
+        let mut counts: Vec<(&str, usize, usize)> = Vec::new();
+        for e in countries() {
+            let Some(g) = e.geo.as_ref() else { continue };
+            match counts.iter_mut().find(|c| c.0 == g.country) {
+                Some(c) => {
+                    c.1 += 1;
+                    c.2 = e.span.start;
+                }
+                None => counts.push((&g.country, 1, e.span.start)),
+            }
+        }
+        counts
+            .iter()
+            .max_by_key(|c| (c.1, c.2))
+            .map(|c| c.0.to_string())
+    }
+
+    /// A place described rather than named: "in the western desert", "in the west of the
+    /// country". Its country is the last country named up to the end of the sentence.
+    fn described_place(
+        &self,
+        text: &str,
+        span: Span,
+        places: &[&Entity],
+        people: &[Span],
+    ) -> Option<Entity> {
+        let c = self.described.captures(&text[span.start..span.end])?;
+        let m = c.get(1)?;
+        let at = Span::new(span.start + m.start(), span.start + m.end());
+        let country = self.context_country(text, span.end, places, people)?;
+        Some(Entity {
+            span: at,
+            text: m.as_str().to_string(),
+            etype: EntityType::Place,
+            canonical: m.as_str().to_lowercase(),
+            entity_id: String::new(),
+            kind: "direction".into(),
+            geo: Some(crate::facts::Geo {
+                country,
+                ..Default::default()
+            }),
+            rule: "events:described-place".into(),
+        })
+    }
+
+    /// The incident words of a sentence: the first specific one, else a generic one.
+    fn etype(&self, sentence: &str) -> Option<(&'static str, bool)> {
+        let mut generic = None;
+        for m in self.trigger.find_iter(sentence) {
+            let t = event_type(m.as_str());
+            if t.1 {
+                return Some(t);
+            }
+            generic.get_or_insert(t);
+        }
+        generic
+    }
+
+    /// The date of an incident in a sentence: not a date the news was announced on, not a
+    /// bare year (background), the most precise one.
+    fn date(&self, text: &str, span: Span, dates: &[&DateFact]) -> Option<String> {
+        let datelined = dateline_end(text, span);
+        dates
+            .iter()
+            .filter(|d| span.contains(&d.span) && d.span.start >= datelined)
+            .filter(|d| !self.reporting.is_match(&text[span.start..d.span.start]))
+            .filter_map(|d| d.value.clone())
+            .filter(|v| v.len() >= 7)
+            .max_by_key(|v| v.len())
+    }
+}
+
+fn floor(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Verbs after a place name that make it an actor ("Washington announced").
+const ACTOR_VERBS: &[&str] = &[
+    "announced",
+    "said",
+    "says",
+    "reported",
+    "confirmed",
+    "claimed",
+    "stated",
+    "denied",
+    "accused",
+    "vowed",
+    "declared",
+    "disclosed",
+    "revealed",
+    "and",
+];
+
+/// Whether a place mention can be where something happened: not a modifier ("US troops",
+/// "US-led"), not an actor ("Washington announced"), not part of a person's name, not a
+/// dateline ("BAGHDAD –").
+fn usable_place(text: &str, e: &Entity, people: &[Span]) -> bool {
+    if people.iter().any(|p| p.overlaps(&e.span)) {
+        return false;
+    }
+    let tail = &text[e.span.end..];
+    if tail.starts_with('-') || tail.starts_with(" al-") || tail.starts_with(" bin ") {
+        return false;
+    }
+    let possessive = tail.starts_with("'s") || tail.starts_with("’s");
+    let next = tail
+        .trim_start_matches("'s")
+        .trim_start_matches("’s")
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .trim_end_matches("’s")
+        .trim_end_matches("'s")
+        .to_lowercase();
+    if NOT_LOCATION_AFTER.contains(&next.as_str()) && (!possessive || e.kind == "country") {
+        return false;
+    }
+    if !possessive && ACTOR_VERBS.contains(&next.as_str()) && e.kind == "country" {
+        return false;
+    }
+    if !possessive && ACTOR_VERBS[..ACTOR_VERBS.len() - 1].contains(&next.as_str()) {
+        return false;
+    }
+    let line_start = text[..e.span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
+        return false;
+    }
+    let head = text[..e.span.start].trim_end();
+    !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
+}
+
+/// Where the dateline of a sentence ends ("MAIDUGURI, Nigeria, March 15, 2024 (Sahel
+/// Wire) — "), or the sentence start when it has none: the place and date of a dateline
+/// are where and when the news was filed, not where and when things happened.
+fn dateline_end(text: &str, span: Span) -> usize {
+    let line_start = text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let head = &text[line_start..floor(text, (line_start + 160).min(text.len()))];
+    let first = head
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    if first.chars().count() < 3 || !first.chars().all(char::is_uppercase) {
+        return span.start;
+    }
+    for dash in [" — ", " – ", " -- ", " - "] {
+        if let Some(i) = head.find(dash) {
+            return (line_start + i + dash.len()).max(span.start);
+        }
+    }
+    span.start
+}
+
+/// Whether a place mention follows a word saying something happened there ("in", "near",
+/// "Iraq's").
+fn locative(text: &str, span: Span, e: &Entity) -> bool {
+    let mut words = text[span.start..e.span.start].split_whitespace().rev();
+    let w1 = words.next().unwrap_or("").to_lowercase();
+    let w2 = words.next().unwrap_or("").to_lowercase();
+    let w3 = words.next().unwrap_or("").to_lowercase();
+    LOCATIVE_BEFORE.contains(&w1.as_str())
+        || LOCATIVE_BEFORE.contains(&w2.as_str()) && w2 != "of"
+        || LOCATIVE_BEFORE.contains(&w3.as_str()) && (w2 == "the" || w2.ends_with("ern"))
+        || w1.ends_with("'s")
+        || w1.ends_with("’s")
+}
+
+/// The place in `span` where something happened: one named after "in", "near"... first,
+/// the most specific, the first.
+fn place_in<'a>(
+    text: &str,
+    span: Span,
+    places: &[&'a Entity],
+    people: &[Span],
+    sourced: &Regex,
+) -> Option<&'a Entity> {
+    places
+        .iter()
+        .filter(|e| span.contains(&e.span) && usable_place(text, e, people))
+        // "a military source in Maiduguri said": where the source is, not the incident.
+        .filter(|e| !sourced.is_match(&text[span.start..e.span.start]))
+        .max_by_key(|e| {
+            (
+                locative(text, span, e),
+                specificity(e),
+                std::cmp::Reverse(e.span.start),
+            )
+        })
+        .copied()
+}
+
+/// Whether place `a` lies in place `b` or is it.
+pub(crate) fn within(a: &PlaceRef, b: &PlaceRef) -> bool {
+    if !a.id.is_empty() && a.id == b.id {
+        return true;
+    }
+    if a.country.is_empty() || a.country != b.country {
+        return false;
+    }
+    match b.kind {
+        // A place described, not named ("the western desert"), is somewhere in its country.
+        "country" | "direction" => true,
+        "region" => a.kind != "country" && a.kind != "region" && same_region(a.admin1, b.name),
+        _ => false,
+    }
+}
+
+/// Whether `a`, a place no gazetteer knows (no kind, no region), may lie in region `b` of
+/// its country: nothing says it does not.
+fn unknown_in(a: &PlaceRef, b: &PlaceRef) -> bool {
+    a.kind.is_empty() && a.admin1.is_empty() && b.kind == "region" && a.country == b.country
+}
+
+/// Whether two date values name days more than three days apart (or other months).
+fn days_apart(a: &str, b: &str) -> bool {
+    if !dates_agree(a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)) {
+        return true;
+    }
+    let day = |s: &str| s.get(8..10).and_then(|d| d.parse::<i32>().ok());
+    match (day(a), day(b)) {
+        (Some(x), Some(y)) => (x - y).abs() > 3,
+        _ => false,
+    }
+}
+
+/// Region names without the words that vary between sources ("Borno State", "Borno").
+pub(crate) fn same_region(a: &str, b: &str) -> bool {
+    fn bare(s: &str) -> String {
+        let s = s.to_lowercase();
+        let mut words: Vec<&str> = s.split_whitespace().collect();
+        words.retain(|w| {
+            !matches!(
+                *w,
+                "state"
+                    | "province"
+                    | "governorate"
+                    | "region"
+                    | "district"
+                    | "oblast"
+                    | "county"
+                    | "department"
+            )
+        });
+        words.join(" ").replace(['-', '\''], " ")
+    }
+    !a.is_empty() && bare(a) == bare(b)
+}
+
+/// The parts of a place the comparisons need.
+pub(crate) struct PlaceRef<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub country: &'a str,
+    pub admin1: &'a str,
+}
+
+impl<'a> PlaceRef<'a> {
+    pub(crate) fn of_event(e: &'a Event) -> Option<PlaceRef<'a>> {
+        (!e.place_id.is_empty() || !e.place_canonical.is_empty()).then(|| PlaceRef {
+            id: &e.place_id,
+            name: &e.place_canonical,
+            kind: &e.place_kind,
+            country: &e.geo.country,
+            admin1: &e.geo.admin1,
+        })
+    }
+
+    fn of_entity(e: &'a Entity) -> PlaceRef<'a> {
+        let geo = e.geo.as_ref();
+        PlaceRef {
+            id: &e.entity_id,
+            name: &e.canonical,
+            kind: &e.kind,
+            country: geo.map(|g| g.country.as_str()).unwrap_or(""),
+            admin1: geo.map(|g| g.admin1.as_str()).unwrap_or(""),
+        }
+    }
+}
+
+/// Whether two date values (`2024-08-29`, `2024-08`, `XXXX-08-29`) can name the same day.
+pub(crate) fn dates_agree(a: &str, b: &str) -> bool {
+    a.bytes()
+        .zip(b.bytes())
+        .all(|(x, y)| x == y || x == b'X' || y == b'X')
+}
+
+fn set_place(ev: &mut Event, p: &Entity) {
+    ev.place = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    ev.place_id = p.entity_id.clone();
+    ev.place_canonical = p.canonical.clone();
+    ev.place_kind = p.kind.clone();
+    ev.geo = p.geo.clone().unwrap_or_default();
+}
+
+/// Who acted and who was targeted, from the organisations and armed forces of a sentence:
+/// those before the incident word acted, those after it were targeted.
+fn actors(text: &str, span: Span, entities: &[&Entity], trigger_at: Option<usize>) -> Sides {
+    let mut acted = Vec::new();
+    let mut targeted = Vec::new();
+    let pivot = trigger_at.unwrap_or(span.end);
+    for e in entities.iter().filter(|e| span.contains(&e.span)) {
+        let next = text[e.span.end..span.end]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        let forces = matches!(
+            next.as_str(),
+            "forces"
+                | "troops"
+                | "soldiers"
+                | "military"
+                | "army"
+                | "police"
+                | "militants"
+                | "fighters"
+                | "jihadists"
+                | "gunmen"
+                | "militia"
+                | "militiamen"
+        );
+        let name = match e.etype {
+            EntityType::Org => e.canonical.clone(),
+            EntityType::Norp | EntityType::Place if forces => format!("{} {}", e.canonical, next),
+            _ => continue,
+        };
+        let list = if e.span.start < pivot {
+            &mut acted
+        } else {
+            &mut targeted
+        };
+        if !list.contains(&name) {
+            list.push(name);
+        }
+    }
+    (acted, targeted)
 }
 
 impl Stage for EventStage {
@@ -76,69 +755,309 @@ impl Stage for EventStage {
 
     fn run(&self, doc: &Document, facts: &mut Facts) {
         let text = &doc.text;
-        let mut events: Vec<Event> = Vec::new();
-        for s in sentences(text) {
-            let sentence = &text[s.start..s.end];
-            let Some(trigger) = self.trigger.find(sentence) else {
+        let sentences = sentences(text);
+        let mut places: Vec<&Entity> = facts
+            .entities
+            .iter()
+            .filter(|e| e.etype == EntityType::Place)
+            .collect();
+        places.sort_by_key(|e| e.span);
+        let groups: Vec<&Entity> = facts
+            .entities
+            .iter()
+            .filter(|e| e.etype != EntityType::Person)
+            .collect();
+        let dates: Vec<&DateFact> = facts.dates.iter().collect();
+        // Names of people are not places ("Abu", "Jassim" are towns too).
+        let mut people: Vec<Span> = facts
+            .entities
+            .iter()
+            .filter(|e| e.etype == EntityType::Person)
+            .map(|e| e.span)
+            .collect();
+        for r in &facts.roles {
+            if r.person.is_empty() {
                 continue;
-            };
-            let inside = |span: &Span| s.contains(span);
-            let count = |cat: Category| {
-                facts
-                    .quantities
-                    .iter()
-                    .find(|q| q.category == cat && inside(&q.span))
-                    .map(|q| q.value as u64)
-            };
-            let (killed, injured, captured) = (
-                count(Category::Killed),
-                count(Category::Injured),
-                count(Category::Captured),
+            }
+            people.extend(
+                text.match_indices(r.person.as_str())
+                    .map(|(i, _)| Span::new(i, i + r.person.len())),
             );
-            if killed.is_none() && injured.is_none() {
+        }
+        let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
+        quantities.sort_by_key(|q| q.span);
+
+        let mut mentions: Vec<(Mention, Sides)> = Vec::new();
+        for (i, &s) in sentences.iter().enumerate() {
+            let sentence = &text[s.start..s.end];
+            if self.statistic.is_match(sentence) {
                 continue;
             }
-            let place = facts
-                .entities
+            let datelined = dateline_end(text, s);
+            let figures: Vec<Figure> = quantities
                 .iter()
-                .filter(|e| e.etype == EntityType::Place && inside(&e.span))
-                .min_by_key(|e| (e.kind == "country", e.span.start));
-            let date = facts
-                .dates
-                .iter()
-                .find(|d| inside(&d.span))
-                .and_then(|d| d.value.clone());
-            let etype = event_type(trigger.as_str());
-            // A later sentence about the same incident adds to it rather than making another.
-            if let Some(prev) = events.iter_mut().find(|e| {
-                e.etype == etype
-                    && (place.is_none()
-                        || e.place_id.is_empty()
-                        || Some(&e.place_id) == place.map(|p| &p.entity_id))
-            }) {
-                prev.killed = prev.killed.or(killed);
-                prev.injured = prev.injured.or(injured);
-                prev.captured = prev.captured.or(captured);
-                if prev.date.is_none() {
-                    prev.date = date;
-                }
+                .filter(|q| s.contains(&q.span) && q.span.start >= datelined)
+                .filter_map(|q| self.figure(text, s, q))
+                // Large figures with "recorded", "this year"... are tallies, not tolls.
+                .filter(|f| f.value < 100 || !self.record.is_match(sentence))
+                .collect();
+            if figures.is_empty() {
                 continue;
             }
-            events.push(Event {
-                event_id: String::new(),
-                etype: etype.into(),
-                date,
-                place: place.map(|p| p.canonical.clone()).unwrap_or_default(),
-                place_id: place.map(|p| p.entity_id.clone()).unwrap_or_default(),
-                geo: place.and_then(|p| p.geo.clone()).unwrap_or_default(),
-                actors: Vec::new(),
-                targets: Vec::new(),
-                killed,
-                injured,
-                captured,
-                span: s,
-                rule: "events:sentence".into(),
+            // The sentence before, in the same line, can name the incident and its place.
+            let prev = i
+                .checked_sub(1)
+                .map(|j| sentences[j])
+                .filter(|p| !text[p.end..s.start].contains('\n'));
+            let etype = self
+                .etype(sentence)
+                .or_else(|| prev.and_then(|p| self.etype(&text[p.start..p.end])));
+            // The next sentence can say where, when it has no figures of its own ("...killed
+            // nine commanders. The operation took place in the Hamrin Mountains.").
+            let next = sentences.get(i + 1).copied().filter(|n| {
+                !quantities
+                    .iter()
+                    .any(|q| n.contains(&q.span) && self.figure(text, *n, q).is_some())
             });
+            // A place named without "in", "near"... ("The US military's command said")
+            // is weak: it neither contradicts an incident's place nor replaces it.
+            let mut place: Option<Entity> = None;
+            let mut weak = false;
+            for span in [Some(s), next, prev].into_iter().flatten() {
+                // A place named after "in", "near"..., else one described ("in the western
+                // desert"), else any place named in the sentence itself.
+                let named = place_in(text, span, &places, &people, &self.sourced);
+                let described = self.described_place(text, span, &places, &people);
+                let (found, found_weak) = match named {
+                    Some(e) if locative(text, span, e) && specificity(e) >= 2 => {
+                        (Some(e.clone()), false)
+                    }
+                    Some(e) if locative(text, span, e) => {
+                        (described.or_else(|| Some(e.clone())), false)
+                    }
+                    _ if described.is_some() => (described, false),
+                    Some(e) if span == s => (Some(e.clone()), true),
+                    _ => (None, false),
+                };
+                match (&place, found) {
+                    (None, f) => {
+                        place = f;
+                        weak = found_weak;
+                    }
+                    (Some(p), Some(f)) => {
+                        let (pr, fr) = (PlaceRef::of_entity(p), PlaceRef::of_entity(&f));
+                        let finer = specificity(&f) > specificity(p) && within(&fr, &pr);
+                        if finer || weak && !found_weak {
+                            place = Some(f);
+                            weak = found_weak;
+                        }
+                    }
+                    (_, None) => {}
+                }
+                if !weak && place.as_ref().is_some_and(|p| specificity(p) >= 2) {
+                    break;
+                }
+            }
+            // A place the gazetteers do not know (found by a name rule) is in the country
+            // the article is talking about.
+            if let Some(p) = place.as_mut() {
+                if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
+                    if let Some(c) = self.context_country(text, s.end, &places, &people) {
+                        let mut g = p.geo.clone().unwrap_or_default();
+                        g.country = c;
+                        p.geo = Some(g);
+                    }
+                }
+            }
+            let date = self
+                .date(text, s, &dates)
+                .or_else(|| prev.and_then(|p| self.date(text, p, &dates)));
+            let trigger_at = self.trigger.find(sentence).map(|m| s.start + m.start());
+            let who = actors(text, s, &groups, trigger_at);
+            mentions.push((
+                Mention {
+                    span: s,
+                    figures,
+                    etype,
+                    place,
+                    weak_place: weak,
+                    date,
+                    new_incident: self.new_incident.is_match(sentence),
+                },
+                who,
+            ));
+        }
+
+        let mut events: Vec<Event> = Vec::new();
+        // Whether each event's figures came from a stated total, per category.
+        let mut totals: Vec<[bool; 3]> = Vec::new();
+        for (m, (acted, targeted)) in mentions {
+            let fits = |i: usize| {
+                let ev = &events[i];
+                if m.new_incident {
+                    return false;
+                }
+                if let (Some(p), Some(q), false) = (&m.place, PlaceRef::of_event(ev), m.weak_place)
+                {
+                    let p = PlaceRef::of_entity(p);
+                    if !within(&p, &q)
+                        && !within(&q, &p)
+                        && !unknown_in(&p, &q)
+                        && !unknown_in(&q, &p)
+                    {
+                        return false;
+                    }
+                }
+                // An article dates its updates too ("the toll rose to 21 on Monday" after a
+                // Sunday attack): within one article only dates days apart are two incidents.
+                if let (Some(a), Some(b)) = (&m.date, &ev.date) {
+                    if days_apart(a, b) {
+                        return false;
+                    }
+                }
+                // Far apart death tolls, neither a total nor a part, are two incidents.
+                let killed = m.figures.iter().find(|f| {
+                    f.category == Category::Killed && !f.part && !f.total && !f.additional
+                });
+                // (A stated total may come before the first count: "the toll rose to 20 ...
+                // the shells killed 12 immediately".)
+                if let (Some(f), Some(k), false) = (killed, ev.killed, totals[i][0]) {
+                    let (lo, hi) = (f.value.min(k), f.value.max(k));
+                    if hi - lo > 2 && hi * 2 > lo * 3 {
+                        return false;
+                    }
+                }
+                if let Some((t, true)) = m.etype {
+                    let generic = matches!(ev.etype.as_str(), "attack" | "raid");
+                    if t != ev.etype && !generic && !matches!(t, "attack" | "raid") {
+                        return false;
+                    }
+                }
+                true
+            };
+            // A sub-count alone ("one of the wounded was flown out") is about the incident
+            // just told, whatever else the sentence names.
+            let parts_only = m.figures.iter().all(|f| f.part || f.additional);
+            if parts_only && events.is_empty() {
+                continue;
+            }
+            let slot = if parts_only {
+                Some(events.len() - 1)
+            } else {
+                (0..events.len()).rev().find(|&i| fits(i))
+            };
+            let idx = match slot {
+                Some(i) => i,
+                None => {
+                    let (etype, _) = m.etype.unwrap_or(("attack", false));
+                    let mut ev = Event {
+                        etype: etype.into(),
+                        span: m.span,
+                        rule: if m.etype.is_some() {
+                            "events:incident-sentence".into()
+                        } else {
+                            "events:casualty-sentence".into()
+                        },
+                        background: !events.is_empty(),
+                        ..Default::default()
+                    };
+                    if let Some(p) = &m.place {
+                        set_place(&mut ev, p);
+                    }
+                    events.push(ev);
+                    totals.push([false; 3]);
+                    events.len() - 1
+                }
+            };
+            let ev = &mut events[idx];
+            let total = &mut totals[idx];
+            if slot.is_some() {
+                if let Some(p) = &m.place {
+                    let better = match PlaceRef::of_event(ev) {
+                        None => true,
+                        Some(_) if m.weak_place => false,
+                        Some(q) => {
+                            let pr = PlaceRef::of_entity(p);
+                            within(&pr, &q) && pr.id != q.id
+                        }
+                    };
+                    if better {
+                        set_place(ev, p);
+                    }
+                }
+                if let Some((t, true)) = m.etype {
+                    if matches!(ev.etype.as_str(), "attack" | "raid") && ev.etype != t {
+                        ev.etype = t.to_string();
+                    }
+                }
+            }
+            if let Some(d) = &m.date {
+                if less_precise(ev.date.as_deref(), d) {
+                    ev.date = Some(d.clone());
+                }
+            }
+            for f in &m.figures {
+                let (slot, seen) = match f.category {
+                    Category::Killed => (&mut ev.killed, &mut total[0]),
+                    Category::Injured => (&mut ev.injured, &mut total[1]),
+                    Category::Captured => (&mut ev.captured, &mut total[2]),
+                    _ => continue,
+                };
+                // A part of a figure ("two of the wounded died") never stands for one.
+                let replace = match *slot {
+                    _ if f.part => false,
+                    None => true,
+                    Some(_) if f.additional => false,
+                    Some(old) => f.total && (!*seen || f.value > old),
+                };
+                if replace {
+                    *slot = Some(f.value);
+                    *seen |= f.total;
+                }
+            }
+            for a in acted {
+                if !ev.actors.contains(&a) && !ev.targets.contains(&a) {
+                    ev.actors.push(a);
+                }
+            }
+            for t in targeted {
+                if !ev.actors.contains(&t) && !ev.targets.contains(&t) {
+                    ev.targets.push(t);
+                }
+            }
+        }
+        events.retain(|e| e.killed.is_some() || e.injured.is_some());
+        // The document's own incident, placed only in a country by the sentences with its
+        // figures ("Death toll in Nigeria base attack rises to 17"), is where the article
+        // says an incident happened: the first town, feature or region inside that country
+        // named after "in", "near"... in a sentence with an incident word.
+        if let Some(first) = events.first_mut() {
+            let vague = PlaceRef::of_event(first).is_none()
+                || first.place_kind == "country"
+                || first.place_kind == "direction";
+            if vague {
+                let found = sentences
+                    .iter()
+                    .filter(|sp| self.trigger.is_match(&text[sp.start..sp.end]))
+                    .flat_map(|&sp| {
+                        places
+                            .iter()
+                            .filter(move |e| sp.contains(&e.span))
+                            .filter(|e| usable_place(text, e, &people))
+                            .filter(move |e| locative(text, sp, e) && specificity(e) >= 2)
+                            .filter(move |e| !self.sourced.is_match(&text[sp.start..e.span.start]))
+                    })
+                    .find(|e| match PlaceRef::of_event(first) {
+                        None => true,
+                        Some(q) => within(&PlaceRef::of_entity(e), &q),
+                    });
+                if let Some(e) = found {
+                    set_place(first, e);
+                }
+            }
+        }
+        if let Some(first) = events.first_mut() {
+            first.background = false;
         }
         for (i, e) in events.iter_mut().enumerate() {
             e.event_id = format!("{}#{}", doc.doc_id, i + 1);
@@ -147,13 +1066,202 @@ impl Stage for EventStage {
     }
 }
 
+/// Whether a known date is missing, or less precise than `than` and agreeing with it.
+fn less_precise(known: Option<&str>, than: &str) -> bool {
+    match known {
+        None => true,
+        Some(d) => d.len() < than.len() && dates_agree(d, than),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::{Geo, Qualifier};
 
     #[test]
     fn sentence_split() {
         let s = sentences("One. Two!\nThree");
         assert_eq!(s.len(), 3);
+        // Abbreviations and initials do not end a sentence.
+        let s = sentences("The U.S. military said Gen. Smith left. Then rain.");
+        assert_eq!(s.len(), 2);
+    }
+
+    /// A document with the facts the earlier stages would give: every number word and
+    /// every place of a small table.
+    fn run(text: &str) -> Vec<Event> {
+        let places: &[(&str, &str, &str, &str)] = &[
+            // (name, kind, country, admin1)
+            ("Chad", "country", "TD", ""),
+            ("Lac", "region", "TD", ""),
+            ("Bol", "city", "TD", "Lac"),
+            ("Baga Sola", "city", "TD", "Lac"),
+            ("Mali", "country", "ML", ""),
+            ("Gao", "city", "ML", "Gao"),
+            // A place found by a name rule: no gazetteer entry, no country.
+            ("Kerawa", "", "", ""),
+        ];
+        let numbers: &[(&str, f64)] = &[
+            ("12", 12.0),
+            ("eight", 8.0),
+            ("three", 3.0),
+            ("five", 5.0),
+            ("Five", 5.0),
+            ("two", 2.0),
+            ("nine", 9.0),
+            ("20", 20.0),
+            ("40,000", 40000.0),
+        ];
+        let mut facts = Facts::default();
+        for (name, kind, country, admin1) in places {
+            for (start, _) in text.match_indices(name) {
+                facts.entities.push(Entity {
+                    span: Span::new(start, start + name.len()),
+                    text: name.to_string(),
+                    etype: EntityType::Place,
+                    canonical: name.to_string(),
+                    entity_id: format!("L:{name}"),
+                    kind: kind.to_string(),
+                    geo: (!country.is_empty()).then(|| Geo {
+                        country: country.to_string(),
+                        admin1: admin1.to_string(),
+                        lat: None,
+                        lon: None,
+                    }),
+                    rule: "test".into(),
+                });
+            }
+        }
+        for (word, value) in numbers {
+            for (start, _) in text.match_indices(word) {
+                let end = start + word.len();
+                let bounded = !text[..start].ends_with(|c: char| c.is_alphanumeric())
+                    && !text[end..].starts_with(|c: char| c.is_alphanumeric());
+                if bounded {
+                    facts.quantities.push(Quantity {
+                        span: Span::new(start, end),
+                        text: word.to_string(),
+                        value: *value,
+                        value_max: None,
+                        qualifier: Qualifier::Exact,
+                        unit: String::new(),
+                        category: Category::Other,
+                        subject: String::new(),
+                        rule: "test".into(),
+                    });
+                }
+            }
+        }
+        let doc = Document {
+            doc_id: "d".into(),
+            text: text.into(),
+            ..Default::default()
+        };
+        EventStage::new().run(&doc, &mut facts);
+        facts.events
+    }
+
+    #[test]
+    fn one_incident_with_its_totals_and_most_specific_place() {
+        // Written for this test: one ambush told three times, with a sub-count.
+        let ev = run(
+            "Gunmen ambushed a convoy in Chad on Monday, killing 12 soldiers. \
+             The ambush near Bol also left eight people wounded. \
+             Five of the wounded were flown to the capital.",
+        );
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].etype, "ambush");
+        assert_eq!((ev[0].killed, ev[0].injured), (Some(12), Some(8)));
+        assert_eq!(ev[0].place, "Bol");
+        assert!(!ev[0].background);
+    }
+
+    #[test]
+    fn two_incidents_in_one_article_stay_two() {
+        let ev = run(
+            "A bombing in Gao killed five people.\nIn a separate attack in Bol, \
+             gunmen killed nine villagers and wounded three.",
+        );
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!((ev[0].place.as_str(), ev[0].killed), ("Gao", Some(5)));
+        assert_eq!(
+            (ev[1].place.as_str(), ev[1].killed, ev[1].injured),
+            ("Bol", Some(9), Some(3))
+        );
+        assert!(ev[1].background);
+    }
+
+    #[test]
+    fn a_stated_total_replaces_the_first_figure_and_others_count_one_more() {
+        let ev = run(
+            "Troops killed a commander and eight other fighters in a raid in Lac. \
+             The army said 20 militants were killed in total.",
+        );
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].killed, Some(20));
+        let ev = run("A raid in Lac killed a commander along with eight other fighters.");
+        assert_eq!(ev[0].killed, Some(9));
+    }
+
+    #[test]
+    fn others_is_a_figure_only_when_none_was_given() {
+        let ev = run(
+            "Militants raided a base in Bol, killing 12 soldiers, and eight others were wounded.",
+        );
+        assert_eq!((ev[0].killed, ev[0].injured), (Some(12), Some(8)));
+        let ev = run("The raid in Bol left eight people wounded. Five were hurt by gunfire and three others were hurt in falls.");
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].injured, Some(8));
+    }
+
+    #[test]
+    fn statistics_and_unrelated_numbers_are_not_incidents() {
+        for text in [
+            "More than 40,000 people have been killed since 2009.",
+            "The army has 20 bases and three airfields in Chad.",
+            "Officials identified 12 commanders, but one more was also killed.",
+        ] {
+            assert_eq!(run(text), Vec::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_place_without_a_country_is_in_the_country_of_the_article() {
+        let ev = run("A raid on the village of Kerawa, in northern Chad, killed 12 people.");
+        assert_eq!(
+            (ev[0].place.as_str(), ev[0].geo.country.as_str()),
+            ("Kerawa", "TD")
+        );
+    }
+
+    #[test]
+    fn the_article_says_where_its_incident_happened() {
+        // The sentence naming the town is not next to the one with the figure.
+        let ev = run(
+            "Death toll in Chad attack rises to 12\n\nOfficials gave no details. \
+             Gunmen attacked the main market in Bol on Monday, officials said.",
+        );
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!((ev[0].place.as_str(), ev[0].killed), ("Bol", Some(12)));
+    }
+
+    #[test]
+    fn an_update_dated_the_next_day_is_the_same_incident() {
+        let ev = run(
+            "The death toll from the shelling of a market in Bol rose to 20 on \
+             2024-03-12. Shells hit the market on 2024-03-11, killing 12 people immediately. \
+             Eight more died overnight.",
+        );
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].killed, Some(20));
+    }
+
+    #[test]
+    fn country_modifiers_are_not_the_place() {
+        let ev = run("Two Chad soldiers were wounded in an attack in Baga Sola, killing 12.");
+        assert_eq!(ev[0].place, "Baga Sola");
+        let ev = run("Chad troops said 12 people were killed in a raid.");
+        assert_eq!(ev[0].place, "");
     }
 }

@@ -262,8 +262,13 @@ pub struct Event {
     /// raid, airstrike, attack, bombing, ambush, clash, arrest, ...
     pub etype: String,
     pub date: Option<String>,
+    /// The place as the article writes it ("western Anbar province" -> "Anbar province").
     pub place: String,
     pub place_id: String,
+    /// The place's gazetteer name and kind (`city`, `feature`, `region`, `country`...), which
+    /// the cross-document merge needs to tell a town from the region around it.
+    pub place_canonical: String,
+    pub place_kind: String,
     pub geo: Geo,
     /// Who acted.
     pub actors: Vec<String>,
@@ -274,6 +279,9 @@ pub struct Event {
     pub captured: Option<u64>,
     pub span: Span,
     pub rule: String,
+    /// Not the document's first incident: an earlier one recalled in passing, or a second
+    /// incident in a round-up. See docs/incidents.md for what this changes in the merge.
+    pub background: bool,
 }
 
 /// Everything found in one document.

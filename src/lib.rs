@@ -40,6 +40,7 @@ pub mod input;
 pub mod numbers;
 pub mod pipeline;
 pub mod roles;
+pub mod rules;
 pub mod run;
 pub mod sink;
 
@@ -55,6 +56,8 @@ pub use pipeline::Pipeline;
 pub struct PipelineBuilder {
     gazetteers: Option<PathBuf>,
     builtin_gazetteers: bool,
+    titles: Option<PathBuf>,
+    rules: Option<PathBuf>,
 }
 
 impl PipelineBuilder {
@@ -63,6 +66,8 @@ impl PipelineBuilder {
         PipelineBuilder {
             gazetteers: None,
             builtin_gazetteers: true,
+            titles: None,
+            rules: None,
         }
     }
 
@@ -85,8 +90,56 @@ impl PipelineBuilder {
         self
     }
 
+    /// Adds a titles file (format in docs/roles.md) to the built-in titles of the roles
+    /// stage; a title already known is replaced.
+    pub fn titles_opt(mut self, file: Option<PathBuf>) -> PipelineBuilder {
+        self.titles = file;
+        self
+    }
+
+    /// Adds the `.toml` rule files of `dir` (see docs/rules.md): a file named like a
+    /// built-in file replaces it, a rule with a built-in rule's id replaces that rule.
+    pub fn rules(mut self, dir: Option<PathBuf>) -> PipelineBuilder {
+        self.rules = dir;
+        self
+    }
+
+    /// Compiles the rules alone (built-in and [`PipelineBuilder::rules`]).
+    pub fn build_rules(&self) -> Result<rules::RuleSet> {
+        rules::RuleSetBuilder::new().dir(self.rules.clone()).build()
+    }
+
     /// Loads and compiles everything, reporting every problem in the data files at once.
     pub fn build(&self) -> Result<Pipeline> {
+        let gaz = self.load_gazetteers();
+        let rules = self.build_rules();
+        let titles = self.load_titles();
+        match (gaz, rules, titles) {
+            (Ok(gaz), Ok(rules), Ok(titles)) => self.assemble(&gaz, rules, &titles),
+            (gaz, rules, titles) => Err(Error::many(
+                [gaz.err(), rules.err(), titles.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Like [`PipelineBuilder::build`], with rules compiled already.
+    pub fn build_with(&self, rules: rules::RuleSet) -> Result<Pipeline> {
+        self.assemble(&self.load_gazetteers()?, rules, &self.load_titles()?)
+    }
+
+    /// The built-in titles of the roles stage, with [`PipelineBuilder::titles_opt`]'s file.
+    fn load_titles(&self) -> Result<roles::Titles> {
+        let titles = roles::Titles::builtin()?;
+        match &self.titles {
+            Some(file) => titles.add_file(file),
+            None => Ok(titles),
+        }
+    }
+
+    fn load_gazetteers(&self) -> Result<entity::Gazetteers> {
         let mut gaz = if self.builtin_gazetteers {
             entity::Gazetteers::builtin()?
         } else {
@@ -95,11 +148,20 @@ impl PipelineBuilder {
         if let Some(dir) = &self.gazetteers {
             gaz = gaz.add_dir(dir)?;
         }
+        Ok(gaz)
+    }
+
+    fn assemble(
+        &self,
+        gaz: &entity::Gazetteers,
+        rules: rules::RuleSet,
+        titles: &roles::Titles,
+    ) -> Result<Pipeline> {
         let stages: Vec<Box<dyn pipeline::Stage>> = vec![
-            Box::new(entity::EntityStage::new(&gaz)?),
-            Box::new(numbers::NumberStage::new()),
-            Box::new(dates::DateStage::new()),
-            Box::new(roles::RoleStage::new()),
+            Box::new(entity::EntityStage::new(gaz)?),
+            Box::new(numbers::NumberStage::new(rules.clone())),
+            Box::new(dates::DateStage::new(rules)),
+            Box::new(roles::RoleStage::with_titles(titles)?),
             Box::new(events::EventStage::new()),
         ];
         Ok(Pipeline::new(stages))

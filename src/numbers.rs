@@ -1,13 +1,28 @@
-//! The numbers stage: numbers in digits and words, their qualifiers, and what they count.
+//! The numbers stage: numbers in digits and words, with their qualifiers, ranges and
+//! currencies, and what they count.
+//!
+//! It runs the `quantities` rules in two passes (see docs/rules.md):
+//!
+//! 1. the rules without `{QTY}` find the numbers ("at least 15", "$5 million",
+//!    "between 20 and 30") and read them from named captures: `<num>`, `<max>`,
+//!    `<scale>`, `<q_at_least>`..., `<cur_USD>`...; block rules keep years, times,
+//!    phone numbers and the like out;
+//! 2. the rules with `{QTY}` run over a copy of the text in which every number found is
+//!    masked, and say what a number counts (`category`) and who (`<subject>`):
+//!    "{QTY} ... were killed", "killing {QTY}", "the death toll rose to {QTY}".
+//!
+//! The number words themselves are read by [`parse_number`].
 
-use regex::Regex;
+use std::collections::HashMap;
 
 use crate::document::Document;
 use crate::facts::{Category, Facts, Qualifier, Quantity, Span};
 use crate::pipeline::Stage;
+use crate::rules::{mask, Placeholder, RuleSet, Table, Texts};
 
-/// Number words and their values.
-pub const NUMBER_WORDS: &[(&str, f64)] = &[
+/// Values of the number words [`parse_number`] reads.
+const WORDS: &[(&str, f64)] = &[
+    ("zero", 0.0),
     ("one", 1.0),
     ("two", 2.0),
     ("three", 3.0),
@@ -35,77 +50,198 @@ pub const NUMBER_WORDS: &[(&str, f64)] = &[
     ("seventy", 70.0),
     ("eighty", 80.0),
     ("ninety", 90.0),
-    ("hundred", 100.0),
-    ("dozen", 12.0),
+    ("half", 0.5),
 ];
 
-/// Words around a number that say what it counts, checked in this order.
-const CATEGORY_CUES: &[(Category, &[&str])] = &[
-    (
-        Category::Money,
-        &["$", "bounty", "reward", "dollars", "million"],
-    ),
-    (
-        Category::Killed,
-        &[
-            "killed",
-            "killing",
-            "dead",
-            "died",
-            "deaths",
-            "death toll",
-            "lives",
-        ],
-    ),
-    (
-        Category::Injured,
-        &[
-            "wounded", "injured", "injuries", "hurt", "wounding", "injuring",
-        ],
-    ),
-    (
-        Category::Captured,
-        &["arrested", "captured", "detained", "abducted", "kidnapped"],
-    ),
-    (
-        Category::Troops,
-        &["troops", "soldiers stationed", "deployed"],
-    ),
-];
+/// The multiplier of a scale word ("million", "bn", "k").
+pub fn scale(word: &str) -> Option<f64> {
+    Some(
+        match word.trim().trim_end_matches('.').to_lowercase().as_str() {
+            "hundred" => 1e2,
+            "thousand" | "k" => 1e3,
+            "million" | "m" | "mn" | "mln" => 1e6,
+            "billion" | "bn" | "b" => 1e9,
+            "trillion" | "tn" => 1e12,
+            _ => return None,
+        },
+    )
+}
 
-/// Finds numbers and classifies them from the words that follow them in the sentence.
+/// Reads a number written in digits ("1,500", "2.5") or words ("twenty-one",
+/// "two hundred and five", "a dozen", "1.5 million").
+///
+/// ```
+/// use gleaner::numbers::parse_number;
+/// assert_eq!(parse_number("twenty-one"), Some(21.0));
+/// assert_eq!(parse_number("1,500"), Some(1500.0));
+/// assert_eq!(parse_number("a dozen"), Some(12.0));
+/// assert_eq!(parse_number("1.5 million"), Some(1.5e6));
+/// assert_eq!(parse_number("many"), None);
+/// ```
+pub fn parse_number(s: &str) -> Option<f64> {
+    let lower = s.trim().to_lowercase();
+    let mut total = 0.0;
+    let mut current = 0.0;
+    let mut any = false;
+    for tok in lower
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '\u{2010}' || c == '\u{2011}')
+        .filter(|t| !t.is_empty())
+    {
+        let digits: String = tok
+            .chars()
+            .filter(|c| *c != ',' && *c != '\u{202F}' && *c != '\u{2009}')
+            .collect();
+        if let Some(v) = WORDS.iter().find(|(w, _)| *w == tok).map(|(_, v)| *v) {
+            current += v;
+            any = true;
+        } else if !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.parse::<f64>().is_ok()
+        {
+            current += digits.parse::<f64>().ok()?;
+            any = true;
+        } else {
+            match tok {
+                "and" => {}
+                "a" | "an" => {
+                    if current == 0.0 {
+                        current = 1.0;
+                    }
+                }
+                "dozen" => {
+                    current = if current == 0.0 { 12.0 } else { current * 12.0 };
+                    any = true;
+                }
+                "hundred" => {
+                    current = if current == 0.0 {
+                        100.0
+                    } else {
+                        current * 100.0
+                    };
+                    any = true;
+                }
+                w => {
+                    let m = scale(w)?;
+                    total += if current == 0.0 { m } else { current * m };
+                    current = 0.0;
+                    any = true;
+                }
+            }
+        }
+    }
+    any.then(|| tidy(total + current))
+}
+
+/// Rounds away the binary noise of `2.3 * 1e6`.
+fn tidy(x: f64) -> f64 {
+    let r = x.round();
+    if (x - r).abs() < 1e-6 * x.abs().max(1.0) {
+        r
+    } else {
+        x
+    }
+}
+
+/// Where a quantity's category and subject came from, to pick the best rule.
+#[derive(Clone, Copy)]
+struct Source {
+    priority: i32,
+    len: usize,
+    order: usize,
+    rule: usize,
+}
+
+impl Source {
+    /// Higher priority first, then the shorter (nearer) match, then the rule written first.
+    fn better(&self, other: &Source) -> bool {
+        (
+            other.priority,
+            std::cmp::Reverse(other.len),
+            std::cmp::Reverse(other.order),
+        ) < (
+            self.priority,
+            std::cmp::Reverse(self.len),
+            std::cmp::Reverse(self.order),
+        )
+    }
+}
+
+/// Finds numbers and what they count, with the `quantities` rules.
 pub struct NumberStage {
-    number: Regex,
+    rules: RuleSet,
 }
 
 impl NumberStage {
-    pub fn new() -> NumberStage {
-        let words: Vec<&str> = NUMBER_WORDS.iter().map(|(w, _)| *w).collect();
-        let pattern = format!(
-            r"(?i)(?P<qual>\b(?:at least|more than|over|about|approximately|nearly|around|up to|fewer than|less than)\s+)?(?P<cur>\$)?\b(?:(?P<digits>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)|(?P<word>{}))\b(?:\s+(?P<scale>million|billion|thousand))?",
-            words.join("|")
-        );
-        NumberStage {
-            number: Regex::new(&pattern).expect("the built-in number pattern compiles"),
+    pub fn new(rules: RuleSet) -> NumberStage {
+        NumberStage { rules }
+    }
+
+    /// The quantities found by the rules without `{QTY}`, with the category those rules
+    /// set (if any).
+    fn numbers(&self, texts: &Texts) -> Vec<(Quantity, Option<Category>)> {
+        let text = texts.plain;
+        let rules = self.rules.rules();
+        let mut out = Vec::new();
+        for m in self
+            .rules
+            .resolve(self.rules.find(Table::Quantities, false, texts))
+        {
+            let rule = &rules[m.rule];
+            if rule.block {
+                continue;
+            }
+            let s = |name: &str| m.get(rule, name).map(|sp| &text[sp.start..sp.end]);
+            let mut value = match (s("num"), rule.value) {
+                (Some(n), _) => match parse_number(n) {
+                    Some(v) => v,
+                    None => continue,
+                },
+                (None, Some(v)) => v,
+                (None, None) => continue,
+            };
+            let mut max = s("max").and_then(parse_number);
+            if let Some(k) = s("scale").and_then(scale) {
+                value = tidy(value * k);
+                max = max.map(|x| tidy(x * k));
+            }
+            let names = m.names(rule);
+            let qualifier = names
+                .iter()
+                .find_map(|n| n.strip_prefix("q_").and_then(Qualifier::parse))
+                .or(rule.qualifier)
+                .unwrap_or_default();
+            let unit = names
+                .iter()
+                .find_map(|n| n.strip_prefix("cur_"))
+                .map(str::to_string)
+                .or_else(|| rule.unit.clone())
+                .unwrap_or_default();
+            let category = rule
+                .category
+                .or_else(|| (!unit.is_empty()).then_some(Category::Money));
+            let span = m.get(rule, "m").unwrap_or(m.span);
+            out.push((
+                Quantity {
+                    span,
+                    text: text[span.start..span.end].to_string(),
+                    value,
+                    value_max: max.filter(|x| *x != value),
+                    qualifier,
+                    unit,
+                    category: category.unwrap_or_default(),
+                    subject: s("subject").map(clean_subject).unwrap_or_default(),
+                    rule: rule.id.clone(),
+                },
+                category,
+            ));
         }
+        out
     }
 }
 
-impl Default for NumberStage {
-    fn default() -> Self {
-        NumberStage::new()
-    }
-}
-
-fn qualifier(q: &str) -> Qualifier {
-    match q.trim().to_ascii_lowercase().as_str() {
-        "at least" => Qualifier::AtLeast,
-        "more than" | "over" => Qualifier::MoreThan,
-        "about" | "approximately" | "nearly" | "around" => Qualifier::About,
-        "up to" => Qualifier::UpTo,
-        "fewer than" | "less than" => Qualifier::LessThan,
-        _ => Qualifier::Exact,
-    }
+/// A subject as written, on one line.
+fn clean_subject(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Stage for NumberStage {
@@ -115,84 +251,83 @@ impl Stage for NumberStage {
 
     fn run(&self, doc: &Document, facts: &mut Facts) {
         let text = &doc.text;
-        for c in self.number.captures_iter(text) {
-            let whole = c.get(0).expect("group 0");
-            let mut value = if let Some(d) = c.name("digits") {
-                match d.as_str().replace(',', "").parse::<f64>() {
-                    Ok(v) => v,
-                    Err(_) => continue,
-                }
-            } else {
-                let w = c["word"].to_ascii_lowercase();
-                NUMBER_WORDS
-                    .iter()
-                    .find(|(n, _)| *n == w)
-                    .map(|(_, v)| *v)
-                    .unwrap_or(0.0)
+        let mut spans: Vec<(Span, Placeholder)> = facts
+            .entities
+            .iter()
+            .map(|e| (e.span, Placeholder::for_entity(e.etype)))
+            .collect();
+        let masked = (!spans.is_empty() && self.rules.needs_mask(Table::Quantities, false))
+            .then(|| mask(text, &spans));
+        let found = self.numbers(&Texts::new(text, masked.as_deref()));
+        if found.is_empty() {
+            return;
+        }
+
+        // Second pass: what the numbers count.
+        spans.extend(found.iter().map(|(q, _)| (q.span, Placeholder::Quantity)));
+        let masked = mask(text, &spans);
+        let texts = Texts::new(text, Some(&masked));
+        let by_start: HashMap<usize, usize> = found
+            .iter()
+            .enumerate()
+            .map(|(i, (q, _))| (q.span.start, i))
+            .collect();
+        let rules = self.rules.rules();
+        let mut category: Vec<Option<Source>> = vec![None; found.len()];
+        let mut subject: Vec<Option<(Source, Span)>> = vec![None; found.len()];
+        for m in self.rules.find(Table::Quantities, true, &texts) {
+            let rule = &rules[m.rule];
+            let src = Source {
+                priority: rule.priority,
+                len: m.span.len(),
+                order: rule.order,
+                rule: m.rule,
             };
-            let digits = c.name("digits").map(|d| d.as_str()).unwrap_or("");
-            // Years and days of the month are dates, not quantities.
-            let is_year = digits.len() == 4
-                && !digits.contains([',', '.'])
-                && (1900.0..=2100.0).contains(&value)
-                && c.name("cur").is_none();
-            let after = &text[whole.end()..];
-            let before = &text[..whole.start()];
-            let next_word = after
-                .trim_start()
-                .split(|ch: char| !ch.is_alphabetic())
-                .next()
-                .unwrap_or("");
-            let prev_word = before
-                .trim_end()
-                .rsplit(|ch: char| !ch.is_alphabetic())
-                .next()
-                .unwrap_or("");
-            let is_day = crate::calendar::month_number(next_word).is_some()
-                || crate::calendar::month_number(prev_word).is_some();
-            if is_year || (is_day && c.name("word").is_none()) {
-                continue;
-            }
-            if let Some(scale) = c.name("scale") {
-                value *= match scale.as_str().to_ascii_lowercase().as_str() {
-                    "thousand" => 1e3,
-                    "million" => 1e6,
-                    _ => 1e9,
+            let qtys: Vec<Span> = m
+                .placeholders(rule)
+                .into_iter()
+                .filter(|(p, _)| *p == Placeholder::Quantity)
+                .map(|(_, s)| s)
+                .collect();
+            for (k, span) in qtys.iter().enumerate() {
+                let Some(&i) = by_start.get(&span.start) else {
+                    continue;
                 };
+                if rule.category.is_some() && category[i].map_or(true, |c| src.better(&c)) {
+                    category[i] = Some(src);
+                }
+                let name = if k == 0 {
+                    "subject".to_string()
+                } else {
+                    format!("subject{k}")
+                };
+                if let Some(sp) = m.get(rule, &name) {
+                    if subject[i].map_or(true, |(c, _)| src.better(&c)) {
+                        subject[i] = Some((src, sp));
+                    }
+                }
             }
-            // The rest of the sentence, up to a few words, says what is counted.
-            let window: String = after
-                .split(['.', ';', '\n'])
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .take(8)
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_ascii_lowercase();
-            let money = c.name("cur").is_some();
-            let category = if money {
-                Category::Money
-            } else {
-                CATEGORY_CUES
-                    .iter()
-                    .filter(|(cat, _)| *cat != Category::Money)
-                    .find(|(_, cues)| cues.iter().any(|cue| window.contains(cue)))
-                    .map(|(cat, _)| *cat)
-                    .unwrap_or(Category::Other)
-            };
-            let span = Span::new(whole.start(), whole.end());
-            facts.quantities.push(Quantity {
-                span,
-                text: whole.as_str().to_string(),
-                value,
-                value_max: None,
-                qualifier: qualifier(c.name("qual").map(|q| q.as_str()).unwrap_or("")),
-                unit: if money { "USD".into() } else { String::new() },
-                category,
-                subject: String::new(),
-                rule: "numbers:basic".into(),
-            });
+        }
+        for (i, (mut q, fixed)) in found.into_iter().enumerate() {
+            let mut ids = vec![q.rule.clone()];
+            if fixed.is_none() {
+                if let Some(src) = category[i] {
+                    let rule = &rules[src.rule];
+                    q.category = rule.category.unwrap_or_default();
+                    ids.push(rule.id.clone());
+                }
+            }
+            if q.subject.is_empty() {
+                if let Some((src, sp)) = subject[i] {
+                    q.subject = clean_subject(&text[sp.start..sp.end]);
+                    let id = &rules[src.rule].id;
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
+                    }
+                }
+            }
+            q.rule = ids.join("+");
+            facts.quantities.push(q);
         }
     }
 }
@@ -201,34 +336,37 @@ impl Stage for NumberStage {
 mod tests {
     use super::*;
 
-    fn run(text: &str) -> Vec<Quantity> {
-        let doc = Document {
-            text: text.into(),
-            ..Default::default()
-        };
-        let mut facts = Facts::default();
-        NumberStage::new().run(&doc, &mut facts);
-        facts.quantities
+    #[test]
+    fn number_words_and_digits() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("nine", Some(9.0)),
+            ("Twenty-one", Some(21.0)),
+            ("two hundred", Some(200.0)),
+            ("two hundred and fifty-three", Some(253.0)),
+            ("a hundred", Some(100.0)),
+            ("three thousand", Some(3000.0)),
+            ("half a dozen", Some(6.0)),
+            ("dozen", Some(12.0)),
+            ("1,500", Some(1500.0)),
+            ("2.5", Some(2.5)),
+            ("2.3 million", Some(2_300_000.0)),
+            ("1.5 billion", Some(1.5e9)),
+            ("0", Some(0.0)),
+            ("", None),
+            ("a", None),
+            ("several", None),
+            ("1.2.3", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_number(text), *want, "{text}");
+        }
     }
 
     #[test]
-    fn values_categories_and_qualifiers() {
-        let q = run("At least 15 militants were killed and seven soldiers wounded in 2024.");
-        assert_eq!(q.len(), 2);
-        assert_eq!(
-            (q[0].value, q[0].qualifier, q[0].category),
-            (15.0, Qualifier::AtLeast, Category::Killed)
-        );
-        assert_eq!((q[1].value, q[1].category), (7.0, Category::Injured));
-        let q = run("a $5 million bounty");
-        assert_eq!(
-            (q[0].value, q[0].category, q[0].unit.as_str()),
-            (5e6, Category::Money, "USD")
-        );
-    }
-
-    #[test]
-    fn years_and_days_are_not_quantities() {
-        assert!(run("On August 29, 2024 and 3 March").is_empty());
+    fn scale_words() {
+        assert_eq!(scale("million"), Some(1e6));
+        assert_eq!(scale("bn"), Some(1e9));
+        assert_eq!(scale("Thousand"), Some(1e3));
+        assert_eq!(scale("dozen"), None);
     }
 }

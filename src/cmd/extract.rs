@@ -45,6 +45,16 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     gazetteers: Option<PathBuf>,
 
+    /// Extra titles file for the roles stage (format: docs/roles.md); a known title is
+    /// replaced.
+    #[arg(long, value_name = "FILE")]
+    titles: Option<PathBuf>,
+
+    /// Extra rule folder (.toml files): a file named like a built-in one replaces it, a
+    /// rule with a built-in id replaces that rule. See `gleaner rules check`.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+
     /// JSONL/CSV field holding the document id.
     #[arg(long, default_value = "id", value_name = "NAME")]
     id_field: String,
@@ -161,6 +171,8 @@ impl Observer for Reporter {
 pub fn run(args: Args) -> u8 {
     let pipeline = match PipelineBuilder::new()
         .gazetteers_opt(args.gazetteers.clone())
+        .titles_opt(args.titles.clone())
+        .rules(args.rules.clone())
         .build()
     {
         Ok(p) => p,

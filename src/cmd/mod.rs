@@ -1,6 +1,7 @@
 //! Subcommands, one file each.
 
 mod extract;
+mod rules;
 
 use std::process::ExitCode;
 
@@ -33,7 +34,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    Extract(extract::Args),
+    Extract(Box<extract::Args>),
+    Rules(rules::Args),
 }
 
 pub fn parse() -> Cli {
@@ -42,7 +44,8 @@ pub fn parse() -> Cli {
 
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Extract(args) => extract::run(args),
+        Command::Extract(args) => extract::run(*args),
+        Command::Rules(args) => rules::run(args),
     };
     ExitCode::from(code)
 }

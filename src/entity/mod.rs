@@ -22,7 +22,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("regions.tsv", include_str!("../../gazetteers/regions.tsv")),
     ("cities.tsv", include_str!("../../gazetteers/cities.tsv")),
-    ("features.tsv", include_str!("../../gazetteers/features.tsv")),
+    (
+        "features.tsv",
+        include_str!("../../gazetteers/features.tsv"),
+    ),
     ("norp.tsv", include_str!("../../gazetteers/norp.tsv")),
     ("orgs.tsv", include_str!("../../gazetteers/orgs.tsv")),
     ("persons.tsv", include_str!("../../gazetteers/persons.tsv")),

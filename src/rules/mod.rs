@@ -1,0 +1,804 @@
+//! The rule engine: rule files (TOML) compiled into regexes with a prefilter, matched over
+//! documents, with overlaps resolved the same way for every stage that uses it.
+//!
+//! The format is documented in `docs/rules.md`. In short, a file says which table its
+//! rules produce (`quantities` or `dates`), may define macros (named pattern fragments
+//! used as `{NAME}`), and has `[[rule]]`s, each with an id, a pattern, a priority, fixed
+//! fields and examples. Patterns may use placeholders for facts found earlier:
+//! `{PERSON}`, `{ORG}`, `{PLACE}`, `{NORP}` (entity spans) and, in quantities rules,
+//! `{QTY}` (a number found by the quantities rules without `{QTY}`).
+//!
+//! Placeholders work on a *masked* copy of the text: every entity (or quantity) span is
+//! overwritten, byte for byte, with a type code followed by filler bytes, so a
+//! placeholder is a plain regex (`\x01\x1F*` for a person) and offsets in the masked text
+//! are offsets in the document.
+//!
+//! ```
+//! use gleaner::rules::{RuleSetBuilder, Table, Texts};
+//!
+//! let rules = RuleSetBuilder::new().build().unwrap();
+//! let texts = Texts::new("Prices rose in late August 2024.", None);
+//! let found = rules.resolve(rules.find(Table::Dates, false, &texts));
+//! assert_eq!(&texts.plain[found[0].span.start..found[0].span.end], "late August 2024");
+//! ```
+
+mod compile;
+mod examples;
+mod syntax;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+use crate::calendar::Ymd;
+use crate::error::{Error, Location, Result};
+use crate::facts::{Category, DateMod, Qualifier, Span};
+
+pub use examples::{test_examples, Failure};
+
+/// The rule files compiled into the binary, in the order they are read.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("macros.toml", include_str!("../../rules/macros.toml")),
+    ("numbers.toml", include_str!("../../rules/numbers.toml")),
+    (
+        "quantities.toml",
+        include_str!("../../rules/quantities.toml"),
+    ),
+    ("dates.toml", include_str!("../../rules/dates.toml")),
+];
+
+/// A rule file's text and the name messages use for it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// `<built-in>/numbers.toml` or the path as given.
+    pub name: String,
+    /// The bare file name, which decides replacement (`numbers.toml`).
+    pub file_name: String,
+    pub text: String,
+}
+
+/// The table a rule file produces facts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Quantities,
+    Dates,
+}
+
+impl Table {
+    pub fn parse(s: &str) -> Option<Table> {
+        match s {
+            "quantities" => Some(Table::Quantities),
+            "dates" => Some(Table::Dates),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Table::Quantities => "quantities",
+            Table::Dates => "dates",
+        }
+    }
+}
+
+/// A placeholder for facts found before the rule runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Placeholder {
+    Person,
+    Org,
+    Place,
+    Norp,
+    /// A quantity found by the quantities rules without `{QTY}`.
+    Quantity,
+}
+
+/// The byte that continues a masked span after its type code.
+pub const MASK_FILL: u8 = 0x1F;
+
+impl Placeholder {
+    /// The placeholder called `name` (`PERSON`, `ORG`, `PLACE`, `NORP`, `QTY`).
+    pub fn parse(name: &str) -> Option<Placeholder> {
+        Some(match name {
+            "PERSON" => Placeholder::Person,
+            "ORG" => Placeholder::Org,
+            "PLACE" => Placeholder::Place,
+            "NORP" => Placeholder::Norp,
+            "QTY" => Placeholder::Quantity,
+            _ => return None,
+        })
+    }
+
+    /// The first byte of a masked span of this kind.
+    pub fn code(self) -> u8 {
+        match self {
+            Placeholder::Person => 0x01,
+            Placeholder::Org => 0x02,
+            Placeholder::Place => 0x03,
+            Placeholder::Norp => 0x04,
+            Placeholder::Quantity => 0x05,
+        }
+    }
+
+    /// The placeholder for an entity type.
+    pub fn for_entity(t: crate::facts::EntityType) -> Placeholder {
+        use crate::facts::EntityType;
+        match t {
+            EntityType::Person => Placeholder::Person,
+            EntityType::Org => Placeholder::Org,
+            EntityType::Place => Placeholder::Place,
+            EntityType::Norp => Placeholder::Norp,
+        }
+    }
+
+    /// The regex a placeholder stands for in the masked text.
+    pub(crate) fn class(self) -> String {
+        format!(r"\x{:02X}\x1F*", self.code())
+    }
+}
+
+/// The unit a relative date rule counts in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relative {
+    Day,
+    Week,
+    Month,
+    Year,
+    /// The weekday named by the `<weekday>` capture, before (or on) the publication date.
+    Weekday,
+    /// The `<month>` (and `<day>`) most recently past at the publication date: "since
+    /// October" in February 2024 is October 2023.
+    Past,
+}
+
+impl Relative {
+    pub fn parse(s: &str) -> Option<Relative> {
+        Some(match s {
+            "day" => Relative::Day,
+            "week" => Relative::Week,
+            "month" => Relative::Month,
+            "year" => Relative::Year,
+            "weekday" => Relative::Weekday,
+            "past" => Relative::Past,
+            _ => return None,
+        })
+    }
+}
+
+/// A compiled rule. Fields mirror the file (see docs/rules.md).
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub file: String,
+    pub line: u64,
+    /// Position among all rules: the last tie-breaker in overlaps.
+    pub order: usize,
+    pub table: Table,
+    pub priority: i32,
+    pub block: bool,
+    /// Uses `{QTY}`: runs after the other quantities rules, to say what numbers count.
+    pub context: bool,
+    /// Uses a placeholder, so runs over the masked text.
+    pub masked: bool,
+    /// The pattern after macro expansion, as compiled.
+    pub pattern: String,
+    pub regex: Regex,
+    /// Capture group index of each placeholder, in pattern order.
+    pub placeholders: Vec<(usize, Placeholder)>,
+    pub category: Option<Category>,
+    pub qualifier: Option<Qualifier>,
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+    pub modifier: Option<DateMod>,
+    pub relative: Option<Relative>,
+    pub shift: i64,
+    pub examples: Vec<Example>,
+    pub counter: Vec<String>,
+}
+
+impl Rule {
+    /// Where the rule is written, for messages: `file:line` with `rule <id>`.
+    pub fn location(&self) -> Location {
+        Location::line(self.file.clone(), self.line).with_id(format!("rule {}", self.id))
+    }
+}
+
+/// A text a rule must match, with what it must produce.
+#[derive(Clone, Debug)]
+pub struct Example {
+    pub text: String,
+    pub matched: Option<String>,
+    pub value: Option<ExpectedValue>,
+    pub max: Option<f64>,
+    pub qualifier: Option<String>,
+    pub unit: Option<String>,
+    pub category: Option<String>,
+    pub subject: Option<String>,
+    pub modifier: Option<String>,
+    pub published: Option<Ymd>,
+}
+
+/// An expected value in an example.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectedValue {
+    Number(f64),
+    /// A date value; empty for "no value".
+    Text(String),
+}
+
+/// Which rule files to load.
+#[derive(Clone, Debug)]
+pub struct RuleSetBuilder {
+    builtin: bool,
+    dir: Option<PathBuf>,
+}
+
+impl Default for RuleSetBuilder {
+    fn default() -> Self {
+        RuleSetBuilder::new()
+    }
+}
+
+impl RuleSetBuilder {
+    /// The built-in rules.
+    pub fn new() -> RuleSetBuilder {
+        RuleSetBuilder {
+            builtin: true,
+            dir: None,
+        }
+    }
+
+    /// Adds the `.toml` files of `dir`: a file named like a built-in file replaces it, a
+    /// rule with the id of a built-in rule replaces that rule, anything else is added.
+    pub fn dir(mut self, dir: Option<PathBuf>) -> RuleSetBuilder {
+        self.dir = dir;
+        self
+    }
+
+    /// Leaves out the built-in rules.
+    pub fn without_builtin(mut self) -> RuleSetBuilder {
+        self.builtin = false;
+        self
+    }
+
+    /// The sources to compile, in order, after replacement by file name.
+    pub fn sources(&self) -> Result<Vec<Source>> {
+        let mut sources: Vec<Source> = Vec::new();
+        if self.builtin {
+            for (name, text) in BUILTIN {
+                sources.push(Source {
+                    name: format!("<built-in>/{name}"),
+                    file_name: name.to_string(),
+                    text: text.to_string(),
+                });
+            }
+        }
+        if let Some(dir) = &self.dir {
+            for src in read_dir(dir)? {
+                match sources.iter_mut().find(|s| s.file_name == src.file_name) {
+                    Some(slot) => *slot = src,
+                    None => sources.push(src),
+                }
+            }
+        }
+        Ok(sources)
+    }
+
+    /// Reads and compiles every rule, reporting every problem at once.
+    pub fn build(&self) -> Result<RuleSet> {
+        let sources = self.sources()?;
+        let user: Vec<bool> = sources
+            .iter()
+            .map(|s| !s.name.starts_with("<built-in>"))
+            .collect();
+        let mut errors = Vec::new();
+        let mut parsed = Vec::new();
+        let mut is_user = Vec::new();
+        for (src, u) in sources.into_iter().zip(user) {
+            match compile::parse(src) {
+                Ok(p) => {
+                    parsed.push(p);
+                    is_user.push(u);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        // A user's rule replaces the built-in rule of the same id: drop the built-in one.
+        let user_ids: Vec<String> = parsed
+            .iter()
+            .zip(&is_user)
+            .filter(|(_, u)| **u)
+            .flat_map(|(p, _)| p.syntax.rules.iter().map(|r| r.id.get_ref().clone()))
+            .collect();
+        for (p, u) in parsed.iter_mut().zip(&is_user) {
+            if !*u {
+                p.syntax
+                    .rules
+                    .retain(|r| !user_ids.contains(r.id.get_ref()));
+            }
+        }
+        let rules = match compile::compile(&parsed) {
+            Ok(r) => Some(r),
+            Err(mut e) => {
+                errors.append(&mut e);
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(Error::many(errors));
+        }
+        RuleSet::new(rules.unwrap_or_default())
+    }
+}
+
+/// The `.toml` files of `dir`, sorted by name.
+fn read_dir(dir: &Path) -> Result<Vec<Source>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| Error::io(dir, e))?;
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "toml") && p.is_file() {
+            paths.push(p);
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Error::data(
+            Location::file(dir.display().to_string()),
+            "no .toml rule files in this folder",
+        ));
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+            Ok(Source {
+                name: p.display().to_string(),
+                file_name: p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                text,
+            })
+        })
+        .collect()
+}
+
+/// The rules of one table and kind that run over the same text, with their prefilter.
+struct Group {
+    table: Table,
+    context: bool,
+    masked: bool,
+    /// One pass over a paragraph says which rules can match in it at all.
+    set: RegexSet,
+    members: Vec<usize>,
+}
+
+/// Compiled rules: immutable, cheap to clone, shared by the stages and threads.
+#[derive(Clone)]
+pub struct RuleSet {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    rules: Vec<Rule>,
+    groups: Vec<Group>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.inner.rules.len())
+            .finish()
+    }
+}
+
+/// One match of a rule: its whole span and its capture groups (byte spans).
+#[derive(Clone, Debug)]
+pub struct Match {
+    /// Index of the rule in [`RuleSet::rules`].
+    pub rule: usize,
+    pub span: Span,
+    groups: Vec<Option<Span>>,
+}
+
+impl Match {
+    /// The span of capture group `name`, if it took part in the match.
+    pub fn get(&self, rule: &Rule, name: &str) -> Option<Span> {
+        let i = rule.regex.capture_names().position(|n| n == Some(name))?;
+        self.groups.get(i).copied().flatten()
+    }
+
+    /// The names of the groups that took part in the match.
+    pub fn names<'r>(&self, rule: &'r Rule) -> Vec<&'r str> {
+        rule.regex
+            .capture_names()
+            .zip(&self.groups)
+            .filter_map(|(n, g)| g.and(n))
+            .collect()
+    }
+
+    /// The spans captured by placeholders, in pattern order.
+    pub fn placeholders(&self, rule: &Rule) -> Vec<(Placeholder, Span)> {
+        rule.placeholders
+            .iter()
+            .filter_map(|(i, p)| self.groups.get(*i).copied().flatten().map(|s| (*p, s)))
+            .collect()
+    }
+}
+
+/// A document's text, its masked copy (when placeholders may be needed) and its
+/// paragraphs (rules never match across a blank line).
+pub struct Texts<'a> {
+    pub plain: &'a str,
+    pub masked: Option<&'a str>,
+    chunks: Vec<(usize, usize)>,
+}
+
+impl<'a> Texts<'a> {
+    pub fn new(plain: &'a str, masked: Option<&'a str>) -> Texts<'a> {
+        if let Some(m) = masked {
+            debug_assert_eq!(m.len(), plain.len());
+        }
+        Texts {
+            plain,
+            masked,
+            chunks: paragraphs(plain),
+        }
+    }
+}
+
+/// Byte ranges of the paragraphs of `text`: runs of lines without a blank line.
+fn paragraphs(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut line_start = 0;
+    let mut blank_run = false;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            let line = &text[line_start..i];
+            if line.trim().is_empty() {
+                if !blank_run && start < line_start {
+                    out.push((start, line_start));
+                }
+                blank_run = true;
+                start = i + 1;
+            } else {
+                blank_run = false;
+            }
+            line_start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push((start, text.len()));
+    }
+    out
+}
+
+/// A copy of `text` with each span overwritten by its placeholder code and filler bytes.
+/// Control bytes already in the text become spaces so they cannot pass for a mask.
+/// Later spans win where spans overlap.
+pub fn mask(text: &str, spans: &[(Span, Placeholder)]) -> String {
+    let mut bytes: Vec<u8> = text
+        .bytes()
+        .map(|b| {
+            if b < 0x20 && b != b'\n' && b != b'\t' && b != b'\r' {
+                b' '
+            } else {
+                b
+            }
+        })
+        .collect();
+    for (span, p) in spans {
+        if span.is_empty() || span.end > bytes.len() {
+            continue;
+        }
+        bytes[span.start] = p.code();
+        for b in &mut bytes[span.start + 1..span.end] {
+            *b = MASK_FILL;
+        }
+    }
+    // Spans lie on character boundaries and only whole characters were replaced by ASCII.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+impl RuleSet {
+    fn new(rules: Vec<Rule>) -> Result<RuleSet> {
+        let mut keys: BTreeMap<(Table, bool, bool), Vec<usize>> = BTreeMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            keys.entry((r.table, r.context, r.masked))
+                .or_default()
+                .push(i);
+        }
+        let mut groups = Vec::new();
+        for ((table, context, masked), members) in keys {
+            let set = RegexSetBuilder::new(members.iter().map(|&i| rules[i].pattern.as_str()))
+                .size_limit(256 << 20)
+                .dfa_size_limit(256 << 20)
+                .build()
+                .map_err(|e| {
+                    Error::data(
+                        Location::file(format!("rules for {}", table.as_str())),
+                        format!("the rules compile one by one but not together: {e}"),
+                    )
+                })?;
+            groups.push(Group {
+                table,
+                context,
+                masked,
+                set,
+                members,
+            });
+        }
+        Ok(RuleSet {
+            inner: Arc::new(Inner { rules, groups }),
+        })
+    }
+
+    /// Every compiled rule, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.inner.rules
+    }
+
+    /// The number of rule files' worth of rules for `table`.
+    pub fn count(&self, table: Table) -> usize {
+        self.inner.rules.iter().filter(|r| r.table == table).count()
+    }
+
+    /// Whether some rule of `table` (with or without `{QTY}`) uses a placeholder, so
+    /// that [`RuleSet::find`] needs the masked text.
+    pub fn needs_mask(&self, table: Table, context: bool) -> bool {
+        self.inner
+            .groups
+            .iter()
+            .any(|g| g.table == table && g.context == context && g.masked)
+    }
+
+    /// Every match of the rules of `table` that use `{QTY}` (`context`) or not, in each
+    /// paragraph where the prefilter says the rule can match. Rules with placeholders
+    /// run over `texts.masked` and are skipped when there is none.
+    pub fn find(&self, table: Table, context: bool, texts: &Texts) -> Vec<Match> {
+        let mut out = Vec::new();
+        for g in &self.inner.groups {
+            if g.table != table || g.context != context {
+                continue;
+            }
+            let hay = if g.masked {
+                match texts.masked {
+                    Some(m) => m,
+                    None => continue,
+                }
+            } else {
+                texts.plain
+            };
+            for &(start, end) in &texts.chunks {
+                let chunk = &hay[start..end];
+                let hits = g.set.matches(chunk);
+                if !hits.matched_any() {
+                    continue;
+                }
+                for k in hits.iter() {
+                    let ri = g.members[k];
+                    let rule = &self.inner.rules[ri];
+                    for caps in rule.regex.captures_iter(chunk) {
+                        let whole = caps.get(0).expect("group 0");
+                        if whole.is_empty() {
+                            continue;
+                        }
+                        let groups = (0..caps.len())
+                            .map(|i| {
+                                caps.get(i)
+                                    .map(|m| Span::new(start + m.start(), start + m.end()))
+                            })
+                            .collect();
+                        out.push(Match {
+                            rule: ri,
+                            span: Span::new(start + whole.start(), start + whole.end()),
+                            groups,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Keeps the matches that win their overlaps: the longest, then the highest
+    /// priority, then the rule written first. Block rules' matches take part (and win
+    /// like any other); callers drop them. The result is in text order.
+    pub fn resolve(&self, mut matches: Vec<Match>) -> Vec<Match> {
+        let rules = &self.inner.rules;
+        matches.sort_by(|a, b| {
+            b.span
+                .len()
+                .cmp(&a.span.len())
+                .then(rules[b.rule].priority.cmp(&rules[a.rule].priority))
+                .then(rules[a.rule].order.cmp(&rules[b.rule].order))
+                .then(a.span.start.cmp(&b.span.start))
+        });
+        // Taken spans by start; they never overlap, so neighbours are enough to check.
+        let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut out = Vec::new();
+        for m in matches {
+            let before = taken.range(..m.span.end).next_back();
+            if before.is_some_and(|(_, &end)| end > m.span.start) {
+                continue;
+            }
+            taken.insert(m.span.start, m.span.end);
+            out.push(m);
+        }
+        out.sort_by_key(|m| (m.span.start, m.span.end));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(files: &[(&str, &str)]) -> std::result::Result<RuleSet, String> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        RuleSetBuilder::new()
+            .without_builtin()
+            .dir(Some(dir.path().to_path_buf()))
+            .build()
+            .map_err(|e| {
+                e.to_string()
+                    .replace(&dir.path().display().to_string(), "DIR")
+            })
+    }
+
+    const DIGITS: &str = r#"
+table = "quantities"
+[macros]
+N = '\d+'
+
+[[rule]]
+id = "digits"
+pattern = '(?P<num>{N})'
+examples = [{ text = "5 cats", value = 5 }]
+
+[[rule]]
+id = "phone"
+block = true
+priority = 5
+pattern = '\d+-\d+'
+"#;
+
+    #[test]
+    fn longest_then_priority_then_order() {
+        let rules = set(&[("a.toml", DIGITS)]).unwrap();
+        let texts = Texts::new("call 555-1234 or 7", None);
+        let won = rules.resolve(rules.find(Table::Quantities, false, &texts));
+        let got: Vec<(&str, &str)> = won
+            .iter()
+            .map(|m| {
+                (
+                    rules.rules()[m.rule].id.as_str(),
+                    &texts.plain[m.span.start..m.span.end],
+                )
+            })
+            .collect();
+        assert_eq!(got, vec![("phone", "555-1234"), ("digits", "7")]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let bad = r#"
+table = "quantities"
+
+[[rule]]
+id = "one"
+pattern = '(?P<num>\d+'
+examples = [{ text = "5", value = 5 }]
+
+[[rule]]
+id = "two"
+pattern = '{NOPE}'
+examples = [{ text = "5", value = 5 }]
+
+[[rule]]
+id = "three"
+pattern = '(?P<num>\d+)'
+category = "dead"
+"#;
+        let err = set(&[("bad.toml", bad)]).unwrap_err();
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("DIR")).collect();
+        assert_eq!(lines.len(), 4, "{err}");
+        assert!(
+            lines[0].starts_with("DIR/bad.toml:6: rule one: bad pattern:"),
+            "{err}"
+        );
+        assert!(err.contains("^"), "the regex error shows a caret: {err}");
+        assert_eq!(lines[1], "DIR/bad.toml:11: rule two: unknown macro {NOPE}");
+        assert!(lines[2].starts_with("DIR/bad.toml:15: rule three: unknown category"));
+        assert!(lines[3].starts_with("DIR/bad.toml:15: rule three: every rule needs"));
+    }
+
+    #[test]
+    fn unknown_keys_and_duplicate_ids_are_located() {
+        let a =
+            "table = \"dates\"\n[[rule]]\nid = \"x\"\npattern = '(?P<year>\\d{4})'\npriorty = 2\n";
+        let b = "table = \"dates\"\n[[rule]]\nid = \"y\"\npattern = '(?P<year>\\d{4})'\nexamples = [{ text = \"2017\", value = \"2017\" }]\n[[rule]]\nid = \"y\"\npattern = '(?P<year>\\d{4})'\nexamples = [{ text = \"2017\", value = \"2017\" }]\n";
+        let err = set(&[("a.toml", a), ("b.toml", b)]).unwrap_err();
+        assert!(
+            err.contains("DIR/a.toml:5: unknown field `priorty`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("DIR/b.toml:7: rule y: the id is used already at DIR/b.toml:3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn macro_cycles_and_placeholders() {
+        let f = "table = \"quantities\"\n[macros]\nA = '{B}'\nB = '{A}'\n";
+        let err = set(&[("m.toml", f)]).unwrap_err();
+        assert!(err.contains("macro cycle"), "{err}");
+        let f = "table = \"dates\"\n[[rule]]\nid = \"q\"\npattern = '{QTY} (?P<year>\\d{4})'\nexamples = [{ text = \"x\" }]\n";
+        let err = set(&[("m.toml", f)]).unwrap_err();
+        assert!(
+            err.contains("{QTY} can only be used in quantities rules"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn placeholders_match_masked_spans_only() {
+        let f = r#"
+table = "quantities"
+[[rule]]
+id = "near-person"
+pattern = '{PERSON} paid (?P<num>\d+)'
+examples = [{ text = "x", value = 5 }]
+"#;
+        let rules = set(&[("p.toml", f)]).unwrap();
+        let text = "Ann Lee paid 5 and Bob paid 6";
+        let masked = mask(text, &[(Span::new(0, 7), Placeholder::Person)]);
+        assert_eq!(masked.len(), text.len());
+        let texts = Texts::new(text, Some(&masked));
+        let found = rules.find(Table::Quantities, false, &texts);
+        assert_eq!(found.len(), 1);
+        let r = &rules.rules()[found[0].rule];
+        assert_eq!(
+            found[0].placeholders(r),
+            vec![(Placeholder::Person, Span::new(0, 7))]
+        );
+        assert_eq!(found[0].get(r, "num"), Some(Span::new(13, 14)));
+    }
+
+    #[test]
+    fn user_files_replace_by_name_and_rules_by_id() {
+        let b = RuleSetBuilder::new().build().unwrap();
+        let n = b.rules().len();
+        let dir = tempfile::tempdir().unwrap();
+        let first = b.rules()[b.rules().len() - 1].clone();
+        let f = format!(
+            "table = \"{}\"\n[[rule]]\nid = \"{}\"\npattern = '(?P<year>zzz)'\nexamples = [{{ text = \"zzz\" }}]\n",
+            first.table.as_str(),
+            first.id
+        );
+        std::fs::write(dir.path().join("mine.toml"), f).unwrap();
+        let s = RuleSetBuilder::new()
+            .dir(Some(dir.path().to_path_buf()))
+            .build();
+        // Replacing a dates rule with a `<year>` capture named "zzz" compiles.
+        let s = s.unwrap();
+        assert_eq!(s.rules().len(), n);
+        let r = s.rules().iter().find(|r| r.id == first.id).unwrap();
+        assert!(r.file.ends_with("mine.toml"));
+    }
+
+    #[test]
+    fn paragraphs_split_on_blank_lines() {
+        let t = "a\nb\n\n \nc\n";
+        let p: Vec<&str> = paragraphs(t).iter().map(|&(s, e)| &t[s..e]).collect();
+        assert_eq!(p, vec!["a\nb\n", "c\n"]);
+    }
+}
