@@ -116,9 +116,13 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("matcher");
     g.sample_size(10);
     g.bench_function("compile", |b| {
-        b.iter_custom(|n| cpu_time(n, || Matcher::build(black_box(&gaz.entries)).unwrap()))
+        b.iter_custom(|n| {
+            cpu_time(n, || {
+                Matcher::build(black_box(gaz.entries.clone())).unwrap()
+            })
+        })
     });
-    let matcher = Matcher::build(&gaz.entries).unwrap();
+    let matcher = Matcher::build(gaz.entries.clone()).unwrap();
     eprintln!(
         "matcher bench: Matcher::find gives {} hits",
         matcher.find(&text).len()

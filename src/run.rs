@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::document::Document;
 use crate::error::{Error, Location, Result};
 use crate::facts::Facts;
-use crate::input::{self, ByteCounter, Discovery, Item, Problem, ReadOptions, Severity};
+use crate::input::{self, ByteCounter, Discovery, Flow, Item, Problem, ReadOptions, Severity};
 use crate::pipeline::Pipeline;
 use crate::sink::Sink;
 
@@ -52,8 +52,10 @@ pub trait Observer {
     fn start(&mut self, _total_bytes: u64) {}
     /// A problem with the input, in input order.
     fn problem(&mut self, _problem: &Problem) {}
-    /// After each batch: documents done and input bytes read so far.
+    /// After each batch: documents done, and input bytes read up to the end of the batch.
     fn progress(&mut self, _documents: u64, _input_bytes: u64) {}
+    /// Every document is done; the sink is finishing (incidents across documents).
+    fn finishing(&mut self) {}
 }
 
 /// An observer that ignores everything.
@@ -93,6 +95,19 @@ pub struct Summary {
 struct Batch {
     docs: Vec<Document>,
     problems: Vec<Problem>,
+    /// Input bytes read when the batch was cut. The reader runs up to two batches ahead
+    /// of the workers, so progress is measured by this, not by the reader's position.
+    input_bytes: u64,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            docs: Vec::new(),
+            problems: Vec::new(),
+            input_bytes: 0,
+        }
+    }
 }
 
 /// Runs the pipeline over every input and hands the facts to `sink`.
@@ -138,10 +153,7 @@ pub fn run(
         let reader = scope.spawn(move || {
             let mut busy = Duration::ZERO;
             let mut since = Instant::now();
-            let mut batch = Batch {
-                docs: Vec::new(),
-                problems: Vec::new(),
-            };
+            let mut batch = Batch::new();
             let mut bytes = 0usize;
             let mut stopped = false;
             for input in &inputs {
@@ -150,7 +162,7 @@ pub fn run(
                 }
                 input::read_input(input, &read_options, &reader_counter, &mut |item| {
                     if stopped {
-                        return;
+                        return Flow::Break(());
                     }
                     match item {
                         Item::Doc(doc) => {
@@ -160,22 +172,23 @@ pub fn run(
                         Item::Problem(p) => batch.problems.push(p),
                     }
                     if bytes >= limit_bytes || batch.docs.len() >= limit_docs {
-                        let full = std::mem::replace(
-                            &mut batch,
-                            Batch {
-                                docs: Vec::new(),
-                                problems: Vec::new(),
-                            },
-                        );
+                        let mut full = std::mem::replace(&mut batch, Batch::new());
+                        full.input_bytes = reader_counter.get();
                         bytes = 0;
                         busy += since.elapsed();
                         // The receiver only goes away when writing failed: stop reading.
                         stopped = tx.send(full).is_err();
                         since = Instant::now();
                     }
+                    if stopped {
+                        Flow::Break(())
+                    } else {
+                        Flow::Continue(())
+                    }
                 });
             }
             busy += since.elapsed();
+            batch.input_bytes = reader_counter.get();
             let _ = tx.send(batch);
             busy
         });
@@ -204,7 +217,6 @@ pub fn run(
                 count(&mut summary, p);
                 observer.problem(p);
             }
-            let t = Instant::now();
             for (doc, facts) in batch.docs.iter().zip(&results) {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 doc.doc_id.hash(&mut h);
@@ -219,12 +231,13 @@ pub fn run(
                     count(&mut summary, &p);
                     observer.problem(&p);
                 }
+                let t = Instant::now();
                 sink.document(doc, facts)?;
+                summary.writing += t.elapsed();
                 summary.documents += 1;
                 summary.text_bytes += doc.text.len() as u64;
             }
-            summary.writing += t.elapsed();
-            observer.progress(summary.documents, counter.get());
+            observer.progress(summary.documents, batch.input_bytes);
         }
         summary.processing = workers
             .join()
@@ -236,6 +249,7 @@ pub fn run(
         Ok(())
     })?;
 
+    observer.finishing();
     let t = Instant::now();
     summary.rows = sink.finish()?;
     summary.finishing = t.elapsed();

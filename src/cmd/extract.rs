@@ -75,9 +75,10 @@ pub struct Args {
     #[arg(long, default_value = "url", value_name = "NAME")]
     url_field: String,
 
-    /// Megabytes of text per batch handed to the workers; memory use is a few batches.
-    #[arg(long, default_value_t = 8, value_name = "MB")]
-    batch_mb: usize,
+    /// Megabytes of text per batch handed to the workers (fractions allowed); memory use
+    /// is a few batches.
+    #[arg(long, default_value_t = 8.0, value_name = "MB", value_parser = batch_size)]
+    batch_mb: f64,
 
     /// Print where the time went to standard error, one `timings: NAME SECONDS` line each:
     /// start-up, reading, each stage (summed over threads), writing rows, finishing.
@@ -85,11 +86,19 @@ pub struct Args {
     timings: bool,
 }
 
+fn batch_size(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(mb) if mb > 0.0 && mb.is_finite() => Ok(mb),
+        _ => Err(format!("{s:?} is not a positive number of megabytes")),
+    }
+}
+
 /// Prints problems (at most [`LIMIT`] lines, then counts) and drives the progress bar.
 struct Reporter {
     bar: Option<ProgressBar>,
     printed: usize,
     unprinted: u64,
+    documents: u64,
 }
 
 const LIMIT: usize = 100;
@@ -105,12 +114,15 @@ impl Reporter {
                 .expect("progress template is valid")
                 .progress_chars("=> "),
             );
+            // Batches take a second or more: keep the spinner and the time moving.
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
         Reporter {
             bar,
             printed: 0,
             unprinted: 0,
+            documents: 0,
         }
     }
 
@@ -151,6 +163,13 @@ impl Observer for Reporter {
             bar.set_position(bytes);
             bar.set_message(format!("{documents} documents"));
         }
+        self.documents = documents;
+    }
+
+    fn finishing(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{} documents; merging incidents", self.documents));
+        }
     }
 }
 
@@ -169,7 +188,7 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let startup = started.elapsed();
-    let found = input::discover(&args.inputs);
+    let mut found = input::discover(&args.inputs);
     let sink = match CsvSink::create(&args.out) {
         Ok(s) => s,
         Err(e) => {
@@ -177,9 +196,10 @@ pub fn run(args: Args) -> u8 {
             return EXIT_ERROR;
         }
     };
+    found.exclude(&args.out);
     let options = RunOptions {
         jobs: args.jobs.unwrap_or(0),
-        batch_bytes: args.batch_mb.max(1) << 20,
+        batch_bytes: ((args.batch_mb * (1 << 20) as f64) as usize).max(1),
         read: ReadOptions {
             fields: FieldNames {
                 id: args.id_field,
@@ -236,20 +256,39 @@ fn print_timings(s: &Summary, startup: std::time::Duration) {
     eprintln!("timings: total {:.3}", s.elapsed.as_secs_f64());
 }
 
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn print_summary(s: &Summary, out: &std::path::Path) {
     let secs = s.elapsed.as_secs_f64().max(1e-9);
     let mb = s.text_bytes as f64 / 1e6;
     eprintln!(
-        "gleaner: {} documents ({:.1} MB of text) from {} inputs in {:.2} s: {:.1} MB/s, {:.0} documents/s",
-        s.documents,
+        "gleaner: {} ({:.1} MB of text) from {} in {:.2} s: {:.1} MB/s, {:.0} documents/s",
+        plural(s.documents, "document"),
         mb,
-        s.inputs,
+        plural(s.inputs, "input"),
         secs,
         mb / secs,
         s.documents as f64 / secs
     );
     let rows: Vec<String> = s.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
     eprintln!("  rows: {}", rows.join(", "));
+    let stages: Vec<String> = s
+        .stages
+        .iter()
+        .map(|(name, d)| format!("{name} {:.2}", d.as_secs_f64()))
+        .collect();
+    eprintln!(
+        "  seconds per stage (summed over threads): {}; writing {:.2}; finishing (incidents) {:.2}",
+        stages.join(", "),
+        s.writing.as_secs_f64(),
+        s.finishing.as_secs_f64()
+    );
     let mut problems = format!("  problems: {} warnings, {} skipped", s.warnings, s.skipped);
     if !s.ignored.is_empty() {
         let mut exts: Vec<String> = s

@@ -2,7 +2,7 @@
 
 use std::io::BufRead;
 
-use super::{decode, read_error, Item, Problem};
+use super::{decode, read_error, Flow, Item, Problem};
 use crate::calendar::Ymd;
 use crate::document::Document;
 use crate::error::Location;
@@ -37,7 +37,7 @@ pub(crate) fn document_from_fields(
     line: u64,
     fields: &FieldNames,
     get: &dyn Fn(&str) -> Option<String>,
-    sink: &mut dyn FnMut(Item),
+    sink: &mut dyn FnMut(Item) -> Flow,
 ) -> Result<Document, Problem> {
     let at = || Location::line(name, line);
     let Some(text) = get(&fields.text) else {
@@ -51,7 +51,7 @@ pub(crate) fn document_from_fields(
         None => {
             let stem = file_stem(name);
             let made = format!("{stem}:{line}");
-            sink(Item::Problem(Problem::warning(
+            let _ = sink(Item::Problem(Problem::warning(
                 at(),
                 format!(
                     "no \"{}\" field; the document is given id {made}",
@@ -69,7 +69,7 @@ pub(crate) fn document_from_fields(
         Some(p) => {
             let parsed = Ymd::parse_loose(&p);
             if parsed.is_none() {
-                sink(Item::Problem(Problem::warning(
+                let _ = sink(Item::Problem(Problem::warning(
                     at(),
                     format!(
                         "\"{}\" field {p:?} is not a date; the publication date is left empty",
@@ -107,7 +107,7 @@ pub(crate) fn read_jsonl(
     name: &str,
     mut reader: Box<dyn BufRead>,
     fields: &FieldNames,
-    sink: &mut dyn FnMut(Item),
+    sink: &mut dyn FnMut(Item) -> Flow,
 ) {
     let mut buf = Vec::new();
     let mut line = 0u64;
@@ -117,37 +117,51 @@ pub(crate) fn read_jsonl(
             Ok(0) => break,
             Ok(_) => {}
             Err(err) => {
-                sink(Item::Problem(read_error(name, Some(line + 1), &err)));
+                if sink(Item::Problem(read_error(name, Some(line + 1), &err))).is_break() {
+                    return;
+                }
                 break;
             }
         }
         line += 1;
         let (text, replaced) = decode(std::mem::take(&mut buf));
         if replaced {
-            sink(Item::Problem(Problem::warning(
+            let _ = sink(Item::Problem(Problem::warning(
                 Location::line(name, line),
                 "invalid UTF-8, decoded with replacement characters",
             )));
         }
-        let trimmed = text.trim();
+        // Exports written on Windows often start with a byte-order mark.
+        let trimmed = match line {
+            1 => text.trim_start_matches('\u{feff}').trim(),
+            _ => text.trim(),
+        };
         if trimmed.is_empty() {
             continue;
         }
         let value: serde_json::Value = match serde_json::from_str(trimmed) {
             Ok(v) => v,
             Err(err) => {
-                sink(Item::Problem(Problem::skipped(
+                if sink(Item::Problem(Problem::skipped(
                     Location::line(name, line),
                     format!("malformed JSON: {err}"),
-                )));
+                )))
+                .is_break()
+                {
+                    return;
+                }
                 continue;
             }
         };
         let Some(object) = value.as_object() else {
-            sink(Item::Problem(Problem::skipped(
+            if sink(Item::Problem(Problem::skipped(
                 Location::line(name, line),
                 "not a JSON object",
-            )));
+            )))
+            .is_break()
+            {
+                return;
+            }
             continue;
         };
         let get = |key: &str| -> Option<String> {
@@ -157,9 +171,12 @@ pub(crate) fn read_jsonl(
                 _ => None,
             }
         };
-        match document_from_fields(name, line, fields, &get, sink) {
+        let flow = match document_from_fields(name, line, fields, &get, sink) {
             Ok(doc) => sink(Item::Doc(doc)),
             Err(problem) => sink(Item::Problem(problem)),
+        };
+        if flow.is_break() {
+            return;
         }
     }
 }
@@ -172,7 +189,8 @@ mod tests {
         let mut out = Vec::new();
         let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(input.as_bytes().to_vec()));
         read_jsonl("d.jsonl", reader, &FieldNames::default(), &mut |i| {
-            out.push(i)
+            out.push(i);
+            Flow::Continue(())
         });
         out
     }
@@ -220,6 +238,37 @@ mod tests {
         assert!(problems[0].starts_with("d.jsonl:3: malformed JSON"));
         assert!(problems[1].starts_with("d.jsonl:5: no \"text\" field"));
         assert!(problems[2].starts_with("d.jsonl:6: not a JSON object"));
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_are_passed_over() {
+        let items = read(
+            "\u{feff}{\"id\": \"a\", \"text\": \"x\"}\r\n{\"id\": \"b\", \"text\": \"y\"}\r\n",
+        );
+        let ids: Vec<&str> = items
+            .iter()
+            .map(|i| match i {
+                Item::Doc(d) => d.doc_id.as_str(),
+                Item::Problem(p) => panic!("{p}"),
+            })
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
+    }
+
+    #[test]
+    fn reading_stops_when_the_consumer_says_so() {
+        let lines = "{\"id\": \"a\", \"text\": \"x\"}\n{bad\n".repeat(1000);
+        let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(lines.into_bytes()));
+        let mut seen = 0;
+        read_jsonl("d.jsonl", reader, &FieldNames::default(), &mut |_| {
+            seen += 1;
+            if seen == 3 {
+                Flow::Break(())
+            } else {
+                Flow::Continue(())
+            }
+        });
+        assert_eq!(seen, 3);
     }
 
     #[test]

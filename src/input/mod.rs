@@ -129,6 +129,27 @@ pub struct Discovery {
     pub problems: Vec<Problem>,
 }
 
+impl Discovery {
+    /// Moves the inputs inside `dir` to [`Discovery::ignored`]. Used for the output folder:
+    /// `gleaner extract . --out output` would otherwise read the tables of the last run as
+    /// CSV dumps (and skip them, since they have no text column).
+    pub fn exclude(&mut self, dir: &Path) {
+        let Ok(dir) = dir.canonicalize() else {
+            return;
+        };
+        let (inside, outside): (Vec<Input>, Vec<Input>) =
+            std::mem::take(&mut self.inputs).into_iter().partition(|i| {
+                i.path
+                    .as_ref()
+                    .and_then(|p| p.canonicalize().ok())
+                    .is_some_and(|p| p.starts_with(&dir))
+            });
+        self.inputs = outside;
+        self.ignored
+            .extend(inside.into_iter().filter_map(|i| i.path));
+    }
+}
+
 /// Expands the command line's inputs: files are taken as given (a file with an unknown
 /// extension is read as plain text), folders are walked recursively in sorted order
 /// (hidden entries skipped, only known extensions taken), and `-` is standard input.
@@ -214,6 +235,11 @@ fn walk(dir: &Path, found: &mut Discovery) {
     }
 }
 
+/// What the consumer of a reader says after each item: go on, or stop reading (the run
+/// has failed, say because the output cannot be written, and reading a 10 GB dump to the
+/// end would only delay the message).
+pub type Flow = std::ops::ControlFlow<()>;
+
 /// What a reader hands out: a document, or a problem met while reading.
 #[derive(Debug)]
 pub enum Item {
@@ -251,13 +277,14 @@ pub struct ReadOptions {
     pub fields: FieldNames,
 }
 
-/// Reads one input, handing each document or problem to `sink` in input order.
-/// Never fails: a file that cannot be read at all becomes a [`Problem`].
+/// Reads one input, handing each document or problem to `sink` in input order, until the
+/// input ends or `sink` says [`Flow::Break`]. Never fails: a file that cannot be read at
+/// all becomes a [`Problem`].
 pub fn read_input(
     input: &Input,
     options: &ReadOptions,
     counter: &ByteCounter,
-    sink: &mut dyn FnMut(Item),
+    sink: &mut dyn FnMut(Item) -> Flow,
 ) {
     let name = input.name();
     let raw: Box<dyn Read> = match &input.path {
@@ -265,7 +292,7 @@ pub fn read_input(
         Some(path) => match File::open(path) {
             Ok(f) => Box::new(f),
             Err(err) => {
-                sink(Item::Problem(Problem::skipped(
+                let _ = sink(Item::Problem(Problem::skipped(
                     Location::file(&name),
                     format!("cannot open: {err}"),
                 )));
@@ -277,7 +304,7 @@ pub fn read_input(
         inner: raw,
         counter: counter.clone(),
     };
-    let reader: Box<dyn BufRead> = if input.gzip {
+    let mut reader: Box<dyn BufRead> = if input.gzip {
         Box::new(BufReader::with_capacity(
             1 << 16,
             flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, counted)),
@@ -285,6 +312,25 @@ pub fn read_input(
     } else {
         Box::new(BufReader::with_capacity(1 << 16, counted))
     };
+    // A JSONL or CSV reader would report a binary file (an image or an archive with the
+    // wrong name) line by line, as hundreds of malformed records; say it once instead.
+    // Plain text is checked on the whole article by its reader.
+    if input.format != Format::Text {
+        match reader.fill_buf() {
+            Ok(head) if looks_binary(head) => {
+                let _ = sink(Item::Problem(Problem::skipped(
+                    Location::file(&name),
+                    "binary data, not text; file skipped",
+                )));
+                return;
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let _ = sink(Item::Problem(read_error(&name, None, &err)));
+                return;
+            }
+        }
+    }
     match input.format {
         Format::Text => txt::read(input, &name, reader, sink),
         Format::JsonLines => fields::read_jsonl(&name, reader, &options.fields, sink),

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use super::fields::{document_from_fields, FieldNames};
-use super::{Item, Problem};
+use super::{Flow, Item, Problem};
 use crate::error::Location;
 
 /// Reads a CSV file with a header row. A record with the wrong number of fields or broken
@@ -13,7 +13,7 @@ pub(crate) fn read_csv(
     name: &str,
     reader: Box<dyn BufRead>,
     fields: &FieldNames,
-    sink: &mut dyn FnMut(Item),
+    sink: &mut dyn FnMut(Item) -> Flow,
 ) {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -22,10 +22,14 @@ pub(crate) fn read_csv(
     let header = match csv.byte_headers() {
         Ok(h) => h.clone(),
         Err(err) => {
-            sink(Item::Problem(Problem::skipped(
+            if sink(Item::Problem(Problem::skipped(
                 Location::line(name, 1),
                 format!("cannot read the CSV header: {err}"),
-            )));
+            )))
+            .is_break()
+            {
+                return;
+            }
             return;
         }
     };
@@ -39,14 +43,18 @@ pub(crate) fn read_csv(
         })
         .collect();
     if !columns.contains(&fields.text) {
-        sink(Item::Problem(Problem::skipped(
+        if sink(Item::Problem(Problem::skipped(
             Location::line(name, 1),
             format!(
                 "the header has no \"{}\" column (it has: {}); file skipped",
                 fields.text,
                 columns.join(", ")
             ),
-        )));
+        )))
+        .is_break()
+        {
+            return;
+        }
         return;
     }
     let mut record = csv::ByteRecord::new();
@@ -58,10 +66,14 @@ pub(crate) fn read_csv(
             Err(err) => {
                 let at_line = err.position().map(|p| p.line()).unwrap_or(line);
                 let fatal = matches!(err.kind(), csv::ErrorKind::Io(_));
-                sink(Item::Problem(Problem::skipped(
+                if sink(Item::Problem(Problem::skipped(
                     Location::line(name, at_line),
                     format!("malformed CSV record: {err}"),
-                )));
+                )))
+                .is_break()
+                {
+                    return;
+                }
                 if fatal {
                     break;
                 }
@@ -70,14 +82,18 @@ pub(crate) fn read_csv(
         }
         let line = record.position().map(|p| p.line()).unwrap_or(line);
         if record.len() != columns.len() {
-            sink(Item::Problem(Problem::skipped(
+            if sink(Item::Problem(Problem::skipped(
                 Location::line(name, line),
                 format!(
                     "record has {} fields but the header has {}",
                     record.len(),
                     columns.len()
                 ),
-            )));
+            )))
+            .is_break()
+            {
+                return;
+            }
             continue;
         }
         let mut replaced = false;
@@ -90,7 +106,7 @@ pub(crate) fn read_csv(
             })
             .collect();
         if replaced {
-            sink(Item::Problem(Problem::warning(
+            let _ = sink(Item::Problem(Problem::warning(
                 Location::line(name, line),
                 "invalid UTF-8, decoded with replacement characters",
             )));
@@ -99,9 +115,12 @@ pub(crate) fn read_csv(
             let i = columns.iter().position(|c| c == key)?;
             Some(values[i].clone())
         };
-        match document_from_fields(name, line, fields, &get, sink) {
+        let flow = match document_from_fields(name, line, fields, &get, sink) {
             Ok(doc) => sink(Item::Doc(doc)),
             Err(problem) => sink(Item::Problem(problem)),
+        };
+        if flow.is_break() {
+            return;
         }
     }
 }
@@ -119,7 +138,8 @@ mod tests {
         let mut items = Vec::new();
         let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(data.as_bytes().to_vec()));
         read_csv("x.csv", reader, &FieldNames::default(), &mut |i| {
-            items.push(i)
+            items.push(i);
+            Flow::Continue(())
         });
         let mut docs = Vec::new();
         let mut problems = Vec::new();
@@ -145,7 +165,8 @@ mod tests {
         let mut items = Vec::new();
         let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(b"id,body\na,b\n".to_vec()));
         read_csv("y.csv", reader, &FieldNames::default(), &mut |i| {
-            items.push(i)
+            items.push(i);
+            Flow::Continue(())
         });
         assert_eq!(items.len(), 1);
         assert!(

@@ -4,7 +4,7 @@
 use std::io::{BufRead, Read};
 
 use super::fields::file_stem;
-use super::{decode, looks_binary, read_error, Input, Item, Problem};
+use super::{decode, looks_binary, read_error, Flow, Input, Item, Problem};
 use crate::document::Document;
 use crate::error::Location;
 
@@ -12,18 +12,18 @@ pub(crate) fn read(
     input: &Input,
     name: &str,
     mut reader: Box<dyn BufRead>,
-    sink: &mut dyn FnMut(Item),
+    sink: &mut dyn FnMut(Item) -> Flow,
 ) {
     let mut bytes = Vec::with_capacity(input.size.min(1 << 30) as usize);
     if let Err(err) = reader.read_to_end(&mut bytes) {
         // A truncated gzip stream or a disk error: nothing of a half-read article is kept.
         let mut p = read_error(name, None, &err);
         p.message = format!("read error, file skipped: {err}");
-        sink(Item::Problem(p));
+        let _ = sink(Item::Problem(p));
         return;
     }
     if looks_binary(&bytes) {
-        sink(Item::Problem(Problem::skipped(
+        let _ = sink(Item::Problem(Problem::skipped(
             Location::file(name),
             "binary data, not text; file skipped",
         )));
@@ -31,12 +31,12 @@ pub(crate) fn read(
     }
     let (text, replaced) = decode(bytes);
     if replaced {
-        sink(Item::Problem(Problem::warning(
+        let _ = sink(Item::Problem(Problem::warning(
             Location::file(name),
             "invalid UTF-8, decoded with replacement characters",
         )));
     }
-    sink(Item::Doc(Document {
+    let _ = sink(Item::Doc(Document {
         doc_id: file_stem(name).to_string(),
         source: name.to_string(),
         title: Document::first_line(&text).to_string(),
