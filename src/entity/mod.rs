@@ -199,7 +199,8 @@ impl EntityStage {
     /// names ("Northern Region"). A town or region is kept if the document names its
     /// country (as a country, a city of a million or more, or through a nationality,
     /// organisation or person of that country: Hamas for Gaza), if it has a million
-    /// inhabitants itself, or if the document names no country at all. Features and areas
+    /// inhabitants itself, if it is a town of 100,000 or more written as its own canonical
+    /// name, or if the document names no country at all. Features and areas
     /// are curated and always kept.
     fn plausible(&self, text: &str, mut hits: Vec<GazetteerMatch>) -> Vec<GazetteerMatch> {
         let entries = self.matcher.entries();
@@ -210,6 +211,12 @@ impl EntityStage {
                 .filter(|c| !c.is_empty())
         }
         let big = |e: &Entry| e.population >= 1_000_000;
+        // A sizeable town written as its own name ("Goma", "Kandahar"), not as another
+        // place's alternate name ("Boni" for Bonn), is evidence enough by itself.
+        let known_town = |h: &GazetteerMatch, e: &Entry| {
+            e.population >= 100_000
+                && normalize::fold(&text[h.span.start..h.span.end]) == normalize::fold(&e.canonical)
+        };
         // Countries named outright or through their people, groups and persons; and those
         // only implied by a big city, which is weaker evidence.
         let mut named: HashSet<&str> = HashSet::new();
@@ -248,7 +255,7 @@ impl EntityStage {
             match country(e) {
                 None => true,
                 Some(c) if named.contains(c) => true,
-                Some(_) if big(e) => !facility(h),
+                Some(_) if big(e) || known_town(h, e) => !facility(h),
                 Some(c) => implied.contains(c),
             }
         });
@@ -550,6 +557,16 @@ mod tests {
         (
             "Malian soldiers were ambushed near Kolo, in Mali.",
             &["NORP Malian = Malian", "PLACE Mali = Mali"],
+        ),
+        // A sizeable town written as its own name needs no country beside it, even when
+        // another country is implied by a big city.
+        (
+            "Fighting spread from Goma to Kandahar and Aleppo.",
+            &[
+                "PLACE Goma = Goma",
+                "PLACE Kandahar = Kandahar",
+                "PLACE Aleppo = Aleppo",
+            ],
         ),
         // A big city of an unmentioned country, taken on its size alone, is not the first
         // word of a facility's name.
