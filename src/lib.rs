@@ -110,15 +110,24 @@ impl PipelineBuilder {
         rules::RuleSetBuilder::new().dir(self.rules.clone()).build()
     }
 
+    /// The entity stage's name rules: the built-in `entities.toml`, or the one in the
+    /// rules folder.
+    pub fn build_name_rules(&self) -> Result<entity::NameRules> {
+        entity::NameRules::from_dir(self.rules.as_deref())
+    }
+
     /// Loads and compiles everything, reporting every problem in the data files at once.
     pub fn build(&self) -> Result<Pipeline> {
         let gaz = self.load_gazetteers();
         let rules = self.build_rules();
         let titles = self.load_titles();
-        match (gaz, rules, titles) {
-            (Ok(gaz), Ok(rules), Ok(titles)) => self.assemble(&gaz, rules, &titles),
-            (gaz, rules, titles) => Err(Error::many(
-                [gaz.err(), rules.err(), titles.err()]
+        let names = self.build_name_rules();
+        match (gaz, rules, titles, names) {
+            (Ok(gaz), Ok(rules), Ok(titles), Ok(names)) => {
+                self.assemble(&gaz, rules, &titles, names)
+            }
+            (gaz, rules, titles, names) => Err(Error::many(
+                [gaz.err(), rules.err(), titles.err(), names.err()]
                     .into_iter()
                     .flatten()
                     .collect(),
@@ -128,7 +137,12 @@ impl PipelineBuilder {
 
     /// Like [`PipelineBuilder::build`], with rules compiled already.
     pub fn build_with(&self, rules: rules::RuleSet) -> Result<Pipeline> {
-        self.assemble(&self.load_gazetteers()?, rules, &self.load_titles()?)
+        self.assemble(
+            &self.load_gazetteers()?,
+            rules,
+            &self.load_titles()?,
+            self.build_name_rules()?,
+        )
     }
 
     /// The built-in titles of the roles stage, with [`PipelineBuilder::titles_opt`]'s file.
@@ -163,9 +177,10 @@ impl PipelineBuilder {
         gaz: &entity::Gazetteers,
         rules: rules::RuleSet,
         titles: &roles::Titles,
+        names: entity::NameRules,
     ) -> Result<Pipeline> {
         let stages: Vec<Box<dyn pipeline::Stage>> = vec![
-            Box::new(entity::EntityStage::new(gaz)?),
+            Box::new(entity::EntityStage::with_rules(gaz, names)?),
             Box::new(numbers::NumberStage::new(rules.clone())),
             Box::new(dates::DateStage::new(rules)),
             Box::new(roles::RoleStage::with_titles(titles)?),

@@ -995,7 +995,7 @@ mod large {
     use super::*;
 
     /// One big article (1 MB), made of paragraphs that vary. The 100 MB linear-time check
-    /// runs in release in tools/large_article.sh; this keeps the debug suite quick.
+    /// runs in release in benches/large_article.sh; this keeps the debug suite quick.
     #[test]
     fn single_large_article_completes_with_right_offsets() {
         let places = ["Mosul", "Kharkiv", "Diyarbakır", "Mogadishu", "Goma"];

@@ -51,6 +51,37 @@ fn builtin_rules_check_and_test_clean() {
     assert!(stdout(&o).contains(": 0 failed"), "{}", stdout(&o));
 }
 
+/// A copy of the shipped rules folder, entity name rules included, is a valid `--rules`
+/// folder: users start from it.
+#[test]
+fn the_shipped_rules_folder_checks_clean() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let o = gleaner(&["rules", "check", shipped.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = gleaner(&["rules", "test", shipped.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}
+
+/// The entity stage's entities.toml in a user folder replaces the built-in one, and its
+/// mistakes are located like those of any rule file.
+#[test]
+fn broken_entity_name_rules_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "entities.toml",
+        "titles = [\"Gen\"]\nbogus = 1\n",
+    );
+    let o = gleaner(&["rules", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let file = dir.path().join("entities.toml").display().to_string();
+    assert!(
+        stderr(&o).contains(&format!("{file}:2: unknown field `bogus`")),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn broken_rule_folder_is_reported_at_once_with_locations() {
     let dir = tempfile::tempdir().unwrap();

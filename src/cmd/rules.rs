@@ -44,7 +44,15 @@ pub fn run(args: Args) -> u8 {
 }
 
 fn check(dir: Option<PathBuf>) -> u8 {
-    match RuleSetBuilder::new().dir(dir).build() {
+    let names = PipelineBuilder::new().rules(dir.clone()).build_name_rules();
+    let rules = RuleSetBuilder::new().dir(dir).build();
+    let checked = match (rules, names) {
+        (Ok(rules), Ok(_)) => Ok(rules),
+        (rules, names) => Err(gleaner::Error::many(
+            [rules.err(), names.err()].into_iter().flatten().collect(),
+        )),
+    };
+    match checked {
         Ok(rules) => {
             println!(
                 "{} rules compiled: {} quantities, {} dates",

@@ -90,10 +90,24 @@ pub fn key(word: &str) -> String {
         .replace('\'', "")
 }
 
+/// The name of the entity stage's rule file, in rules/ and in a user's `--rules` folder.
+pub const RULES_FILE: &str = "entities.toml";
+
 impl NameRules {
     /// The built-in rules.
     pub fn builtin() -> Result<NameRules> {
         NameRules::parse("<built-in>/entities.toml", BUILTIN)
+    }
+
+    /// The `entities.toml` of a user's rule folder, which replaces the built-in file; the
+    /// built-in rules when there is no folder or it has no such file.
+    pub fn from_dir(dir: Option<&std::path::Path>) -> Result<NameRules> {
+        let Some(path) = dir.map(|d| d.join(RULES_FILE)).filter(|p| p.is_file()) else {
+            return NameRules::builtin();
+        };
+        let content =
+            std::fs::read_to_string(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+        NameRules::parse(&path.display().to_string(), &content)
     }
 
     /// Parses and checks a rule file. Errors name `file:line` and the list concerned.

@@ -344,7 +344,11 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>> {
         }
     }
     paths.sort();
-    if paths.is_empty() {
+    // The entity stage's name rules share the folder but not the format: that stage
+    // reads them (crate::entity::NameRules::from_dir).
+    let had_name_rules = paths.len();
+    paths.retain(|p| p.file_name() != Some(std::ffi::OsStr::new(crate::entity::names::RULES_FILE)));
+    if paths.is_empty() && had_name_rules == 0 {
         return Err(Error::data(
             Location::file(dir.display().to_string()),
             "no .toml rule files in this folder",

@@ -5,8 +5,8 @@
 # (wall, and work: the stages, writing and finishing, without start-up), MB/s and peak
 # memory, and fails if the work per MB grows by more than 30% from one size to the next.
 #
-#     tools/large_article.sh            # 25, 50 and 100 MB
-#     tools/large_article.sh 2 4 8      # quicker
+#     benches/large_article.sh            # 25, 50 and 100 MB
+#     benches/large_article.sh 2 4 8      # quicker
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +49,7 @@ PY
     if [ -n "$prev_mb" ]; then
         if ! awk -v a="$prev_mb" -v ta="$prev_secs" -v b="$mb" -v tb="$work_secs" \
             'BEGIN { r = (tb / ta) / (b / a); exit !(ta < 0.5 || r < 1.3) }'; then
-            echo "tools/large_article.sh: ${mb} MB took ${work_secs} s of work against ${prev_secs} s for ${prev_mb} MB: worse than linear" >&2
+            echo "benches/large_article.sh: ${mb} MB took ${work_secs} s of work against ${prev_secs} s for ${prev_mb} MB: worse than linear" >&2
             exit 1
         fi
     fi
