@@ -206,6 +206,9 @@ const MOGADISHU: &str = "Car bomb in Mogadishu\n\n\
     MOGADISHU, Somalia - A car bomb exploded near a checkpoint in Mogadishu on Friday, \
     killing seven soldiers, officials said.\n";
 
+mod incidents;
+mod rules;
+
 mod formats {
     use super::*;
 
