@@ -702,20 +702,38 @@ fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
     if !possessive && ACTOR_VERBS[..ACTOR_VERBS.len() - 1].contains(&next.as_str()) {
         return false;
     }
-    let line_start = text[..e.span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
-        return false;
+    if let Some(line_start) = line_start_near(text, e.span.start) {
+        if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
+            return false;
+        }
     }
     let head = text[..e.span.start].trim_end();
     !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
+}
+
+/// How far into its line a dateline can end.
+const DATELINE_REACH: usize = 160;
+
+/// The start of the line `pos` is on, if it is at most `DATELINE_REACH` bytes back (a
+/// dateline further back ends before `pos`): searching a long line back to its start for
+/// every sentence made a text without line breaks quadratic.
+fn line_start_near(text: &str, pos: usize) -> Option<usize> {
+    let from = pos.saturating_sub(DATELINE_REACH);
+    match text.as_bytes()[from..pos].iter().rposition(|&b| b == b'\n') {
+        Some(i) => Some(from + i + 1),
+        None if from == 0 => Some(0),
+        None => None,
+    }
 }
 
 /// Where the dateline of a sentence ends ("MAIDUGURI, Nigeria, March 15, 2024 (Sahel
 /// Wire) — "), or the sentence start when it has none: the place and date of a dateline
 /// are where and when the news was filed, not where and when things happened.
 fn dateline_end(text: &str, span: Span) -> usize {
-    let line_start = text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let head = &text[line_start..floor(text, (line_start + 160).min(text.len()))];
+    let Some(line_start) = line_start_near(text, span.start) else {
+        return span.start;
+    };
+    let head = &text[line_start..floor(text, (line_start + DATELINE_REACH).min(text.len()))];
     let first = head
         .split(|c: char| !c.is_alphabetic())
         .next()
@@ -1557,5 +1575,41 @@ mod tests {
             seen.len() >= 3,
             "the answer changes along the text: {seen:?}"
         );
+    }
+
+    /// `dateline_end` looks back only as far as a dateline can reach, and answers as if it
+    /// had searched back to the start of the line.
+    #[test]
+    fn dateline_end_agrees_with_a_search_to_the_line_start() {
+        let filler = "Rain fell on the hills all day and nobody went out. ".repeat(5);
+        for text in [
+            format!("KOLDA, Senegal — Two were hurt. {filler}\nDAKAR - Calm. {filler}"),
+            format!("{filler}GAO — Late news. {filler}"),
+            format!("ORLU — {filler}\n\nNo dateline here. {filler}"),
+            // A dateline ending near the reach: 139 bytes in.
+            format!(
+                "ZINDER, Niger, on a long day of reports from the agencies of the region \
+                 and the wires of the world, late in the evening (Wire) — {filler}"
+            ),
+        ] {
+            for (pos, _) in text.char_indices() {
+                let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let head = &text[line_start..floor(&text, (line_start + 160).min(text.len()))];
+                let first = head
+                    .split(|c: char| !c.is_alphabetic())
+                    .next()
+                    .unwrap_or("");
+                let mut want = pos;
+                if first.chars().count() >= 3 && first.chars().all(char::is_uppercase) {
+                    if let Some((i, d)) = [" — ", " – ", " -- ", " - "]
+                        .iter()
+                        .find_map(|d| head.find(d).map(|i| (i, d)))
+                    {
+                        want = (line_start + i + d.len()).max(pos);
+                    }
+                }
+                assert_eq!(dateline_end(&text, Span::new(pos, pos)), want, "at {pos}");
+            }
+        }
     }
 }

@@ -519,13 +519,11 @@ fn is_title_case_line(line: &str) -> bool {
             >= words.len() * 7
 }
 
-fn line_of(text: &str, pos: usize) -> &str {
-    let start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let end = text[pos..]
-        .find('\n')
-        .map(|i| pos + i)
-        .unwrap_or(text.len());
-    &text[start..end]
+/// The line `pos` is on, from the sorted offsets of the text's line breaks.
+fn line_of(breaks: &[usize], len: usize, pos: usize) -> Span {
+    let k = breaks.partition_point(|&b| b < pos);
+    let start = k.checked_sub(1).map(|k| breaks[k] + 1).unwrap_or(0);
+    Span::new(start, breaks.get(k).copied().unwrap_or(len))
 }
 
 /// How a word can take part in a name.
@@ -801,6 +799,13 @@ impl Stage for RoleStage {
             .map(|(i, _)| i)
             .collect();
         let mut seen: HashSet<(String, String)> = HashSet::new();
+        let newlines: Vec<usize> = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        let mut title_case_line: (Option<Span>, bool) = (None, false);
         let hits = self.hits(text);
         let chains = chains(text, &hits);
         // The first chain starting at each offset.
@@ -816,7 +821,12 @@ impl Stage for RoleStage {
         for chain in &chains {
             let first = chain[0];
             let last = chain[chain.len() - 1];
-            if is_title_case_line(line_of(text, first.span.start)) {
+            // Once per line: a long line read again for each title was quadratic.
+            let line = line_of(&newlines, text.len(), first.span.start);
+            if title_case_line.0 != Some(line) {
+                title_case_line = (Some(line), is_title_case_line(&text[line.start..line.end]));
+            }
+            if title_case_line.1 {
                 continue;
             }
             let mut left = first.span.start;
