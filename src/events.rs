@@ -25,6 +25,11 @@ use crate::document::Document;
 use crate::facts::{Category, DateFact, Entity, EntityType, Event, Facts, Quantity, Span};
 use crate::pipeline::Stage;
 
+/// How many of the latest incidents a mention may belong to. An article tells of a few
+/// incidents and its mentions of one come close together; trying each mention against
+/// every incident before it made a long chronicle of incidents quadratic.
+const MERGE_REACH: usize = 100;
+
 /// Finds incidents and their casualty figures.
 pub struct EventStage {
     trigger: Regex,
@@ -1145,7 +1150,9 @@ impl Stage for EventStage {
             let slot = if parts_only {
                 Some(events.len() - 1)
             } else {
-                (0..events.len()).rev().find(|&i| fits(i))
+                (events.len().saturating_sub(MERGE_REACH)..events.len())
+                    .rev()
+                    .find(|&i| fits(i))
             };
             let idx = match slot {
                 Some(i) => i,
