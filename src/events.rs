@@ -25,6 +25,11 @@ use crate::document::Document;
 use crate::facts::{Category, DateFact, Entity, EntityType, Event, Facts, Quantity, Span};
 use crate::pipeline::Stage;
 
+/// How many of the latest incidents a mention may belong to. An article tells of a few
+/// incidents and its mentions of one come close together; trying each mention against
+/// every incident before it made a long chronicle of incidents quadratic.
+const MERGE_REACH: usize = 100;
+
 /// Finds incidents and their casualty figures.
 pub struct EventStage {
     trigger: Regex,
@@ -371,47 +376,20 @@ impl EventStage {
         })
     }
 
-    /// The country the article is talking about at `end`: the one things were last said
-    /// to happen in ("in Iraq"), else the one named most often so far (the latest on a
-    /// tie). "the west of the country", and places the gazetteers do not know, are there.
+    /// The country the article is talking about at `end` (see `context_country_scan`),
+    /// from the precomputed `ctx` when it can answer.
     fn context_country(
         &self,
         text: &str,
         end: usize,
         places: &[&Entity],
-        people: &[Span],
+        people: &People,
+        ctx: &CountryContext,
     ) -> Option<String> {
-        let before =
-            |e: &Entity| Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
-        let countries = || {
-            places
-                .iter()
-                .filter(move |e| e.kind == "country" && e.span.end <= end)
-                .filter(|e| usable_place(text, e, people))
-        };
-        let happened_in = countries()
-            .filter(|e| locative(text, before(e), e))
-            .filter_map(|e| e.geo.as_ref())
-            .next_back()
-            .map(|g| g.country.clone());
-        if happened_in.is_some() {
-            return happened_in;
+        match ctx.at(end) {
+            Some(found) => found,
+            None => context_country_scan(text, end, places, people),
         }
-        let mut counts: Vec<(&str, usize, usize)> = Vec::new();
-        for e in countries() {
-            let Some(g) = e.geo.as_ref() else { continue };
-            match counts.iter_mut().find(|c| c.0 == g.country) {
-                Some(c) => {
-                    c.1 += 1;
-                    c.2 = e.span.start;
-                }
-                None => counts.push((&g.country, 1, e.span.start)),
-            }
-        }
-        counts
-            .iter()
-            .max_by_key(|c| (c.1, c.2))
-            .map(|c| c.0.to_string())
     }
 
     /// A place described rather than named: "in the western desert", "in the west of the
@@ -421,12 +399,13 @@ impl EventStage {
         text: &str,
         span: Span,
         places: &[&Entity],
-        people: &[Span],
+        people: &People,
+        ctx: &CountryContext,
     ) -> Option<Entity> {
         let c = self.described.captures(&text[span.start..span.end])?;
         let m = c.get(1)?;
         let at = Span::new(span.start + m.start(), span.start + m.end());
-        let country = self.context_country(text, span.end, places, people)?;
+        let country = self.context_country(text, span.end, places, people, ctx)?;
         Some(Entity {
             span: at,
             text: m.as_str().to_string(),
@@ -457,10 +436,15 @@ impl EventStage {
 
     /// The date of an incident in a sentence: not a date the news was announced on, not a
     /// bare year (background), the most precise one.
-    fn date(&self, text: &str, span: Span, dates: &[&DateFact]) -> Option<String> {
+    fn date(&self, text: &str, span: Span, dates: &[(usize, &DateFact)]) -> Option<String> {
         let datelined = dateline_end(text, span);
-        dates
+        // In the document's order: the last of the most precise dates wins.
+        let mut inside: Vec<(usize, &DateFact)> =
+            starting_in(dates, span, |d| d.1.span.start).to_vec();
+        inside.sort_by_key(|d| d.0);
+        inside
             .iter()
+            .map(|d| d.1)
             .filter(|d| span.contains(&d.span) && d.span.start >= datelined)
             .filter(|d| !self.reporting.is_match(&text[span.start..d.span.start]))
             .filter_map(|d| d.value.clone())
@@ -481,6 +465,197 @@ fn ceil(text: &str, mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The items of `sorted` (sorted by start offset, as `start` reads it) that start inside
+/// `span`, ends included: every item `span.contains` can accept, in their order. Stages
+/// look for facts sentence by sentence; scanning every fact of the document for each
+/// sentence made a long document quadratic.
+pub(crate) fn starting_in<T>(sorted: &[T], span: Span, start: impl Fn(&T) -> usize) -> &[T] {
+    let lo = sorted.partition_point(|t| start(t) < span.start);
+    let hi = lo + sorted[lo..].partition_point(|t| start(t) <= span.end);
+    &sorted[lo..hi]
+}
+
+/// The spans of people's names in a document, sorted, to ask whether one overlaps a span
+/// by binary search rather than by a scan of every name.
+pub(crate) struct People {
+    spans: Vec<Span>,
+    max_len: usize,
+}
+
+impl People {
+    pub(crate) fn new(mut spans: Vec<Span>) -> People {
+        spans.sort();
+        spans.dedup();
+        let max_len = spans.iter().map(Span::len).max().unwrap_or(0);
+        People { spans, max_len }
+    }
+
+    /// Whether a name overlaps `span`: only names starting less than the longest name's
+    /// length before it can.
+    pub(crate) fn overlaps(&self, span: &Span) -> bool {
+        let lo = self
+            .spans
+            .partition_point(|p| p.start + self.max_len <= span.start);
+        let hi = self.spans.partition_point(|p| p.start < span.end);
+        self.spans[lo..hi.max(lo)].iter().any(|p| p.overlaps(span))
+    }
+}
+
+/// Every occurrence of each name in `text`, as `str::match_indices` finds them name by
+/// name (left to right, not overlapping itself), in one pass over the text.
+pub(crate) fn occurrences(text: &str, names: &[&str]) -> Vec<Span> {
+    let mut names: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let ac = aho_corasick::AhoCorasick::new(&names).expect("names make an automaton");
+    let mut last_end = vec![0usize; names.len()];
+    let mut out = Vec::new();
+    for m in ac.find_overlapping_iter(text) {
+        let i = m.pattern().as_usize();
+        // One name's matches come in order of their end, so of their start too.
+        if m.start() >= last_end[i] {
+            last_end[i] = m.end();
+            out.push(Span::new(m.start(), m.end()));
+        }
+    }
+    out
+}
+
+/// The country `EventStage::context_country` finds at any offset, precomputed for every
+/// prefix of the usable country mentions of a document: the question is asked for most
+/// sentences, and the answer depends on everything named before.
+struct CountryContext {
+    /// End offsets of the usable country mentions, in order.
+    ends: Vec<usize>,
+    /// For each prefix length: the country things were last said to happen in.
+    happened: Vec<Option<usize>>,
+    /// For each prefix length: the country named most often (the latest on a tie).
+    most: Vec<Option<usize>>,
+    names: Vec<String>,
+    /// Whether mention ends grow with their starts, so "ending before" is a prefix.
+    monotone: bool,
+}
+
+impl CountryContext {
+    fn new(text: &str, places: &[&Entity], people: &People) -> CountryContext {
+        let mut c = CountryContext {
+            ends: Vec::new(),
+            happened: vec![None],
+            most: vec![None],
+            names: Vec::new(),
+            monotone: true,
+        };
+        // (country index, count, latest start) in order of first mention.
+        let mut counts: Vec<(usize, usize, usize)> = Vec::new();
+        let mut slot: std::collections::HashMap<String, usize> = Default::default();
+        let mut best: Option<usize> = None;
+        for e in places
+            .iter()
+            .filter(|e| e.kind == "country")
+            .filter(|e| usable_place(text, e, people))
+        {
+            if c.ends.last().is_some_and(|&l| l > e.span.end) {
+                c.monotone = false;
+            }
+            c.ends.push(e.span.end);
+            let before = Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
+            let mut happened = *c.happened.last().expect("starts with one");
+            if let Some(g) = e.geo.as_ref() {
+                let n = match c.names.iter().position(|n| *n == g.country) {
+                    Some(n) => n,
+                    None => {
+                        c.names.push(g.country.clone());
+                        c.names.len() - 1
+                    }
+                };
+                if locative(text, before, e) {
+                    happened = Some(n);
+                }
+                let j = *slot.entry(g.country.clone()).or_insert_with(|| {
+                    counts.push((n, 0, 0));
+                    counts.len() - 1
+                });
+                counts[j].1 += 1;
+                counts[j].2 = e.span.start;
+                // Only entry j grew: it is the new maximum if its key reaches the old one
+                // (`max_by_key` keeps the last of equal keys).
+                best = match best {
+                    Some(b) if b != j => {
+                        let (kb, kj) = ((counts[b].1, counts[b].2), (counts[j].1, counts[j].2));
+                        if kj > kb || kj == kb && j > b {
+                            Some(j)
+                        } else {
+                            Some(b)
+                        }
+                    }
+                    _ => Some(j),
+                };
+            }
+            c.happened.push(happened);
+            c.most.push(best.map(|b| counts[b].0));
+        }
+        c
+    }
+
+    /// The country at `end`, or `None` when the mentions overlap oddly and the caller must
+    /// work it out from the mentions themselves.
+    fn at(&self, end: usize) -> Option<Option<String>> {
+        if !self.monotone {
+            return None;
+        }
+        let k = self.ends.partition_point(|&e| e <= end);
+        Some(
+            self.happened[k]
+                .or(self.most[k])
+                .map(|n| self.names[n].clone()),
+        )
+    }
+}
+
+/// The country the article is talking about at `end`: the one things were last said
+/// to happen in ("in Iraq"), else the one named most often so far (the latest on a
+/// tie). "the west of the country", and places the gazetteers do not know, are there.
+fn context_country_scan(
+    text: &str,
+    end: usize,
+    places: &[&Entity],
+    people: &People,
+) -> Option<String> {
+    let before = |e: &Entity| Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
+    let countries = || {
+        places
+            .iter()
+            .filter(move |e| e.kind == "country" && e.span.end <= end)
+            .filter(|e| usable_place(text, e, people))
+    };
+    let happened_in = countries()
+        .filter(|e| locative(text, before(e), e))
+        .filter_map(|e| e.geo.as_ref())
+        .next_back()
+        .map(|g| g.country.clone());
+    if happened_in.is_some() {
+        return happened_in;
+    }
+    let mut counts: Vec<(&str, usize, usize)> = Vec::new();
+    for e in countries() {
+        let Some(g) = e.geo.as_ref() else { continue };
+        match counts.iter_mut().find(|c| c.0 == g.country) {
+            Some(c) => {
+                c.1 += 1;
+                c.2 = e.span.start;
+            }
+            None => counts.push((&g.country, 1, e.span.start)),
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|c| (c.1, c.2))
+        .map(|c| c.0.to_string())
 }
 
 /// Verbs after a place name that make it an actor ("Washington announced").
@@ -504,8 +679,8 @@ const ACTOR_VERBS: &[&str] = &[
 /// Whether a place mention can be where something happened: not a modifier ("US troops",
 /// "US-led"), not an actor ("Washington announced"), not part of a person's name, not a
 /// dateline ("BAGHDAD –").
-fn usable_place(text: &str, e: &Entity, people: &[Span]) -> bool {
-    if people.iter().any(|p| p.overlaps(&e.span)) {
+fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
+    if people.overlaps(&e.span) {
         return false;
     }
     let tail = &text[e.span.end..];
@@ -532,20 +707,38 @@ fn usable_place(text: &str, e: &Entity, people: &[Span]) -> bool {
     if !possessive && ACTOR_VERBS[..ACTOR_VERBS.len() - 1].contains(&next.as_str()) {
         return false;
     }
-    let line_start = text[..e.span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
-        return false;
+    if let Some(line_start) = line_start_near(text, e.span.start) {
+        if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
+            return false;
+        }
     }
     let head = text[..e.span.start].trim_end();
     !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
+}
+
+/// How far into its line a dateline can end.
+const DATELINE_REACH: usize = 160;
+
+/// The start of the line `pos` is on, if it is at most `DATELINE_REACH` bytes back (a
+/// dateline further back ends before `pos`): searching a long line back to its start for
+/// every sentence made a text without line breaks quadratic.
+fn line_start_near(text: &str, pos: usize) -> Option<usize> {
+    let from = pos.saturating_sub(DATELINE_REACH);
+    match text.as_bytes()[from..pos].iter().rposition(|&b| b == b'\n') {
+        Some(i) => Some(from + i + 1),
+        None if from == 0 => Some(0),
+        None => None,
+    }
 }
 
 /// Where the dateline of a sentence ends ("MAIDUGURI, Nigeria, March 15, 2024 (Sahel
 /// Wire) — "), or the sentence start when it has none: the place and date of a dateline
 /// are where and when the news was filed, not where and when things happened.
 fn dateline_end(text: &str, span: Span) -> usize {
-    let line_start = text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let head = &text[line_start..floor(text, (line_start + 160).min(text.len()))];
+    let Some(line_start) = line_start_near(text, span.start) else {
+        return span.start;
+    };
+    let head = &text[line_start..floor(text, (line_start + DATELINE_REACH).min(text.len()))];
     let first = head
         .split(|c: char| !c.is_alphabetic())
         .next()
@@ -581,10 +774,10 @@ fn place_in<'a>(
     text: &str,
     span: Span,
     places: &[&'a Entity],
-    people: &[Span],
+    people: &People,
     sourced: &Regex,
 ) -> Option<&'a Entity> {
-    places
+    starting_in(places, span, |e| e.span.start)
         .iter()
         .filter(|e| span.contains(&e.span) && usable_place(text, e, people))
         // "a military source in Maiduguri said": where the source is, not the incident.
@@ -705,11 +898,24 @@ fn set_place(ev: &mut Event, p: &Entity) {
 
 /// Who acted and who was targeted, from the organisations and armed forces of a sentence:
 /// those before the incident word acted, those after it were targeted.
-fn actors(text: &str, span: Span, entities: &[&Entity], trigger_at: Option<usize>) -> Sides {
+fn actors(
+    text: &str,
+    span: Span,
+    entities: &[(usize, &Entity)],
+    trigger_at: Option<usize>,
+) -> Sides {
     let mut acted = Vec::new();
     let mut targeted = Vec::new();
     let pivot = trigger_at.unwrap_or(span.end);
-    for e in entities.iter().filter(|e| span.contains(&e.span)) {
+    // In the document's order: it decides the order of the lists.
+    let mut inside: Vec<(usize, &Entity)> =
+        starting_in(entities, span, |e| e.1.span.start).to_vec();
+    inside.sort_by_key(|e| e.0);
+    for e in inside
+        .iter()
+        .map(|e| e.1)
+        .filter(|e| span.contains(&e.span))
+    {
         let next = text[e.span.end..span.end]
             .split_whitespace()
             .next()
@@ -762,12 +968,16 @@ impl Stage for EventStage {
             .filter(|e| e.etype == EntityType::Place)
             .collect();
         places.sort_by_key(|e| e.span);
-        let groups: Vec<&Entity> = facts
+        // With their index in the document's facts, sorted by start for `starting_in`.
+        let mut groups: Vec<(usize, &Entity)> = facts
             .entities
             .iter()
             .filter(|e| e.etype != EntityType::Person)
+            .enumerate()
             .collect();
-        let dates: Vec<&DateFact> = facts.dates.iter().collect();
+        groups.sort_by_key(|e| (e.1.span.start, e.0));
+        let mut dates: Vec<(usize, &DateFact)> = facts.dates.iter().enumerate().collect();
+        dates.sort_by_key(|d| (d.1.span.start, d.0));
         // Names of people are not places ("Abu", "Jassim" are towns too).
         let mut people: Vec<Span> = facts
             .entities
@@ -775,17 +985,12 @@ impl Stage for EventStage {
             .filter(|e| e.etype == EntityType::Person)
             .map(|e| e.span)
             .collect();
-        for r in &facts.roles {
-            if r.person.is_empty() {
-                continue;
-            }
-            people.extend(
-                text.match_indices(r.person.as_str())
-                    .map(|(i, _)| Span::new(i, i + r.person.len())),
-            );
-        }
+        let names: Vec<&str> = facts.roles.iter().map(|r| r.person.as_str()).collect();
+        people.extend(occurrences(text, &names));
+        let people = People::new(people);
         let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
         quantities.sort_by_key(|q| q.span);
+        let countries = CountryContext::new(text, &places, &people);
 
         let mut mentions: Vec<(Mention, Sides)> = Vec::new();
         for (i, &s) in sentences.iter().enumerate() {
@@ -794,7 +999,7 @@ impl Stage for EventStage {
                 continue;
             }
             let datelined = dateline_end(text, s);
-            let figures: Vec<Figure> = quantities
+            let figures: Vec<Figure> = starting_in(&quantities, s, |q| q.span.start)
                 .iter()
                 .filter(|q| s.contains(&q.span) && q.span.start >= datelined)
                 .filter_map(|q| self.figure(text, s, q))
@@ -815,7 +1020,7 @@ impl Stage for EventStage {
             // The next sentence can say where, when it has no figures of its own ("...killed
             // nine commanders. The operation took place in the Hamrin Mountains.").
             let next = sentences.get(i + 1).copied().filter(|n| {
-                !quantities
+                !starting_in(&quantities, *n, |q| q.span.start)
                     .iter()
                     .any(|q| n.contains(&q.span) && self.figure(text, *n, q).is_some())
             });
@@ -827,7 +1032,7 @@ impl Stage for EventStage {
                 // A place named after "in", "near"..., else one described ("in the western
                 // desert"), else any place named in the sentence itself.
                 let named = place_in(text, span, &places, &people, &self.sourced);
-                let described = self.described_place(text, span, &places, &people);
+                let described = self.described_place(text, span, &places, &people, &countries);
                 let (found, found_weak) = match named {
                     Some(e) if locative(text, span, e) && specificity(e) >= 2 => {
                         (Some(e.clone()), false)
@@ -862,7 +1067,8 @@ impl Stage for EventStage {
             // the article is talking about.
             if let Some(p) = place.as_mut() {
                 if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
-                    if let Some(c) = self.context_country(text, s.end, &places, &people) {
+                    if let Some(c) = self.context_country(text, s.end, &places, &people, &countries)
+                    {
                         let mut g = p.geo.clone().unwrap_or_default();
                         g.country = c;
                         p.geo = Some(g);
@@ -944,7 +1150,9 @@ impl Stage for EventStage {
             let slot = if parts_only {
                 Some(events.len() - 1)
             } else {
-                (0..events.len()).rev().find(|&i| fits(i))
+                (events.len().saturating_sub(MERGE_REACH)..events.len())
+                    .rev()
+                    .find(|&i| fits(i))
             };
             let idx = match slot {
                 Some(i) => i,
@@ -1040,7 +1248,7 @@ impl Stage for EventStage {
                     .iter()
                     .filter(|sp| self.trigger.is_match(&text[sp.start..sp.end]))
                     .flat_map(|&sp| {
-                        places
+                        starting_in(&places, sp, |e| e.span.start)
                             .iter()
                             .filter(move |e| sp.contains(&e.span))
                             .filter(|e| usable_place(text, e, &people))
@@ -1263,5 +1471,152 @@ mod tests {
         assert_eq!(ev[0].place, "Baga Sola");
         let ev = run("Chad troops said 12 people were killed in a raid.");
         assert_eq!(ev[0].place, "");
+    }
+
+    /// The lookups that replaced scans of every fact give what the scans gave.
+    #[test]
+    fn span_lookups_agree_with_scans() {
+        // Sorted as the stages sort them: equal starts, nested and empty spans.
+        let items: Vec<Span> = [
+            (0, 4),
+            (2, 2),
+            (2, 9),
+            (5, 7),
+            (5, 8),
+            (7, 7),
+            (9, 12),
+            (20, 25),
+        ]
+        .iter()
+        .map(|&(a, b)| Span::new(a, b))
+        .collect();
+        let queries = [
+            (0, 0),
+            (0, 4),
+            (2, 2),
+            (2, 8),
+            (5, 7),
+            (6, 12),
+            (7, 7),
+            (12, 30),
+            (26, 30),
+        ];
+        for &(a, b) in &queries {
+            let q = Span::new(a, b);
+            let fast: Vec<Span> = starting_in(&items, q, |s| s.start)
+                .iter()
+                .copied()
+                .filter(|s| q.contains(s))
+                .collect();
+            let slow: Vec<Span> = items.iter().copied().filter(|s| q.contains(s)).collect();
+            assert_eq!(fast, slow, "contained in {q:?}");
+            let people = People::new(items.iter().rev().copied().collect());
+            assert_eq!(
+                people.overlaps(&q),
+                items.iter().any(|p| p.overlaps(&q)),
+                "overlapping {q:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn occurrences_agree_with_match_indices() {
+        let text = "Ola Nordmann met Ola Nordmanna and aaaa; Ola met Kari Ola Nordmann.";
+        let names = ["Ola Nordmann", "Ola", "aa", "", "Ola", "Kari Ola", "Nobody"];
+        let mut fast = occurrences(text, &names);
+        fast.sort();
+        let mut distinct = names.to_vec();
+        distinct.sort();
+        distinct.dedup();
+        let mut slow: Vec<Span> = distinct
+            .iter()
+            .filter(|n| !n.is_empty())
+            .flat_map(|n| {
+                text.match_indices(n)
+                    .map(|(i, m)| Span::new(i, i + m.len()))
+            })
+            .collect();
+        slow.sort();
+        assert_eq!(fast, slow);
+    }
+
+    #[test]
+    fn country_context_agrees_with_the_scan() {
+        let text = "Troops in Chad and Mali met. Mali officials said Chad was calm. \
+                    Mali, Mali and Chad. Fighting in Mali went on. Chad's army in Chad.";
+        let mut ents = Vec::new();
+        for (name, code) in [("Chad", "TD"), ("Mali", "ML")] {
+            for (start, _) in text.match_indices(name) {
+                ents.push(Entity {
+                    span: Span::new(start, start + name.len()),
+                    text: name.into(),
+                    etype: EntityType::Place,
+                    canonical: name.into(),
+                    entity_id: format!("L:{name}"),
+                    kind: "country".into(),
+                    geo: Some(Geo {
+                        country: code.into(),
+                        ..Default::default()
+                    }),
+                    rule: "test".into(),
+                });
+            }
+        }
+        let mut places: Vec<&Entity> = ents.iter().collect();
+        places.sort_by_key(|e| e.span);
+        // "Mali officials" is a modifier, and so is anything in a person's name.
+        let people = People::new(vec![Span::new(0, 6)]);
+        let ctx = CountryContext::new(text, &places, &people);
+        let mut seen = Vec::new();
+        for end in 0..=text.len() {
+            let got = ctx.at(end).expect("mentions do not overlap");
+            assert_eq!(
+                got,
+                context_country_scan(text, end, &places, &people),
+                "at {end}"
+            );
+            seen.push(got);
+        }
+        seen.dedup();
+        assert!(
+            seen.len() >= 3,
+            "the answer changes along the text: {seen:?}"
+        );
+    }
+
+    /// `dateline_end` looks back only as far as a dateline can reach, and answers as if it
+    /// had searched back to the start of the line.
+    #[test]
+    fn dateline_end_agrees_with_a_search_to_the_line_start() {
+        let filler = "Rain fell on the hills all day and nobody went out. ".repeat(5);
+        for text in [
+            format!("KOLDA, Senegal — Two were hurt. {filler}\nDAKAR - Calm. {filler}"),
+            format!("{filler}GAO — Late news. {filler}"),
+            format!("ORLU — {filler}\n\nNo dateline here. {filler}"),
+            // A dateline ending near the reach: 139 bytes in.
+            format!(
+                "ZINDER, Niger, on a long day of reports from the agencies of the region \
+                 and the wires of the world, late in the evening (Wire) — {filler}"
+            ),
+        ] {
+            for (pos, _) in text.char_indices() {
+                let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let head = &text[line_start..floor(&text, (line_start + 160).min(text.len()))];
+                let first = head
+                    .split(|c: char| !c.is_alphabetic())
+                    .next()
+                    .unwrap_or("");
+                let mut want = pos;
+                if first.chars().count() >= 3 && first.chars().all(char::is_uppercase) {
+                    if let Some((i, d)) = [" — ", " – ", " -- ", " - "]
+                        .iter()
+                        .find_map(|d| head.find(d).map(|i| (i, d)))
+                    {
+                        want = (line_start + i + d.len()).max(pos);
+                    }
+                }
+                assert_eq!(dateline_end(&text, Span::new(pos, pos)), want, "at {pos}");
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@
 //! small pattern (capitalised words with the particles of Arabic, Dutch, Spanish... names),
 //! which must have two words or more to count.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -519,13 +519,11 @@ fn is_title_case_line(line: &str) -> bool {
             >= words.len() * 7
 }
 
-fn line_of(text: &str, pos: usize) -> &str {
-    let start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let end = text[pos..]
-        .find('\n')
-        .map(|i| pos + i)
-        .unwrap_or(text.len());
-    &text[start..end]
+/// The line `pos` is on, from the sorted offsets of the text's line breaks.
+fn line_of(breaks: &[usize], len: usize, pos: usize) -> Span {
+    let k = breaks.partition_point(|&b| b < pos);
+    let start = k.checked_sub(1).map(|k| breaks[k] + 1).unwrap_or(0);
+    Span::new(start, breaks.get(k).copied().unwrap_or(len))
 }
 
 /// How a word can take part in a name.
@@ -595,11 +593,69 @@ struct Person {
     id: String,
 }
 
-fn person_entity<'a>(entities: &'a [&Entity], test: impl Fn(&Span) -> bool) -> Option<&'a Entity> {
-    entities
-        .iter()
-        .copied()
-        .find(|e| e.etype == EntityType::Person && test(&e.span))
+/// The entities of a document sorted by start (longest first), indexed by start and by end:
+/// the stage looks up the entity at an offset for every title, and a scan of all
+/// entities each time made a long document quadratic.
+struct Entities<'a> {
+    sorted: Vec<&'a Entity>,
+    /// Indexes into `sorted`, by end offset, then by their order in `sorted`.
+    by_end: Vec<usize>,
+    /// Indexes into `sorted` of the armed groups.
+    armed: Vec<usize>,
+}
+
+impl<'a> Entities<'a> {
+    fn new(entities: &'a [Entity]) -> Entities<'a> {
+        let mut sorted: Vec<&Entity> = entities.iter().collect();
+        sorted.sort_by_key(|e| (e.span.start, std::cmp::Reverse(e.span.end)));
+        let mut by_end: Vec<usize> = (0..sorted.len()).collect();
+        by_end.sort_by_key(|&i| (sorted[i].span.end, i));
+        let armed = (0..sorted.len())
+            .filter(|&i| sorted[i].etype == EntityType::Org && sorted[i].kind == "armed_group")
+            .collect();
+        Entities {
+            sorted,
+            by_end,
+            armed,
+        }
+    }
+
+    /// The entities starting at `pos`, in sorted order.
+    fn starting_at(&self, pos: usize) -> impl Iterator<Item = &'a Entity> + '_ {
+        crate::events::starting_in(&self.sorted, Span::new(pos, pos), |e| e.span.start)
+            .iter()
+            .copied()
+    }
+
+    /// The entities ending at `pos`, in sorted order.
+    fn ending_at(&self, pos: usize) -> impl Iterator<Item = &'a Entity> + '_ {
+        let lo = self
+            .by_end
+            .partition_point(|&i| self.sorted[i].span.end < pos);
+        let hi = self
+            .by_end
+            .partition_point(|&i| self.sorted[i].span.end <= pos);
+        self.by_end[lo..hi].iter().map(|&i| self.sorted[i])
+    }
+
+    /// The armed group last in sorted order that ends by `pos` and starts at `from` or
+    /// after: going back from `pos`, the search stops at the first group starting
+    /// before `from`.
+    fn armed_group_before(&self, pos: usize, from: usize) -> Option<&'a Entity> {
+        let hi = self
+            .armed
+            .partition_point(|&i| self.sorted[i].span.start <= pos);
+        self.armed[..hi]
+            .iter()
+            .rev()
+            .map(|&i| self.sorted[i])
+            .take_while(|e| e.span.start >= from)
+            .find(|e| e.span.end <= pos)
+    }
+}
+
+fn person_entity<'a>(entities: impl Iterator<Item = &'a Entity>) -> Option<&'a Entity> {
+    entities.into_iter().find(|e| e.etype == EntityType::Person)
 }
 
 /// Accepts a run of name words as a person: two words or more, capitalised ends.
@@ -636,10 +692,10 @@ fn finish_name(text: &str, words: &[Span]) -> Option<Person> {
 }
 
 /// The name starting at `pos` (after spaces).
-fn name_forward(text: &str, pos: usize, entities: &[&Entity]) -> Option<Person> {
+fn name_forward(text: &str, pos: usize, entities: &Entities) -> Option<Person> {
     let mut at = pos;
     let first = word_after(text, at)?;
-    if let Some(e) = person_entity(entities, |s| s.start == first.start) {
+    if let Some(e) = person_entity(entities.starting_at(first.start)) {
         return Some(Person {
             span: e.span,
             name: e.text.clone(),
@@ -665,8 +721,8 @@ fn name_forward(text: &str, pos: usize, entities: &[&Entity]) -> Option<Person> 
 }
 
 /// The name ending at `end` (a comma follows it).
-fn name_backward(text: &str, end: usize, entities: &[&Entity]) -> Option<Person> {
-    if let Some(e) = person_entity(entities, |s| s.end == end) {
+fn name_backward(text: &str, end: usize, entities: &Entities) -> Option<Person> {
+    if let Some(e) = person_entity(entities.ending_at(end)) {
         return Some(Person {
             span: e.span,
             name: e.text.clone(),
@@ -733,10 +789,30 @@ impl Stage for RoleStage {
 
     fn run(&self, doc: &Document, facts: &mut Facts) {
         let text = doc.text.as_str();
-        let mut entities: Vec<&Entity> = facts.entities.iter().collect();
-        entities.sort_by_key(|e| (e.span.start, std::cmp::Reverse(e.span.end)));
+        let entities = Entities::new(&facts.entities);
+        // Where each paragraph break ("\n\n") starts, to find a title's paragraph.
+        let breaks: Vec<usize> = text
+            .as_bytes()
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w == b"\n\n")
+            .map(|(i, _)| i)
+            .collect();
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let newlines: Vec<usize> = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        let mut title_case_line: (Option<Span>, bool) = (None, false);
         let hits = self.hits(text);
         let chains = chains(text, &hits);
+        // The first chain starting at each offset.
+        let mut chain_at: HashMap<usize, usize> = HashMap::new();
+        for (i, c) in chains.iter().enumerate() {
+            chain_at.entry(c[0].span.start).or_insert(i);
+        }
         let mut roles: Vec<Role> = Vec::new();
         // Government posts named with their country once ("the Prime Minister of Iraq")
         // keep it for the other mentions in the document.
@@ -745,7 +821,12 @@ impl Stage for RoleStage {
         for chain in &chains {
             let first = chain[0];
             let last = chain[chain.len() - 1];
-            if is_title_case_line(line_of(text, first.span.start)) {
+            // Once per line: a long line read again for each title was quadratic.
+            let line = line_of(&newlines, text.len(), first.span.start);
+            if title_case_line.0 != Some(line) {
+                title_case_line = (Some(line), is_title_case_line(&text[line.start..line.end]));
+            }
+            if title_case_line.1 {
                 continue;
             }
             let mut left = first.span.start;
@@ -791,11 +872,7 @@ impl Stage for RoleStage {
             if holder.org.is_empty() {
                 if let Some(w) = word_before(text, anchor) {
                     if GROUP_WORDS.contains(&&text[w.start..w.end]) {
-                        if let Some(e) = entities.iter().rev().find(|e| {
-                            e.etype == EntityType::Org
-                                && e.span.end <= w.start
-                                && e.kind == "armed_group"
-                        }) {
+                        if let Some(e) = entities.armed_group_before(w.start, 0) {
                             holder.org = e.canonical.clone();
                         }
                         anchor = w.start;
@@ -824,13 +901,10 @@ impl Stage for RoleStage {
             }
             if holder.org.is_empty() && main_kind == TitleKind::Militant {
                 // The armed group named last before, in the same paragraph.
-                let para = text[..first.span.start].rfind("\n\n").unwrap_or(0);
-                if let Some(e) = entities.iter().rev().find(|e| {
-                    e.etype == EntityType::Org
-                        && e.kind == "armed_group"
-                        && e.span.end <= first.span.start
-                        && e.span.start >= para
-                }) {
+                // The last break starting (as `rfind` finds it) before the title.
+                let k = breaks.partition_point(|&b| b + 2 <= first.span.start);
+                let para = k.checked_sub(1).map(|k| breaks[k]).unwrap_or(0);
+                if let Some(e) = entities.armed_group_before(first.span.start, para) {
                     holder.org = e.canonical.clone();
                 }
             }
@@ -872,11 +946,14 @@ impl Stage for RoleStage {
                     if rest.starts_with("known as ") {
                         pos += 9;
                     }
-                    if let Some(rank) = chains.iter().find(|c| {
-                        c[0].span.start == pos
-                            && c.iter()
+                    let rank = chains[chain_at.get(&pos).copied().unwrap_or(chains.len())..]
+                        .iter()
+                        .take_while(|c| c[0].span.start == pos)
+                        .find(|c| {
+                            c.iter()
                                 .all(|h| self.titles[h.title].kind == TitleKind::Rank)
-                    }) {
+                        });
+                    if let Some(rank) = rank {
                         pos = rank[rank.len() - 1].span.end;
                     }
                     person = name_forward(text, pos, &entities);
@@ -893,10 +970,7 @@ impl Stage for RoleStage {
                 .map(|p| p.0.clone())
                 .chain(ranks.iter().cloned())
             {
-                if roles
-                    .iter()
-                    .any(|r| r.person == person.name && r.role == role)
-                {
+                if !seen.insert((person.name.clone(), role.clone())) {
                     continue;
                 }
                 if holder.org.is_empty() && main_kind == TitleKind::Government {
@@ -1044,7 +1118,7 @@ fn apposition_comma(text: &str, pos: usize) -> Option<usize> {
 
 /// The organisation or place written right before a title ("Pentagon", "IS", "Iraq's"),
 /// and where it starts.
-fn left_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder, usize)> {
+fn left_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, usize)> {
     let w = word_before(text, pos)?;
     let word = &text[w.start..w.end];
     let bare = word
@@ -1053,8 +1127,8 @@ fn left_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder, 
         .unwrap_or(word);
     let bare_end = w.start + bare.len();
     if let Some(e) = entities
-        .iter()
-        .find(|e| e.span.end == bare_end && matches!(e.etype, EntityType::Org | EntityType::Place))
+        .ending_at(bare_end)
+        .find(|e| matches!(e.etype, EntityType::Org | EntityType::Place))
     {
         let mut h = Holder {
             span: Some(e.span),
@@ -1067,7 +1141,7 @@ fn left_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder, 
         }
         return Some((h, e.span.start));
     }
-    if entities.iter().any(|e| e.span.end == bare_end) {
+    if entities.ending_at(bare_end).next().is_some() {
         return None;
     }
     // "Maiduguri-based analyst": where the holder is, not an organisation.
@@ -1107,15 +1181,15 @@ fn left_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder, 
 
 /// Skips back over modifiers, nationalities and a determiner before a title or its
 /// organisation: "the so-called", "a Tunisian", "the current".
-fn skip_modifiers(text: &str, mut pos: usize, entities: &[&Entity]) -> usize {
+fn skip_modifiers(text: &str, mut pos: usize, entities: &Entities) -> usize {
     loop {
         let Some(w) = word_before(text, pos) else {
             return pos;
         };
         let word = text[w.start..w.end].to_lowercase();
         let norp = entities
-            .iter()
-            .any(|e| e.etype == EntityType::Norp && e.span.end == w.end);
+            .ending_at(w.end)
+            .any(|e| e.etype == EntityType::Norp);
         if MODIFIERS.contains(&word.as_str()) || norp {
             pos = w.start;
             continue;
@@ -1129,7 +1203,7 @@ fn skip_modifiers(text: &str, mut pos: usize, entities: &[&Entity]) -> usize {
 
 /// A phrase after a title naming where or in what the post is: "of Iraq", "for IS", "in
 /// western Iraq", "of the Somalia Province". Returns it and where it ends.
-fn right_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder, usize)> {
+fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, usize)> {
     let rest = &text[pos..];
     let prep = ["of ", "for ", "in ", "at "]
         .into_iter()
@@ -1166,8 +1240,8 @@ fn right_holder(text: &str, pos: usize, entities: &[&Entity]) -> Option<(Holder,
     }
     let phrase = Span::new(at, end);
     let ent = entities
-        .iter()
-        .filter(|e| e.span.start == at && e.span.end <= end + 1)
+        .starting_at(at)
+        .filter(|e| e.span.end <= end + 1)
         .max_by_key(|e| e.span.len());
     let mut h = Holder::default();
     match ent {
