@@ -200,22 +200,12 @@ fn parse_title(cells: &[&str]) -> std::result::Result<Title, String> {
         }
     }
     let mut forms = vec![(title.to_string(), false)];
-    for raw in aliases.split('|').map(str::trim) {
-        if raw.is_empty() {
-            if !aliases.trim().is_empty() {
-                return Err("empty alias (two | in a row, or a trailing |)".into());
-            }
-            continue;
-        }
-        let (text, cs) = match raw.strip_prefix('=') {
-            Some(t) => (t.trim(), true),
-            None => (raw, false),
-        };
-        if text.is_empty() {
-            return Err("alias \"=\" has no text".into());
-        }
-        if !forms.iter().any(|(f, _)| f.eq_ignore_ascii_case(text)) {
-            forms.push((text.to_string(), cs));
+    for alias in crate::entity::gazetteer::parse_aliases(aliases, false)? {
+        if !forms
+            .iter()
+            .any(|(f, _)| f.eq_ignore_ascii_case(&alias.text))
+        {
+            forms.push((alias.text, alias.case_sensitive));
         }
     }
     Ok(Title {

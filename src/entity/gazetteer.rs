@@ -109,6 +109,33 @@ pub fn parse(name: &str, content: &str) -> Result<Vec<Entry>> {
     }
 }
 
+/// Parses an `aliases` cell: names separated by `|`, a leading `=` making one
+/// case-sensitive (`case_all` makes them all so). Shared by the entity gazetteers and the
+/// titles of the roles stage, so both files read the same way.
+pub fn parse_aliases(cell: &str, case_all: bool) -> std::result::Result<Vec<Alias>, String> {
+    let mut out = Vec::new();
+    if cell.trim().is_empty() {
+        return Ok(out);
+    }
+    for raw in cell.split('|').map(str::trim) {
+        if raw.is_empty() {
+            return Err("empty alias (two | in a row, or a trailing |)".into());
+        }
+        let (text, case_sensitive) = match raw.strip_prefix('=') {
+            Some(t) => (t.trim(), true),
+            None => (raw, case_all),
+        };
+        if text.is_empty() {
+            return Err("alias \"=\" has no text".into());
+        }
+        out.push(Alias {
+            text: text.to_string(),
+            case_sensitive,
+        });
+    }
+    Ok(out)
+}
+
 fn parse_entry(cells: &[&str]) -> std::result::Result<Entry, String> {
     let [id, canonical, etype, kind, aliases, country, admin1, lat, lon, population, flags] = cells
     else {
@@ -137,31 +164,10 @@ fn parse_entry(cells: &[&str]) -> std::result::Result<Entry, String> {
         text: canonical.to_string(),
         case_sensitive: case_all,
     }];
-    for raw in aliases.split('|') {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            if !aliases.trim().is_empty() {
-                return Err("empty alias (two | in a row, or a trailing |)".into());
-            }
-            continue;
+    for alias in parse_aliases(aliases, case_all)? {
+        if !names.contains(&alias) {
+            names.push(alias);
         }
-        let (text, cs) = match raw.strip_prefix('=') {
-            Some(t) => (t.trim(), true),
-            None => (raw, case_all),
-        };
-        if text.is_empty() {
-            return Err("alias \"=\" has no text".into());
-        }
-        if names
-            .iter()
-            .any(|a| a.text == text && a.case_sensitive == cs)
-        {
-            continue;
-        }
-        names.push(Alias {
-            text: text.to_string(),
-            case_sensitive: cs,
-        });
     }
     let coord = |s: &str, what: &str, max: f64| -> std::result::Result<Option<f64>, String> {
         let s = s.trim();
