@@ -9,12 +9,16 @@
 //!
 //! - [`input`] reads folders of `.txt`, JSONL, CSV and gzip dumps into [`Document`]s,
 //!   reporting bad data as [`input::Problem`]s rather than stopping;
-//! - [`pipeline`] runs the [`pipeline::Stage`]s over a document: the gazetteer lookup of
-//!   [`entity`], then the rule stages ([`numbers`], [`dates`], [`roles`], [`events`]);
+//! - [`pipeline`] runs the [`pipeline::Stage`]s over a document: the gazetteer lookup and
+//!   name rules of [`entity`], then the rule stages ([`numbers`], [`dates`], [`roles`],
+//!   [`events`]); [`rules`] is the engine that compiles the user-editable rule files
+//!   (rules/*.toml) that [`numbers`] and [`dates`] run;
 //! - [`facts`] are what the stages find, each with its span and the rule that made it;
 //! - [`sink`] writes them as the CSV tables of the output contract, and [`incidents`]
 //!   merges the events that several documents report into one row;
-//! - [`run`] drives a batch in parallel with bounded memory and deterministic output.
+//! - [`run`] drives a batch in parallel with bounded memory and deterministic output;
+//! - [`calendar`] is the date arithmetic, [`generate`] writes synthetic dumps for
+//!   benchmarks, [`error`] is the crate's one error type (`path:line: id: message`).
 //!
 //! ```
 //! let pipeline = gleaner::PipelineBuilder::new().build().unwrap();
