@@ -11,6 +11,9 @@ use crate::events::{dates_agree, within, PlaceRef};
 use crate::facts::Event;
 use crate::sink::csv_number as number;
 
+mod spill;
+pub use spill::Spill;
+
 /// One document's account of an incident.
 #[derive(Clone, Debug)]
 pub struct Report {

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use super::Sink;
 use crate::document::{CharMap, Document};
 use crate::error::{Error, Result};
-use crate::facts::{Event, Facts, Geo, Span};
-use crate::incidents::{self, Report};
+use crate::facts::{Facts, Geo, Span};
+use crate::incidents::{self, Spill};
 
 /// The tables and their columns, in the order they are written.
 pub const TABLES: &[(&str, &[&str])] = &[
@@ -184,7 +184,8 @@ fn csv_error(path: &Path, err: ::csv::Error) -> Error {
 /// Writes the tables of the output contract into a folder.
 pub struct CsvSink {
     tables: Vec<Table>,
-    reports: Vec<Report>,
+    /// The run's events, on disk until the incidents are merged at the end.
+    incidents: Option<Spill>,
     finished: bool,
 }
 
@@ -198,7 +199,7 @@ impl CsvSink {
         }
         Ok(CsvSink {
             tables,
-            reports: Vec::new(),
+            incidents: Some(Spill::create(dir, "incidents")?),
             finished: false,
         })
     }
@@ -346,25 +347,22 @@ impl Sink for CsvSink {
             ])?;
         }
         let published = doc.published.or(facts.published);
-        self.reports
-            .extend(facts.events.iter().map(|ev: &Event| Report {
-                doc_id: doc.doc_id.clone(),
-                published,
-                event: ev.clone(),
-            }));
+        let spill = self.incidents.as_mut().expect("open until finish");
+        for ev in &facts.events {
+            spill.add(&doc.doc_id, published, ev)?;
+        }
         Ok(())
     }
 
     fn finish(mut self: Box<Self>) -> Result<Vec<(String, u64)>> {
-        let reports = std::mem::take(&mut self.reports);
+        let spill = self.incidents.take().expect("finished once");
         let t = self.table("incidents");
-        for incident in incidents::merge(reports) {
-            let cells = incident.cells();
+        spill.finish(|cells| {
             let cells: Vec<std::borrow::Cow<'_, str>> =
                 cells.iter().map(|c| neutralise(c)).collect();
             let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-            t.row(&refs)?;
-        }
+            t.row(&refs)
+        })?;
         for t in &mut self.tables {
             t.writer.flush().map_err(|e| Error::io(&t.tmp, e))?;
         }
