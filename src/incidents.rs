@@ -277,9 +277,6 @@ pub fn merge(reports: Vec<Report>) -> Vec<Incident> {
                         break;
                     }
                 }
-                let mut total = 0;
-                let mut strongest = 0;
-                let mut ok = true;
                 // A big incident (a wire story reprinted a thousand times) is checked
                 // against its first and latest reports only, to stay linear.
                 let n = cl.members.len();
@@ -288,26 +285,11 @@ pub fn merge(reports: Vec<Report>) -> Vec<Incident> {
                     .iter()
                     .enumerate()
                     .filter(|(k, _)| *k < MEMBER_SAMPLE / 2 || *k + MEMBER_SAMPLE / 2 >= n)
-                    .map(|(_, m)| m);
-                for &m in sample {
-                    match agreement(p, &prepared[m]) {
-                        Some(s) => {
-                            total += s;
-                            strongest = strongest.max(s);
-                        }
-                        None => {
-                            ok = false;
-                            break;
-                        }
+                    .map(|(_, &m)| &prepared[m]);
+                if let Some(total) = join_score(p, sample) {
+                    if better(best, total, c) {
+                        best = Some((total, c));
                     }
-                }
-                let needed = if p.report.event.background {
-                    MENTION_SCORE
-                } else {
-                    MERGE_SCORE
-                };
-                if ok && strongest >= needed && better(best, total, c) {
-                    best = Some((total, c));
                 }
             }
         }
@@ -357,6 +339,25 @@ pub fn merge(reports: Vec<Report>) -> Vec<Incident> {
 
 /// Whether a candidate beats the best so far: a higher score, or the same score and an
 /// earlier incident (so the result does not depend on the scan order).
+/// How well `p` fits an incident whose (sampled) reports are `members`: the summed
+/// agreement, if every one agrees and the strongest reaches what `p` needs to join (a
+/// background mention needs less than a report of its own).
+fn join_score<'a>(p: &Prepared, members: impl IntoIterator<Item = &'a Prepared>) -> Option<u32> {
+    let mut total = 0;
+    let mut strongest = 0;
+    for m in members {
+        let s = agreement(p, m)?;
+        total += s;
+        strongest = strongest.max(s);
+    }
+    let needed = if p.report.event.background {
+        MENTION_SCORE
+    } else {
+        MERGE_SCORE
+    };
+    (strongest >= needed).then_some(total)
+}
+
 fn better(best: Option<(u32, usize)>, score: u32, cluster: usize) -> bool {
     match best {
         None => true,

@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    agreement, better, Incident, Prepared, Report, MAX_CANDIDATES, MEMBER_SAMPLE, MENTION_SCORE,
-    MERGE_SCORE, WINDOW_DAYS,
+    better, join_score, Incident, Prepared, Report, MAX_CANDIDATES, MEMBER_SAMPLE, WINDOW_DAYS,
 };
 use crate::calendar::Ymd;
 use crate::error::{Error, Result};
@@ -346,28 +345,10 @@ impl Clusters {
                         break;
                     }
                 }
-                let mut total = 0;
-                let mut strongest = 0;
-                let mut ok = true;
-                for m in cl.head.iter().chain(cl.tail.iter()) {
-                    match agreement(&p, m) {
-                        Some(s) => {
-                            total += s;
-                            strongest = strongest.max(s);
-                        }
-                        None => {
-                            ok = false;
-                            break;
-                        }
+                if let Some(total) = join_score(&p, cl.head.iter().chain(cl.tail.iter())) {
+                    if better(best, total, cl.id) {
+                        best = Some((total, cl.id));
                     }
-                }
-                let needed = if p.report.event.background {
-                    MENTION_SCORE
-                } else {
-                    MERGE_SCORE
-                };
-                if ok && strongest >= needed && better(best, total, cl.id) {
-                    best = Some((total, cl.id));
                 }
             }
         }
