@@ -11,31 +11,31 @@ pub struct Ymd {
     pub day: u32,
 }
 
-/// English month names, January first.
+/// English month names as written, January first.
 pub const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
-/// English weekday names, Monday first (ISO order).
+/// English weekday names as written, Monday first (ISO order).
 pub const WEEKDAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
 ];
 
 /// The month number (1-12) of an English month name or abbreviation ("Aug", "Aug.", "Sept").
@@ -49,7 +49,9 @@ pub fn month_number(word: &str) -> Option<u32> {
     }
     MONTHS
         .iter()
-        .position(|m| *m == w || (w.len() == 3 && m.starts_with(&w)))
+        .position(|m| {
+            m.eq_ignore_ascii_case(&w) || (w.len() == 3 && m[..3].eq_ignore_ascii_case(&w))
+        })
         .map(|i| i as u32 + 1)
 }
 

@@ -134,7 +134,7 @@ fn weekday_number(word: &str) -> Option<u32> {
     }
     WEEKDAYS
         .iter()
-        .position(|d| d.starts_with(&w))
+        .position(|d| d.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(&w)))
         .map(|i| i as u32)
 }
 

@@ -206,7 +206,14 @@ pub(crate) fn sentences(text: &str) -> Vec<Span> {
 
 /// How specific a place is: towns and features over regions over countries.
 fn specificity(e: &Entity) -> u8 {
-    match e.kind.as_str() {
+    kind_specificity(&e.kind)
+}
+
+/// How specific a place of this gazetteer kind is: 3 a town or feature, 2 a region, 1 a
+/// country or a place only described ("direction": "the west of the country"), 0 a
+/// continent.
+pub(crate) fn kind_specificity(kind: &str) -> u8 {
+    match kind {
         "continent" => 0,
         "country" | "direction" => 1,
         "region" => 2,

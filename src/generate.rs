@@ -432,21 +432,7 @@ impl Generator {
 }
 
 fn month_name(m: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    NAMES[(m as usize - 1) % 12]
+    crate::calendar::MONTHS[(m as usize - 1) % 12]
 }
 
 fn weekday_name(d: Ymd) -> &'static str {

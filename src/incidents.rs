@@ -128,11 +128,8 @@ fn specificity(e: &Event) -> u8 {
     if e.place_id.is_empty() && e.place_canonical.is_empty() {
         return 0;
     }
-    match e.place_kind.as_str() {
-        "country" | "direction" | "continent" => 1,
-        "region" => 2,
-        _ => 3,
-    }
+    // A continent is as vague as a country here; a place at all beats none.
+    crate::events::kind_specificity(&e.place_kind).max(1)
 }
 
 /// A report prepared for comparison: its resolved date and when it happened, as a day

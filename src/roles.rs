@@ -243,7 +243,7 @@ const MODIFIERS: &[&str] = &[
     "military",
 ];
 
-/// Capitalised function words, days and months: neither names nor organisations.
+/// Capitalised function words: neither names nor organisations (see [`function_word`]).
 const FUNCTION_WORDS: &[&str] = &[
     "The",
     "A",
@@ -282,25 +282,6 @@ const FUNCTION_WORDS: &[&str] = &[
     "When",
     "While",
     "Who",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
     "Some",
     "Many",
     "All",
@@ -318,6 +299,14 @@ const FUNCTION_WORDS: &[&str] = &[
     "Today",
     "Yesterday",
 ];
+
+/// Whether `word` is a capitalised function word, day or month: neither a name nor an
+/// organisation.
+fn function_word(word: &str) -> bool {
+    FUNCTION_WORDS.contains(&word)
+        || crate::calendar::MONTHS.contains(&word)
+        || crate::calendar::WEEKDAYS.contains(&word)
+}
 
 /// Capitalised words of organisation names: they do not start or continue a person's name.
 const NOT_NAMES: &[&str] = &[
@@ -527,9 +516,7 @@ enum NamePart {
 }
 
 fn name_part(word: &str) -> NamePart {
-    if NOT_NAMES.contains(&word)
-        || FUNCTION_WORDS.contains(&word)
-        || word.chars().any(|c| c.is_ascii_digit())
+    if NOT_NAMES.contains(&word) || function_word(word) || word.chars().any(|c| c.is_ascii_digit())
     {
         return NamePart::No;
     }
@@ -1153,7 +1140,7 @@ fn left_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, u
         && bare
             .chars()
             .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
-        && !FUNCTION_WORDS.contains(&bare)
+        && !function_word(bare)
         && !MODIFIERS.contains(&bare.to_lowercase().as_str())
         && !(sentence_start && bare.chars().skip(1).all(char::is_lowercase) && bare.len() < 4);
     if looks_org {
@@ -1215,8 +1202,7 @@ fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, 
         // "7th Division", "3rd Brigade"
         let ordinal = clean.starts_with(|c: char| c.is_ascii_digit())
             && clean.ends_with(|c: char| c.is_alphabetic());
-        if clean.is_empty() || !(starts_upper(clean) || ordinal) || FUNCTION_WORDS.contains(&clean)
-        {
+        if clean.is_empty() || !(starts_upper(clean) || ordinal) || function_word(clean) {
             break;
         }
         end = w.start + clean.len();
