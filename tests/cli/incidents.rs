@@ -1,54 +1,29 @@
 //! Runs the real binary on articles written for these tests (fictional incidents) and
 //! checks which reports become one incident in incidents.csv, and which stay apart.
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::process::Command;
+use super::{jsonl, Dir, Row};
 
 /// One article of the test dump: id, publication date, text.
 type Article<'a> = (&'a str, &'a str, &'a str);
 
 /// Writes `articles` as a JSONL dump, runs `gleaner extract` on it and returns the rows of
-/// incidents.csv as column -> value maps.
-fn incidents(articles: &[Article]) -> Vec<HashMap<String, String>> {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let input = dir.path().join("dump.jsonl");
-    let mut lines = String::new();
-    for (id, published, text) in articles {
-        let line = serde_json::json!({"id": id, "published": published, "text": text});
-        lines.push_str(&line.to_string());
-        lines.push('\n');
-    }
-    std::fs::write(&input, lines).expect("the dump is written");
-    let out = dir.path().join("out");
-    let status = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args(["extract", "--quiet", "--out"])
-        .arg(&out)
-        .arg(&input)
-        .status()
-        .expect("gleaner runs");
-    assert!(status.success(), "gleaner extract failed: {status}");
-    read(&out.join("incidents.csv"))
-}
-
-fn read(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).expect("incidents.csv exists");
-    let headers = reader.headers().expect("a header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("a record");
-            headers
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
+/// incidents.csv.
+fn incidents(articles: &[Article]) -> Vec<Row> {
+    let d = Dir::new();
+    let dump: String = articles
+        .iter()
+        .map(|&(id, published, text)| {
+            jsonl(&[("id", id), ("published", published), ("text", text)])
         })
-        .collect()
+        .collect();
+    d.write("dump.jsonl", dump);
+    let run = d.extract(&["--quiet", "dump.jsonl"]);
+    run.assert_status(0);
+    run.table("incidents")
 }
 
 /// The incident whose sources include `doc`.
-fn incident_of<'a>(rows: &'a [HashMap<String, String>], doc: &str) -> &'a HashMap<String, String> {
+fn incident_of<'a>(rows: &'a [Row], doc: &str) -> &'a Row {
     rows.iter()
         .find(|r| r["source"].split(';').any(|d| d == doc))
         .unwrap_or_else(|| panic!("no incident with source {doc}: {rows:?}"))
