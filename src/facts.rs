@@ -292,8 +292,8 @@ pub struct Facts {
     pub dates: Vec<DateFact>,
     pub roles: Vec<Role>,
     pub events: Vec<Event>,
-    /// The publication date found by the stages in the article's header, when the input
-    /// gave none. `(value, where it came from)`.
+    /// The publication date found by the stages in the article's header or dateline, when
+    /// the input gave none (documents.csv says which in `published_from`).
     pub published: Option<crate::calendar::Ymd>,
 }
 
