@@ -121,17 +121,26 @@ impl PipelineBuilder {
     }
 
     /// Loads and compiles everything, reporting every problem in the data files at once.
+    ///
+    /// The rule files compile on a thread of their own while the gazetteers load and their
+    /// automata are built: the two take about as long as each other and are most of the
+    /// start-up.
     pub fn build(&self) -> Result<Pipeline> {
-        let gaz = self.load_gazetteers();
-        let rules = self.build_rules();
-        let titles = self.load_titles();
-        let names = self.build_name_rules();
-        match (gaz, rules, titles, names) {
-            (Ok(gaz), Ok(rules), Ok(titles), Ok(names)) => {
-                self.assemble(&gaz, rules, &titles, names)
-            }
-            (gaz, rules, titles, names) => Err(Error::many(
-                [gaz.err(), rules.err(), titles.err(), names.err()]
+        let (rules, entity, roles) = std::thread::scope(|s| {
+            let rules = s.spawn(|| self.build_rules());
+            let entity = self.build_entity_stage();
+            let roles = self
+                .load_titles()
+                .and_then(|t| roles::RoleStage::with_titles(&t));
+            let rules = rules
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (rules, entity, roles)
+        });
+        match (entity, rules, roles) {
+            (Ok(entity), Ok(rules), Ok(roles)) => Ok(Self::assemble(entity, rules, roles)),
+            (entity, rules, roles) => Err(Error::many(
+                [entity.err(), rules.err(), roles.err()]
                     .into_iter()
                     .flatten()
                     .collect(),
@@ -141,12 +150,20 @@ impl PipelineBuilder {
 
     /// Like [`PipelineBuilder::build`], with rules compiled already.
     pub fn build_with(&self, rules: rules::RuleSet) -> Result<Pipeline> {
-        self.assemble(
-            &self.load_gazetteers()?,
-            rules,
-            &self.load_titles()?,
-            self.build_name_rules()?,
-        )
+        let entity = self.build_entity_stage()?;
+        let roles = roles::RoleStage::with_titles(&self.load_titles()?)?;
+        Ok(Self::assemble(entity, rules, roles))
+    }
+
+    /// The gazetteers and the name rules, compiled into the entity stage; the problems of
+    /// both are reported together.
+    fn build_entity_stage(&self) -> Result<entity::EntityStage> {
+        match (self.load_gazetteers(), self.build_name_rules()) {
+            (Ok(gaz), Ok(names)) => entity::EntityStage::with_rules(&gaz, names),
+            (gaz, names) => Err(Error::many(
+                [gaz.err(), names.err()].into_iter().flatten().collect(),
+            )),
+        }
     }
 
     /// The built-in titles of the roles stage, with [`PipelineBuilder::titles_opt`]'s file.
@@ -177,19 +194,17 @@ impl PipelineBuilder {
     }
 
     fn assemble(
-        &self,
-        gaz: &entity::Gazetteers,
+        entity: entity::EntityStage,
         rules: rules::RuleSet,
-        titles: &roles::Titles,
-        names: entity::NameRules,
-    ) -> Result<Pipeline> {
+        roles: roles::RoleStage,
+    ) -> Pipeline {
         let stages: Vec<Box<dyn pipeline::Stage>> = vec![
-            Box::new(entity::EntityStage::with_rules(gaz, names)?),
+            Box::new(entity),
             Box::new(numbers::NumberStage::new(rules.clone())),
             Box::new(dates::DateStage::new(rules)),
-            Box::new(roles::RoleStage::with_titles(titles)?),
+            Box::new(roles),
             Box::new(events::EventStage::new()),
         ];
-        Ok(Pipeline::new(stages))
+        Pipeline::new(stages)
     }
 }
