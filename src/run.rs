@@ -20,7 +20,7 @@ use crate::error::{Error, Location, Result};
 use crate::facts::Facts;
 use crate::input::{self, ByteCounter, Discovery, Flow, Item, Problem, ReadOptions, Severity};
 use crate::pipeline::Pipeline;
-use crate::sink::Sink;
+use crate::sink::{Encoded, Sink};
 
 /// Settings of a batch run.
 #[derive(Clone, Debug)]
@@ -195,14 +195,25 @@ pub fn run(
 
         // The workers take the next batch while the driver thread writes the last one:
         // writing is serial, and the cores would otherwise wait for it.
-        let (done_tx, done_rx) = mpsc::sync_channel::<(Batch, Vec<Facts>)>(1);
+        // They also encode the rows, so that the driver thread only copies bytes.
+        let (done_tx, done_rx) = mpsc::sync_channel::<(Batch, Vec<(Facts, Encoded)>)>(1);
         let pool = &pool;
+        let encoder = sink.encoder();
         let workers = scope.spawn(move || {
             let mut busy = Duration::ZERO;
             for batch in rx {
                 let t = Instant::now();
-                let results: Vec<Facts> =
-                    pool.install(|| batch.docs.par_iter().map(|d| pipeline.process(d)).collect());
+                let results: Vec<(Facts, Encoded)> = pool.install(|| {
+                    batch
+                        .docs
+                        .par_iter()
+                        .map(|d| {
+                            let facts = pipeline.process(d);
+                            let encoded = encoder.encode(d, &facts);
+                            (facts, encoded)
+                        })
+                        .collect()
+                });
                 busy += t.elapsed();
                 // The receiver only goes away when writing failed: stop.
                 if done_tx.send((batch, results)).is_err() {
@@ -217,7 +228,7 @@ pub fn run(
                 count(&mut summary, p);
                 observer.problem(p);
             }
-            for (doc, facts) in batch.docs.iter().zip(&results) {
+            for (doc, (facts, encoded)) in batch.docs.iter().zip(results) {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 doc.doc_id.hash(&mut h);
                 if !seen_ids.insert(h.finish()) {
@@ -232,7 +243,7 @@ pub fn run(
                     observer.problem(&p);
                 }
                 let t = Instant::now();
-                sink.document(doc, facts)?;
+                sink.document(doc, &facts, encoded)?;
                 summary.writing += t.elapsed();
                 summary.documents += 1;
                 summary.text_bytes += doc.text.len() as u64;
@@ -269,7 +280,7 @@ fn count(summary: &mut Summary, p: &Problem) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sink::Sink;
+    use crate::sink::{Encoded, Sink};
 
     /// Records what it is given; fails on document number `fail_at`, if any.
     struct Recorder {
@@ -278,7 +289,7 @@ mod tests {
     }
 
     impl Sink for Recorder {
-        fn document(&mut self, doc: &Document, facts: &Facts) -> Result<()> {
+        fn document(&mut self, doc: &Document, facts: &Facts, _: Encoded) -> Result<()> {
             let mut seen = self.seen.lock().unwrap();
             if Some(seen.len()) == self.fail_at {
                 return Err(Error::usage("disk full"));

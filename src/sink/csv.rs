@@ -6,10 +6,10 @@
 //! documented in docs/tables.md.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::Sink;
+use super::{Encoded, Encoder, Sink};
 use crate::document::{CharMap, Document};
 use crate::error::{Error, Result};
 use crate::facts::{Facts, Geo, Span};
@@ -136,49 +136,115 @@ fn opt_number(x: Option<f64>) -> String {
     x.map(number).unwrap_or_default()
 }
 
+/// The index of each table in [`TABLES`].
+const DOCUMENTS: usize = 0;
+const ENTITIES: usize = 1;
+const QUANTITIES: usize = 2;
+const DATES: usize = 3;
+const ROLES: usize = 4;
+const EVENTS: usize = 5;
+const INCIDENTS: usize = 6;
+
 struct Table {
-    name: &'static str,
     tmp: PathBuf,
     dest: PathBuf,
-    writer: ::csv::Writer<BufWriter<File>>,
+    out: BufWriter<File>,
     rows: u64,
 }
 
 impl Table {
-    fn create(dir: &Path, name: &'static str, columns: &[&str]) -> Result<Table> {
+    fn create(dir: &Path, name: &str, columns: &[&str]) -> Result<Table> {
         let dest = dir.join(format!("{name}.csv"));
         let tmp = dir.join(format!(".{name}.csv.partial"));
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let mut writer = ::csv::WriterBuilder::new()
-            .flexible(false)
-            .from_writer(BufWriter::with_capacity(1 << 16, file));
-        writer
-            .write_record(columns)
-            .map_err(|e| csv_error(&tmp, e))?;
-        Ok(Table {
-            name,
+        let mut table = Table {
             tmp,
             dest,
-            writer,
+            out: BufWriter::with_capacity(1 << 16, file),
             rows: 0,
-        })
+        };
+        let mut rows = Rows::default();
+        rows.row(0, columns);
+        table.write(&rows.take()[0].0, 0)?;
+        Ok(table)
     }
 
-    /// Writes one row. Text cells are passed through [`neutralise`] by the callers; number
-    /// cells are already plain.
-    fn row(&mut self, cells: &[&str]) -> Result<()> {
-        self.rows += 1;
-        self.writer
-            .write_record(cells)
-            .map_err(|e| csv_error(&self.tmp, e))
+    /// Appends rows encoded by [`Rows`].
+    fn write(&mut self, bytes: &[u8], rows: u64) -> Result<()> {
+        self.rows += rows;
+        self.out
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.tmp, e))
     }
 }
 
-fn csv_error(path: &Path, err: ::csv::Error) -> Error {
-    match err.into_kind() {
-        ::csv::ErrorKind::Io(e) => Error::io(path, e),
-        other => Error::io(path, std::io::Error::other(format!("CSV error: {other:?}"))),
+/// Rows being encoded, one CSV writer into memory for each table.
+struct Rows {
+    writers: Vec<::csv::Writer<Shared>>,
+    buffers: Vec<Shared>,
+    counts: Vec<u64>,
+}
+
+/// A byte buffer that a CSV writer appends to and [`Rows::take`] empties.
+#[derive(Clone, Default)]
+struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
     }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Default for Rows {
+    fn default() -> Rows {
+        let buffers: Vec<Shared> = TABLES.iter().map(|_| Shared::default()).collect();
+        Rows {
+            writers: buffers
+                .iter()
+                .map(|b| {
+                    ::csv::WriterBuilder::new()
+                        .flexible(true)
+                        .from_writer(b.clone())
+                })
+                .collect(),
+            buffers,
+            counts: vec![0; TABLES.len()],
+        }
+    }
+}
+
+impl Rows {
+    /// Adds a row to `table`. Text cells are passed through [`neutralise`] by the callers;
+    /// number cells are already plain.
+    fn row(&mut self, table: usize, cells: &[&str]) {
+        self.counts[table] += 1;
+        self.writers[table]
+            .write_record(cells)
+            .expect("writing CSV into memory cannot fail");
+    }
+
+    /// The bytes and the number of rows of each table since the last call.
+    fn take(&mut self) -> Vec<(Vec<u8>, u64)> {
+        self.writers
+            .iter_mut()
+            .zip(&self.buffers)
+            .zip(&mut self.counts)
+            .map(|((w, b), n)| {
+                w.flush().expect("writing CSV into memory cannot fail");
+                (std::mem::take(&mut *b.0.borrow_mut()), std::mem::take(n))
+            })
+            .collect()
+    }
+}
+
+thread_local! {
+    /// Each worker thread keeps its writers: a csv writer allocates its buffer when made.
+    static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());
 }
 
 /// Writes the tables of the output contract into a folder.
@@ -203,13 +269,6 @@ impl CsvSink {
             finished: false,
         })
     }
-
-    fn table(&mut self, name: &str) -> &mut Table {
-        self.tables
-            .iter_mut()
-            .find(|t| t.name == name)
-            .expect("every table is opened in create")
-    }
 }
 
 fn geo_cells(geo: Option<&Geo>) -> [String; 4] {
@@ -224,23 +283,39 @@ fn geo_cells(geo: Option<&Geo>) -> [String; 4] {
     }
 }
 
-impl Sink for CsvSink {
-    fn document(&mut self, doc: &Document, facts: &Facts) -> Result<()> {
-        let map = CharMap::new(&doc.text);
-        let offsets = |span: Span| {
-            (
-                map.char_offset(span.start).to_string(),
-                map.char_offset(span.end).to_string(),
-            )
-        };
-        let id = neutralise(&doc.doc_id).into_owned();
-        let (published, from) = match (doc.published, facts.published) {
-            (Some(d), _) => (d.to_string(), "input"),
-            (None, Some(d)) => (d.to_string(), "text"),
-            (None, None) => (String::new(), ""),
-        };
-        let chars = map.char_offset(doc.text.len()).to_string();
-        self.table("documents").row(&[
+/// Encodes the rows of the document tables (all but incidents).
+struct CsvEncoder;
+
+impl Encoder for CsvEncoder {
+    fn encode(&self, doc: &Document, facts: &Facts) -> Encoded {
+        ROWS.with(|rows| {
+            let mut rows = rows.borrow_mut();
+            encode(&mut rows, doc, facts);
+            Encoded {
+                tables: rows.take(),
+            }
+        })
+    }
+}
+
+fn encode(rows: &mut Rows, doc: &Document, facts: &Facts) {
+    let map = CharMap::new(&doc.text);
+    let offsets = |span: Span| {
+        (
+            map.char_offset(span.start).to_string(),
+            map.char_offset(span.end).to_string(),
+        )
+    };
+    let id = neutralise(&doc.doc_id).into_owned();
+    let (published, from) = match (doc.published, facts.published) {
+        (Some(d), _) => (d.to_string(), "input"),
+        (None, Some(d)) => (d.to_string(), "text"),
+        (None, None) => (String::new(), ""),
+    };
+    let chars = map.char_offset(doc.text.len()).to_string();
+    rows.row(
+        DOCUMENTS,
+        &[
             &id,
             &neutralise(&doc.source),
             &neutralise(&doc.title),
@@ -248,13 +323,15 @@ impl Sink for CsvSink {
             from,
             &neutralise(doc.url.as_deref().unwrap_or("")),
             &chars,
-        ])?;
+        ],
+    );
 
-        let t = self.table("entities");
-        for e in &facts.entities {
-            let (s, en) = offsets(e.span);
-            let [country, region, lat, lon] = geo_cells(e.geo.as_ref());
-            t.row(&[
+    for e in &facts.entities {
+        let (s, en) = offsets(e.span);
+        let [country, region, lat, lon] = geo_cells(e.geo.as_ref());
+        rows.row(
+            ENTITIES,
+            &[
                 &id,
                 &s,
                 &en,
@@ -268,13 +345,15 @@ impl Sink for CsvSink {
                 &lat,
                 &lon,
                 &e.rule,
-            ])?;
-        }
+            ],
+        );
+    }
 
-        let t = self.table("quantities");
-        for q in &facts.quantities {
-            let (s, en) = offsets(q.span);
-            t.row(&[
+    for q in &facts.quantities {
+        let (s, en) = offsets(q.span);
+        rows.row(
+            QUANTITIES,
+            &[
                 &id,
                 &s,
                 &en,
@@ -286,13 +365,15 @@ impl Sink for CsvSink {
                 q.category.as_str(),
                 &neutralise(&q.subject),
                 &q.rule,
-            ])?;
-        }
+            ],
+        );
+    }
 
-        let t = self.table("dates");
-        for d in &facts.dates {
-            let (s, en) = offsets(d.span);
-            t.row(&[
+    for d in &facts.dates {
+        let (s, en) = offsets(d.span);
+        rows.row(
+            DATES,
+            &[
                 &id,
                 &s,
                 &en,
@@ -300,13 +381,15 @@ impl Sink for CsvSink {
                 d.value.as_deref().unwrap_or(""),
                 d.modifier.map(|m| m.as_str()).unwrap_or(""),
                 &d.rule,
-            ])?;
-        }
+            ],
+        );
+    }
 
-        let t = self.table("roles");
-        for r in &facts.roles {
-            let (s, en) = offsets(r.span);
-            t.row(&[
+    for r in &facts.roles {
+        let (s, en) = offsets(r.span);
+        rows.row(
+            ROLES,
+            &[
                 &id,
                 &neutralise(&r.person),
                 &neutralise(&r.role),
@@ -317,15 +400,17 @@ impl Sink for CsvSink {
                 &neutralise(&doc.text[r.span.start..r.span.end]),
                 &neutralise(&r.person_id),
                 &r.rule,
-            ])?;
-        }
+            ],
+        );
+    }
 
-        let t = self.table("events");
-        for ev in &facts.events {
-            let (s, en) = offsets(ev.span);
-            let [country, admin1, lat, lon] = geo_cells(Some(&ev.geo));
-            let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-            t.row(&[
+    for ev in &facts.events {
+        let (s, en) = offsets(ev.span);
+        let [country, admin1, lat, lon] = geo_cells(Some(&ev.geo));
+        let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+        rows.row(
+            EVENTS,
+            &[
                 &id,
                 &neutralise(&ev.event_id),
                 &ev.etype,
@@ -344,7 +429,25 @@ impl Sink for CsvSink {
                 &en,
                 &neutralise(&doc.text[ev.span.start..ev.span.end]),
                 &ev.rule,
-            ])?;
+            ],
+        );
+    }
+}
+
+impl Sink for CsvSink {
+    fn encoder(&self) -> Box<dyn Encoder> {
+        Box::new(CsvEncoder)
+    }
+
+    fn document(&mut self, doc: &Document, facts: &Facts, encoded: Encoded) -> Result<()> {
+        // A caller that did not use the encoder gets the same rows, encoded here.
+        let encoded = if encoded.tables.is_empty() {
+            CsvEncoder.encode(doc, facts)
+        } else {
+            encoded
+        };
+        for (table, (bytes, rows)) in self.tables.iter_mut().zip(&encoded.tables) {
+            table.write(bytes, *rows)?;
         }
         let published = doc.published.or(facts.published);
         let spill = self.incidents.as_mut().expect("open until finish");
@@ -356,24 +459,32 @@ impl Sink for CsvSink {
 
     fn finish(mut self: Box<Self>) -> Result<Vec<(String, u64)>> {
         let spill = self.incidents.take().expect("finished once");
-        let t = self.table("incidents");
+        let table = &mut self.tables[INCIDENTS];
+        let mut rows = Rows::default();
         spill.finish(|cells| {
             let cells: Vec<std::borrow::Cow<'_, str>> =
                 cells.iter().map(|c| neutralise(c)).collect();
             let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-            t.row(&refs)
+            rows.row(INCIDENTS, &refs);
+            if rows.counts[INCIDENTS] >= 1024 {
+                let (bytes, n) = &rows.take()[INCIDENTS];
+                table.write(bytes, *n)?;
+            }
+            Ok(())
         })?;
+        let (bytes, n) = &rows.take()[INCIDENTS];
+        table.write(bytes, *n)?;
         for t in &mut self.tables {
-            t.writer.flush().map_err(|e| Error::io(&t.tmp, e))?;
+            t.out.flush().map_err(|e| Error::io(&t.tmp, e))?;
         }
         for t in &self.tables {
             std::fs::rename(&t.tmp, &t.dest).map_err(|e| Error::io(&t.dest, e))?;
         }
         self.finished = true;
-        Ok(self
-            .tables
+        Ok(TABLES
             .iter()
-            .map(|t| (t.name.to_string(), t.rows))
+            .zip(&self.tables)
+            .map(|((name, _), t)| (name.to_string(), t.rows))
             .collect())
     }
 }
@@ -393,6 +504,55 @@ impl Drop for CsvSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tables written by a sink that is handed `encode`d rows, or none.
+    fn tables(docs: &[(Document, Facts)], on_workers: bool) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = Box::new(CsvSink::create(dir.path()).unwrap());
+        let encoder = sink.encoder();
+        for (doc, facts) in docs {
+            let encoded = if on_workers {
+                encoder.encode(doc, facts)
+            } else {
+                Encoded::default()
+            };
+            sink.document(doc, facts, encoded).unwrap();
+        }
+        let rows = sink.finish().unwrap();
+        assert_eq!(rows[0], ("documents".to_string(), docs.len() as u64));
+        TABLES
+            .iter()
+            .map(|(name, _)| {
+                std::fs::read_to_string(dir.path().join(format!("{name}.csv"))).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_encoded_on_the_workers_are_the_rows_written() {
+        let pipeline = crate::PipelineBuilder::new().build().unwrap();
+        let docs: Vec<(Document, Facts)> = [
+            "Gunmen killed 12 villagers, \"=many\" say, near Goma on Monday.",
+            "Ünïcode: at least 3 soldiers were wounded in Mosul, Iraq.",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let doc = Document {
+                doc_id: format!("d{i}"),
+                text: text.to_string(),
+                ..Default::default()
+            };
+            let facts = pipeline.process(&doc);
+            (doc, facts)
+        })
+        .collect();
+        let encoded = tables(&docs, true);
+        assert_eq!(encoded, tables(&docs, false));
+        assert!(encoded[1].lines().count() > 3, "{}", encoded[1]);
+        assert!(encoded[1].contains("Mosul"), "{}", encoded[1]);
+        assert!(encoded[2].contains(",12,"), "{}", encoded[2]);
+    }
 
     #[test]
     fn formulas_are_neutralised() {
