@@ -71,6 +71,8 @@ enum Kind {
     Many(Vec<Error>),
     /// A wrong option or argument.
     Usage(String),
+    /// The run was asked to stop (Ctrl-C) before it was done.
+    Interrupted,
 }
 
 impl Error {
@@ -99,6 +101,18 @@ impl Error {
         Error {
             kind: Kind::Usage(message.into()),
         }
+    }
+
+    /// The run stopped because it was asked to ([`crate::run::RunOptions::interrupt`]).
+    pub fn interrupted() -> Error {
+        Error {
+            kind: Kind::Interrupted,
+        }
+    }
+
+    /// Whether the run stopped because it was asked to.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self.kind, Kind::Interrupted)
     }
 
     /// Several errors reported together. A single error stays itself.
@@ -149,6 +163,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Kind::Usage(msg) => f.write_str(msg),
+            Kind::Interrupted => f.write_str("interrupted: no tables were written"),
         }
     }
 }

@@ -10,7 +10,8 @@
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -32,6 +33,10 @@ pub struct RunOptions {
     /// ...or this many documents.
     pub batch_docs: usize,
     pub read: ReadOptions,
+    /// Set (from a Ctrl-C handler, say) to stop the run: reading stops, the batches in
+    /// flight are dropped, and [`run`] returns [`Error::interrupted`] without finishing the
+    /// sink, so that [`crate::sink::CsvSink`] removes its temporary files.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for RunOptions {
@@ -41,6 +46,7 @@ impl Default for RunOptions {
             batch_bytes: 8 << 20,
             batch_docs: 2048,
             read: ReadOptions::default(),
+            interrupt: None,
         }
     }
 }
@@ -148,6 +154,8 @@ pub fn run(
     let reader_counter = counter.clone();
     let mut sink = sink;
     let mut seen_ids: HashSet<u64> = HashSet::new();
+    let interrupt = options.interrupt.clone().unwrap_or_default();
+    let interrupted = || interrupt.load(Ordering::Relaxed);
 
     std::thread::scope(|scope| -> Result<()> {
         let reader = scope.spawn(move || {
@@ -161,6 +169,7 @@ pub fn run(
                     break;
                 }
                 input::read_input(input, &read_options, &reader_counter, &mut |item| {
+                    stopped |= interrupted();
                     if stopped {
                         return Flow::Break(());
                     }
@@ -208,6 +217,9 @@ pub fn run(
                         .docs
                         .par_iter()
                         .map(|d| {
+                            if interrupted() {
+                                return Default::default();
+                            }
                             let facts = pipeline.process(d);
                             let encoded = encoder.encode(d, &facts);
                             (facts, encoded)
@@ -224,6 +236,10 @@ pub fn run(
         });
 
         for (batch, results) in done_rx {
+            if interrupted() {
+                // Dropping the receiver stops the workers, and then the reader.
+                break;
+            }
             for p in &batch.problems {
                 count(&mut summary, p);
                 observer.problem(p);
@@ -260,6 +276,9 @@ pub fn run(
         Ok(())
     })?;
 
+    if interrupted() {
+        return Err(Error::interrupted());
+    }
     observer.finishing();
     let t = Instant::now();
     summary.rows = sink.finish()?;
@@ -351,6 +370,27 @@ mod tests {
         let ids: Vec<u64> = seen_one.iter().map(|s| s[8..16].parse().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] + 1 == w[1]), "{ids:?}");
         assert_eq!(one.stages.len(), 5);
+    }
+
+    #[test]
+    fn an_interrupted_run_is_an_error_and_the_sink_is_not_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dump(&dir);
+        let pipeline = crate::PipelineBuilder::new().build().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Recorder {
+            seen: seen.clone(),
+            fail_at: None,
+        };
+        let options = RunOptions {
+            jobs: 2,
+            interrupt: Some(Arc::new(AtomicBool::new(true))),
+            ..RunOptions::default()
+        };
+        let found = input::discover(&[path]);
+        let err = run(found, &pipeline, Box::new(sink), &options, &mut Silent).unwrap_err();
+        assert!(err.is_interrupted(), "{err}");
+        assert!(seen.lock().unwrap().is_empty());
     }
 
     #[test]

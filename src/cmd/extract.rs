@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -10,7 +12,7 @@ use gleaner::run::{Observer, RunOptions, Summary};
 use gleaner::sink::CsvSink;
 use gleaner::PipelineBuilder;
 
-use super::{print_error, EXIT_ERROR, EXIT_OK, EXIT_SKIPPED};
+use super::{print_error, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED};
 
 /// Read article dumps and write the fact tables.
 ///
@@ -175,6 +177,7 @@ impl Observer for Reporter {
 
 pub fn run(args: Args) -> u8 {
     let started = std::time::Instant::now();
+    let interrupt = stop_on_ctrl_c();
     let pipeline = match PipelineBuilder::new()
         .gazetteers_opt(args.gazetteers.clone())
         .titles_opt(args.titles.clone())
@@ -209,6 +212,7 @@ pub fn run(args: Args) -> u8 {
                 url: args.url_field,
             },
         },
+        interrupt: Some(interrupt),
         ..RunOptions::default()
     };
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -219,6 +223,10 @@ pub fn run(args: Args) -> u8 {
     }
     let summary = match result {
         Ok(s) => s,
+        Err(e) if e.is_interrupted() => {
+            eprintln!("gleaner: {e}");
+            return EXIT_INTERRUPTED;
+        }
         Err(e) => {
             print_error(&e);
             return EXIT_ERROR;
@@ -241,6 +249,21 @@ pub fn run(args: Args) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// A flag that the first Ctrl-C sets, so the run stops and removes its temporary files;
+/// a second Ctrl-C ends the process at once.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    // Without a handler (another one is installed, or signals are unavailable) Ctrl-C
+    // keeps its default meaning: the run ends at once and leaves hidden `.partial` files.
+    let _ = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::Relaxed) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    flag
 }
 
 /// One `name seconds` line each, so that scripts can pick figures out with `awk`.

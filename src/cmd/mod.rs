@@ -15,6 +15,8 @@ pub const EXIT_SKIPPED: u8 = 1;
 /// Exit status: the run could not be done (bad arguments, broken rules or gazetteers,
 /// output not writable).
 pub const EXIT_ERROR: u8 = 2;
+/// Exit status: stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,7 +28,8 @@ pub const EXIT_ERROR: u8 = 2;
                   across articles.",
     after_help = "Exit status: 0 when everything was read; 1 when the run finished but some \
                   input (a line, a record or a file) was skipped, as reported on standard \
-                  error; 2 when the run could not be done."
+                  error; 2 when the run could not be done; 130 when it was stopped by Ctrl-C \
+                  (no tables are written then)."
 )]
 pub struct Cli {
     #[command(subcommand)]

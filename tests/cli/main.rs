@@ -919,6 +919,53 @@ mod output {
         assert!(leftovers(&run.out).is_empty());
     }
 
+    /// Ctrl-C stops the run with status 130 and leaves neither tables nor hidden files.
+    #[test]
+    fn interrupted_run_leaves_nothing_behind() {
+        let d = Dir::new();
+        let gen = d
+            .command()
+            .args([
+                "generate",
+                "--size",
+                "4MB",
+                "--seed",
+                "3",
+                "--out",
+                "dump.jsonl",
+            ])
+            .output()
+            .unwrap();
+        assert!(gen.status.success(), "{gen:?}");
+        let mut child = d
+            .command()
+            .args(["extract", "dump.jsonl", "--out", "out", "--jobs", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The hidden files appear once the pipeline is built and the run has begun.
+        let partial = d.path("out/.entities.csv.partial");
+        while !partial.exists() {
+            assert!(child.try_wait().unwrap().is_none(), "gleaner ended early");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let run = run_from(child.wait_with_output().unwrap(), d.path("out"));
+        assert_eq!(
+            run.status, 130,
+            "the run should have been stopped, not finished: {}",
+            run.stderr
+        );
+        run.assert_stderr_has("interrupted: no tables were written");
+        let left: Vec<_> = std::fs::read_dir(&run.out).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
     #[test]
     fn unwritable_output_is_an_error_with_status_2() {
         let d = Dir::new();
