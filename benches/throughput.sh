@@ -10,9 +10,10 @@
 # Builds in release mode, generates each dump once with `gleaner generate` (deterministic
 # from the seed), then runs `gleaner extract --timings` under /usr/bin/time -v for each
 # size and job count. Prints one Markdown table of the runs and one of where the time went
-# (stage times are summed over the worker threads; "writing" is the sink's rows, on the
-# driver thread beside the workers; "finishing" the incident merge and closing the
-# tables). On a shared machine wall times depend on the load; CPU seconds (user + system,
+# (stage times and "encoding", the rows formatted beside the stages, are summed over the
+# worker threads; "writing" is copying the rows out, on the driver thread beside the
+# workers; "finishing" the incident merge and closing the tables), and the scaling from the
+# first to each further --jobs value. On a shared machine wall times depend on the load; CPU seconds (user + system,
 # from GNU time) and MB per CPU-second depend much less on it. Also measures start-up:
 # loading and compiling the gazetteers and rules on an input of one article. Figures and
 # their reading: docs/performance.md.
@@ -103,19 +104,34 @@ for r in "${runs[@]}"; do
         'BEGIN {printf "| %s | %d | %s | %d | %.2f | %.1f | %.0f | %.2f | %.1f | %d | %s |\n", s, j, mb, d, w, mb/w, d/w, c, mb/c, r, m}'
 done
 echo
+for size in "${SIZES[@]}"; do
+    one_wall=""
+    for r in "${runs[@]}"; do
+        read -r s j log _ <<<"$r"
+        [ "$s" = "$size" ] || continue
+        if [ -z "$one_wall" ]; then
+            one_wall=$(wall_s "$log")
+            one_jobs=$j
+        else
+            awk -v s="$size" -v a="$one_wall" -v b="$(wall_s "$log")" -v i="$one_jobs" -v j="$j" \
+                'BEGIN {printf "scaling %s: --jobs %d is %.2fx as fast as --jobs %d (wall)\n", s, j, a/b, i}'
+        fi
+    done
+done
+echo
 
 echo "# where the time went (seconds; stages summed over worker threads)"
 echo
 stages=$(awk '$1 == "timings:" && $2 ~ /^stage:/ {sub("stage:", "", $2); print $2}' "$(echo "${runs[0]}" | cut -d' ' -f3)")
 header="| dump | jobs | startup | reading"
 for s in $stages; do header="$header | $s"; done
-echo "$header | processing (wall) | writing | finishing | total |"
-echo "|---|---:|---:|---:$(for _ in $stages; do printf '|---:'; done)|---:|---:|---:|---:|"
+echo "$header | encoding | processing (wall) | writing | finishing | total |"
+echo "|---|---:|---:|---:$(for _ in $stages; do printf '|---:'; done)|---:|---:|---:|---:|---:|"
 for r in "${runs[@]}"; do
     read -r size j log _ <<<"$r"
     line="| $size | $j | $(field "$log" startup) | $(field "$log" reading)"
     for s in $stages; do line="$line | $(field "$log" "stage:$s")"; done
-    echo "$line | $(field "$log" processing) | $(field "$log" writing) | $(field "$log" finishing) | $(field "$log" total) |"
+    echo "$line | $(field "$log" encoding) | $(field "$log" processing) | $(field "$log" writing) | $(field "$log" finishing) | $(field "$log" total) |"
 done
 echo
 echo "rows per table ($(echo "${runs[0]}" | cut -d' ' -f1), jobs $(echo "${runs[0]}" | cut -d' ' -f2)): $(sed -n 's/^  rows: //p' "$(echo "${runs[0]}" | cut -d' ' -f3)")"

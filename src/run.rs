@@ -87,6 +87,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Time per stage, summed over threads.
     pub stages: Vec<(String, Duration)>,
+    /// Time the workers spent encoding rows for the sink, summed over threads.
+    pub encoding: Duration,
     /// Time spent handing documents to the sink (writing rows), on the main thread.
     pub writing: Duration,
     /// Time spent finishing the sink (cross-document incidents, flushing, renaming).
@@ -156,6 +158,8 @@ pub fn run(
     let mut seen_ids: HashSet<u64> = HashSet::new();
     let interrupt = options.interrupt.clone().unwrap_or_default();
     let interrupted = || interrupt.load(Ordering::Relaxed);
+    // Nanoseconds the workers spent encoding rows, summed over threads.
+    let encoding = &std::sync::atomic::AtomicU64::new(0);
 
     std::thread::scope(|scope| -> Result<()> {
         let reader = scope.spawn(move || {
@@ -221,7 +225,10 @@ pub fn run(
                                 return Default::default();
                             }
                             let facts = pipeline.process(d);
+                            let t = Instant::now();
                             let encoded = encoder.encode(d, &facts);
+                            let nanos = t.elapsed().as_nanos() as u64;
+                            encoding.fetch_add(nanos, Ordering::Relaxed);
                             (facts, encoded)
                         })
                         .collect()
@@ -266,6 +273,7 @@ pub fn run(
             }
             observer.progress(summary.documents, batch.input_bytes);
         }
+        summary.encoding = Duration::from_nanos(encoding.load(Ordering::Relaxed));
         summary.processing = workers
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));

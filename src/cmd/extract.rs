@@ -83,7 +83,8 @@ pub struct Args {
     batch_mb: f64,
 
     /// Print where the time went to standard error, one `timings: NAME SECONDS` line each:
-    /// start-up, reading, each stage (summed over threads), writing rows, finishing.
+    /// start-up, reading, each stage and encoding rows (summed over threads), writing rows,
+    /// finishing.
     #[arg(long)]
     timings: bool,
 }
@@ -274,6 +275,7 @@ fn print_timings(s: &Summary, startup: std::time::Duration) {
         eprintln!("timings: stage:{stage} {:.3}", t.as_secs_f64());
     }
     eprintln!("timings: processing {:.3}", s.processing.as_secs_f64());
+    eprintln!("timings: encoding {:.3}", s.encoding.as_secs_f64());
     eprintln!("timings: writing {:.3}", s.writing.as_secs_f64());
     eprintln!("timings: finishing {:.3}", s.finishing.as_secs_f64());
     eprintln!("timings: total {:.3}", s.elapsed.as_secs_f64());
@@ -307,8 +309,9 @@ fn print_summary(s: &Summary, out: &std::path::Path) {
         .map(|(name, d)| format!("{name} {:.2}", d.as_secs_f64()))
         .collect();
     eprintln!(
-        "  seconds per stage (summed over threads): {}; writing {:.2}; finishing (incidents) {:.2}",
+        "  seconds per stage (summed over threads): {}, encoding rows {:.2}; writing {:.2}; finishing (incidents) {:.2}",
         stages.join(", "),
+        s.encoding.as_secs_f64(),
         s.writing.as_secs_f64(),
         s.finishing.as_secs_f64()
     );
