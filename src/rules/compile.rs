@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use regex::RegexBuilder;
+use regex::{Regex, RegexBuilder};
 
 use super::syntax::{line_of, ExampleSyntax, FileSyntax, RuleSyntax, ValueSyntax};
 use super::{Example, ExpectedValue, Placeholder, Relative, Rule, Source, Table};
@@ -105,6 +105,11 @@ pub(crate) fn compile(files: &[Parsed]) -> Result<Vec<Rule>, Vec<Error>> {
         }
     }
 
+    // Compiling the regexes is most of the cost of start-up: do it for every rule at once,
+    // on all cores, before the checks below (which stay sequential, so that problems are
+    // reported in file order).
+    let mut prebuilt = prebuild(files, &macros, &broken).into_iter();
+
     let mut rules = Vec::new();
     let mut seen: HashMap<String, (String, u64)> = HashMap::new();
     for f in files {
@@ -126,6 +131,12 @@ pub(crate) fn compile(files: &[Parsed]) -> Result<Vec<Rule>, Vec<Error>> {
             None => None,
         };
         for r in &f.syntax.rules {
+            // Taken for every rule of a file with a table, in the order `prebuild` made them.
+            let built = if table.is_some() {
+                prebuilt.next().flatten()
+            } else {
+                None
+            };
             let line = line_of(&f.source.text, r.id.span().start);
             let id = r.id.get_ref().clone();
             let at = Location::line(name.clone(), line).with_id(format!("rule {id}"));
@@ -157,7 +168,7 @@ pub(crate) fn compile(files: &[Parsed]) -> Result<Vec<Rule>, Vec<Error>> {
             seen.insert(id.clone(), (name.clone(), line));
             let pattern_line = line_of(&f.source.text, r.pattern.span().start);
             let pat_at = Location::line(name.clone(), pattern_line).with_id(format!("rule {id}"));
-            match compile_rule(r, table, &macros, &broken, &at, &pat_at) {
+            match compile_rule(r, table, &macros, &broken, built, &at, &pat_at) {
                 Ok(mut rule) => {
                     rule.id = id;
                     rule.file = name.clone();
@@ -252,11 +263,71 @@ fn expand(
     Ok(out)
 }
 
+/// The regex of a rule as compiled, or the regex crate's error.
+type Built = Result<Regex, regex::Error>;
+
+/// The pattern a rule compiles to (macros expanded, case flag added), if it expands
+/// and uses no broken macro.
+fn full_pattern(
+    r: &RuleSyntax,
+    macros: &BTreeMap<String, MacroDef>,
+    broken: &HashSet<String>,
+) -> Option<String> {
+    let mut counter = PlaceholderCounter::default();
+    let expanded = expand(r.pattern.get_ref(), macros, &mut counter, &mut Vec::new()).ok()?;
+    if find_macro_refs(r.pattern.get_ref())
+        .iter()
+        .any(|m| broken.contains(m))
+    {
+        return None;
+    }
+    Some(if r.case_sensitive {
+        expanded
+    } else {
+        format!("(?i){expanded}")
+    })
+}
+
+/// Compiles the regex of every rule in a file with a table (valid or not: the checks
+/// come later), in parallel. One entry per such rule, in file order; `None` where the
+/// pattern does not expand.
+fn prebuild(
+    files: &[Parsed],
+    macros: &BTreeMap<String, MacroDef>,
+    broken: &HashSet<String>,
+) -> Vec<Option<Built>> {
+    use rayon::prelude::*;
+    let patterns: Vec<Option<String>> = files
+        .iter()
+        .filter(|f| {
+            f.syntax
+                .table
+                .as_ref()
+                .is_some_and(|t| Table::parse(t.get_ref()).is_some())
+        })
+        .flat_map(|f| f.syntax.rules.iter())
+        .map(|r| full_pattern(r, macros, broken))
+        .collect();
+    patterns
+        .into_par_iter()
+        .map(|p| {
+            p.map(|full| {
+                RegexBuilder::new(&full)
+                    .size_limit(SIZE_LIMIT)
+                    .dfa_size_limit(SIZE_LIMIT)
+                    .build()
+            })
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn compile_rule(
     r: &RuleSyntax,
     table: Table,
     macros: &BTreeMap<String, MacroDef>,
     broken: &HashSet<String>,
+    built: Option<Built>,
     at: &Location,
     pat_at: &Location,
 ) -> Result<Rule, Vec<Error>> {
@@ -282,17 +353,9 @@ fn compile_rule(
             ));
             None
         }
-        (Some(e), None) => {
-            let full = if r.case_sensitive {
-                e.clone()
-            } else {
-                format!("(?i){e}")
-            };
-            match RegexBuilder::new(&full)
-                .size_limit(SIZE_LIMIT)
-                .dfa_size_limit(SIZE_LIMIT)
-                .build()
-            {
+        (Some(_), None) => {
+            let built = built.expect("prebuild compiled every pattern that expands");
+            match built {
                 Ok(re) => Some(re),
                 Err(e) => {
                     errors.push(Error::data(pat_at.clone(), format!("bad pattern:\n{e}")));

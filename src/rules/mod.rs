@@ -24,13 +24,14 @@
 
 mod compile;
 mod examples;
+mod gate;
 mod syntax;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 
 use crate::calendar::Ymd;
 use crate::error::{Error, Location, Result};
@@ -328,7 +329,7 @@ impl RuleSetBuilder {
         if !errors.is_empty() {
             return Err(Error::many(errors));
         }
-        RuleSet::new(rules.unwrap_or_default())
+        Ok(RuleSet::new(rules.unwrap_or_default()))
     }
 }
 
@@ -375,8 +376,8 @@ struct Group {
     table: Table,
     context: bool,
     masked: bool,
-    /// One pass over a paragraph says which rules can match in it at all.
-    set: RegexSet,
+    /// One pass over a document says which rules can match in which paragraphs.
+    gate: gate::Gate,
     members: Vec<usize>,
 }
 
@@ -509,36 +510,34 @@ pub fn mask(text: &str, spans: &[(Span, Placeholder)]) -> String {
 }
 
 impl RuleSet {
-    fn new(rules: Vec<Rule>) -> Result<RuleSet> {
+    fn new(rules: Vec<Rule>) -> RuleSet {
         let mut keys: BTreeMap<(Table, bool, bool), Vec<usize>> = BTreeMap::new();
         for (i, r) in rules.iter().enumerate() {
             keys.entry((r.table, r.context, r.masked))
                 .or_default()
                 .push(i);
         }
-        let mut groups = Vec::new();
-        for ((table, context, masked), members) in keys {
-            let set = RegexSetBuilder::new(members.iter().map(|&i| rules[i].pattern.as_str()))
-                .size_limit(256 << 20)
-                .dfa_size_limit(256 << 20)
-                .build()
-                .map_err(|e| {
-                    Error::data(
-                        Location::file(format!("rules for {}", table.as_str())),
-                        format!("the rules compile one by one but not together: {e}"),
-                    )
-                })?;
-            groups.push(Group {
-                table,
-                context,
-                masked,
-                set,
-                members,
-            });
-        }
-        Ok(RuleSet {
+        // The gates take a while to build too: build them side by side.
+        use rayon::prelude::*;
+        let groups = keys
+            .into_iter()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|((table, context, masked), members)| {
+                let patterns: Vec<&str> =
+                    members.iter().map(|&i| rules[i].pattern.as_str()).collect();
+                Group {
+                    table,
+                    context,
+                    masked,
+                    gate: gate::Gate::new(&patterns),
+                    members,
+                }
+            })
+            .collect::<Vec<Group>>();
+        RuleSet {
             inner: Arc::new(Inner { rules, groups }),
-        })
+        }
     }
 
     /// Every compiled rule, in file order.
@@ -560,11 +559,17 @@ impl RuleSet {
             .any(|g| g.table == table && g.context == context && g.masked)
     }
 
-    /// Every match of the rules of `table` that use `{QTY}` (`context`) or not, in each
-    /// paragraph where the prefilter says the rule can match. Rules with placeholders
-    /// run over `texts.masked` and are skipped when there is none.
-    pub fn find(&self, table: Table, context: bool, texts: &Texts) -> Vec<Match> {
-        let mut out = Vec::new();
+    /// Calls `each(rule, chunk_start, chunk)` for every rule of `table` that uses `{QTY}`
+    /// (`context`) or not, on each paragraph where the prefilter says it can match.
+    /// Rules with placeholders run over `texts.masked` and are skipped when there is none.
+    fn scan<'t>(
+        &self,
+        table: Table,
+        context: bool,
+        texts: &Texts<'t>,
+        mut each: impl FnMut(usize, usize, &'t str),
+    ) {
+        let mut possible = Vec::new();
         for g in &self.inner.groups {
             if g.table != table || g.context != context {
                 continue;
@@ -577,63 +582,130 @@ impl RuleSet {
             } else {
                 texts.plain
             };
-            for &(start, end) in &texts.chunks {
+            g.gate.possible(hay, &texts.chunks, &mut possible);
+            let n = g.members.len();
+            for (c, &(start, end)) in texts.chunks.iter().enumerate() {
                 let chunk = &hay[start..end];
-                let hits = g.set.matches(chunk);
-                if !hits.matched_any() {
-                    continue;
-                }
-                for k in hits.iter() {
-                    let ri = g.members[k];
-                    let rule = &self.inner.rules[ri];
-                    for caps in rule.regex.captures_iter(chunk) {
-                        let whole = caps.get(0).expect("group 0");
-                        if whole.is_empty() {
-                            continue;
-                        }
-                        let groups = (0..caps.len())
-                            .map(|i| {
-                                caps.get(i)
-                                    .map(|m| Span::new(start + m.start(), start + m.end()))
-                            })
-                            .collect();
-                        out.push(Match {
-                            rule: ri,
-                            span: Span::new(start + whole.start(), start + whole.end()),
-                            groups,
-                        });
+                for (k, &ri) in g.members.iter().enumerate() {
+                    if possible[c * n + k] {
+                        each(ri, start, chunk);
                     }
                 }
             }
         }
+    }
+
+    /// Every match of the rules of `table` that use `{QTY}` (`context`) or not, with its
+    /// captures, in each paragraph where the prefilter says the rule can match. Rules
+    /// with placeholders run over `texts.masked` and are skipped when there is none.
+    pub fn find(&self, table: Table, context: bool, texts: &Texts) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.scan(table, context, texts, |ri, start, chunk| {
+            let rule = &self.inner.rules[ri];
+            for caps in rule.regex.captures_iter(chunk) {
+                let whole = caps.get(0).expect("group 0");
+                if whole.is_empty() {
+                    continue;
+                }
+                let groups = (0..caps.len())
+                    .map(|i| {
+                        caps.get(i)
+                            .map(|m| Span::new(start + m.start(), start + m.end()))
+                    })
+                    .collect();
+                out.push(Match {
+                    rule: ri,
+                    span: Span::new(start + whole.start(), start + whole.end()),
+                    groups,
+                });
+            }
+        });
         out
+    }
+
+    /// The matches of the rules of `table` without `{QTY}` that win their overlaps (see
+    /// [`RuleSet::resolve`]), without those of block rules, in text order: the same as
+    /// `resolve(find(table, false, texts))` less the block rules' matches, for less.
+    ///
+    /// Why it is cheaper: most matches lose their overlap (a year is found by `digits`
+    /// and `not-year`, a date by three rules) and block rules produce nothing, so the
+    /// rules first find bare match spans (the regex crate's DFAs alone), and capture
+    /// groups, which need its slower backtracking engine, are read only for the
+    /// winners, by searching again from the winner's start in its paragraph, which
+    /// finds the same match.
+    pub fn winners(&self, table: Table, texts: &Texts) -> Vec<Match> {
+        let mut hits: Vec<(usize, Span, usize, &str)> = Vec::new();
+        self.scan(table, false, texts, |ri, start, chunk| {
+            for m in self.inner.rules[ri].regex.find_iter(chunk) {
+                if !m.is_empty() {
+                    hits.push((
+                        ri,
+                        Span::new(start + m.start(), start + m.end()),
+                        start,
+                        chunk,
+                    ));
+                }
+            }
+        });
+        let rules = &self.inner.rules;
+        self.winning(hits, |h| (h.0, h.1))
+            .into_iter()
+            .filter(|h| !rules[h.0].block)
+            .map(|(ri, span, start, chunk)| {
+                let regex = &rules[ri].regex;
+                let mut locs = regex.capture_locations();
+                let found = regex.captures_read_at(&mut locs, chunk, span.start - start);
+                debug_assert_eq!(
+                    found.map(|m| (start + m.start(), start + m.end())),
+                    Some((span.start, span.end))
+                );
+                let groups = (0..locs.len())
+                    .map(|i| locs.get(i).map(|(a, b)| Span::new(start + a, start + b)))
+                    .collect();
+                Match {
+                    rule: ri,
+                    span,
+                    groups,
+                }
+            })
+            .collect()
     }
 
     /// Keeps the matches that win their overlaps: the longest, then the highest
     /// priority, then the rule written first. Block rules' matches take part (and win
     /// like any other); callers drop them. The result is in text order.
-    pub fn resolve(&self, mut matches: Vec<Match>) -> Vec<Match> {
+    pub fn resolve(&self, matches: Vec<Match>) -> Vec<Match> {
+        self.winning(matches, |m| (m.rule, m.span))
+    }
+
+    /// [`RuleSet::resolve`] for anything with a rule and a span.
+    fn winning<T>(&self, mut matches: Vec<T>, key: impl Fn(&T) -> (usize, Span)) -> Vec<T> {
         let rules = &self.inner.rules;
         matches.sort_by(|a, b| {
-            b.span
-                .len()
-                .cmp(&a.span.len())
-                .then(rules[b.rule].priority.cmp(&rules[a.rule].priority))
-                .then(rules[a.rule].order.cmp(&rules[b.rule].order))
-                .then(a.span.start.cmp(&b.span.start))
+            let (ar, a) = key(a);
+            let (br, b) = key(b);
+            b.len()
+                .cmp(&a.len())
+                .then(rules[br].priority.cmp(&rules[ar].priority))
+                .then(rules[ar].order.cmp(&rules[br].order))
+                .then(a.start.cmp(&b.start))
         });
         // Taken spans by start; they never overlap, so neighbours are enough to check.
         let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
         let mut out = Vec::new();
         for m in matches {
-            let before = taken.range(..m.span.end).next_back();
-            if before.is_some_and(|(_, &end)| end > m.span.start) {
+            let (_, span) = key(&m);
+            let before = taken.range(..span.end).next_back();
+            if before.is_some_and(|(_, &end)| end > span.start) {
                 continue;
             }
-            taken.insert(m.span.start, m.span.end);
+            taken.insert(span.start, span.end);
             out.push(m);
         }
-        out.sort_by_key(|m| (m.span.start, m.span.end));
+        out.sort_by_key(|m| {
+            let (_, span) = key(m);
+            (span.start, span.end)
+        });
         out
     }
 }
