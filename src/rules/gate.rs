@@ -23,9 +23,10 @@
 use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
-use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
-use regex_syntax::hir::{Hir, HirKind, Look, Repetition};
+use std::borrow::Cow;
+
+use regex_syntax::hir::{Capture, Hir, HirKind, Look, Repetition};
 
 /// Lazy DFA cache per thread, as the regex crate keeps one per regex.
 type CacheFn =
@@ -45,18 +46,17 @@ pub(crate) struct Gate {
 }
 
 impl Gate {
-    /// The gate of `patterns` (the members of a group, as compiled).
-    pub(crate) fn new(patterns: &[&str]) -> Gate {
+    /// The gate of `patterns` (the members of a group, parsed).
+    pub(crate) fn new(patterns: &[&Hir]) -> Gate {
         let mut hirs = Vec::new();
         let mut gated = Vec::new();
         let mut ungated = Vec::new();
-        for (i, p) in patterns.iter().enumerate() {
-            match syntax::parse_with(p, &syntax::Config::new().utf8(true)) {
-                Ok(hir) if edge_safe(&hir) => {
-                    hirs.push(relax(hir));
-                    gated.push(i);
-                }
-                _ => ungated.push(i),
+        for (i, hir) in patterns.iter().enumerate() {
+            if edge_safe(hir) {
+                hirs.push(relax(hir).map_or(Cow::Borrowed(*hir), Cow::Owned));
+                gated.push(i);
+            } else {
+                ungated.push(i);
             }
         }
         let dfa = if hirs.is_empty() {
@@ -124,7 +124,7 @@ impl Gate {
     }
 }
 
-fn build(hirs: &[Hir]) -> Option<DFA> {
+fn build(hirs: &[Cow<Hir>]) -> Option<DFA> {
     let nfa = thompson::Compiler::new()
         .configure(
             thompson::Config::new()
@@ -159,28 +159,51 @@ fn edge_safe(hir: &Hir) -> bool {
 }
 
 /// A pattern that matches wherever `hir` does (and maybe more), cheaper to compile:
-/// capture groups dropped, bounded repetitions made unbounded.
-fn relax(hir: Hir) -> Hir {
-    match hir.into_kind() {
-        HirKind::Capture(c) => relax(*c.sub),
+/// bounded repetitions made unbounded. `None` when there is nothing to relax, so that
+/// the pattern is used as it is, without a copy. (Capture groups stay: the gate's
+/// automaton is compiled without them.)
+fn relax(hir: &Hir) -> Option<Hir> {
+    /// The relaxed children, or `None` when none of them changes.
+    fn all(subs: &[Hir]) -> Option<Vec<Hir>> {
+        let relaxed: Vec<Option<Hir>> = subs.iter().map(relax).collect();
+        if relaxed.iter().all(Option::is_none) {
+            return None;
+        }
+        Some(
+            relaxed
+                .into_iter()
+                .zip(subs)
+                .map(|(r, s)| r.unwrap_or_else(|| s.clone()))
+                .collect(),
+        )
+    }
+    match hir.kind() {
         HirKind::Repetition(r) => {
+            let sub = relax(&r.sub);
             let max = match r.max {
                 Some(m) if m > 1 => None,
                 m => m,
             };
-            Hir::repetition(Repetition {
+            if sub.is_none() && max == r.max {
+                return None;
+            }
+            Some(Hir::repetition(Repetition {
                 min: r.min,
                 max,
                 greedy: r.greedy,
-                sub: Box::new(relax(*r.sub)),
-            })
+                sub: Box::new(sub.unwrap_or_else(|| (*r.sub).clone())),
+            }))
         }
-        HirKind::Concat(v) => Hir::concat(v.into_iter().map(relax).collect()),
-        HirKind::Alternation(v) => Hir::alternation(v.into_iter().map(relax).collect()),
-        HirKind::Empty => Hir::empty(),
-        HirKind::Literal(l) => Hir::literal(l.0),
-        HirKind::Class(c) => Hir::class(c),
-        HirKind::Look(l) => Hir::look(l),
+        HirKind::Capture(c) => relax(&c.sub).map(|sub| {
+            Hir::capture(Capture {
+                index: c.index,
+                name: c.name.clone(),
+                sub: Box::new(sub),
+            })
+        }),
+        HirKind::Concat(v) => all(v).map(Hir::concat),
+        HirKind::Alternation(v) => all(v).map(Hir::alternation),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
     }
 }
 
@@ -201,7 +224,11 @@ mod tests {
         ];
         let text = "12 cats and A a CAT\n\nstart here\nxxxy\n  \nthe end\n\nnothing 1234";
         let chunks = crate::rules::paragraphs(text);
-        let gate = Gate::new(&patterns);
+        let hirs: Vec<Hir> = patterns
+            .iter()
+            .map(|p| regex_automata::util::syntax::parse(p).unwrap())
+            .collect();
+        let gate = Gate::new(&hirs.iter().collect::<Vec<_>>());
         let mut got = Vec::new();
         gate.possible(text, &chunks, &mut got);
         for (c, &(s, e)) in chunks.iter().enumerate() {

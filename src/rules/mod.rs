@@ -1,5 +1,6 @@
-//! The rule engine: rule files (TOML) compiled into regexes with a prefilter, matched over
-//! documents, with overlaps resolved the same way for every stage that uses it.
+//! The rule engine: rule files (TOML) compiled into regexes with a prefilter (the gate),
+//! matched over documents, with overlaps resolved the same way for every stage that
+//! uses it.
 //!
 //! The format is documented in `docs/rules.md`. In short, a file says which table its
 //! rules produce (`quantities` or `dates`), may define macros (named pattern fragments
@@ -12,6 +13,23 @@
 //! overwritten, byte for byte, with a type code followed by filler bytes, so a
 //! placeholder is a plain regex (`\x01\x1F*` for a person) and offsets in the masked text
 //! are offsets in the document.
+//!
+//! How a group of rules (same table, same use of `{QTY}`, same text) is matched over a
+//! document, and why it is cheap:
+//!
+//! 1. The group's *gate* (`gate.rs`), one lazy DFA for all its patterns, runs once over
+//!    the whole document and says in which paragraphs each rule can match (where a
+//!    match of its pattern ends). Rules that use `^`, `$` and the like are not gated.
+//! 2. Each rule runs its own regex over those paragraphs only, each paragraph as a
+//!    separate string, so that no match crosses a blank line.
+//! 3. [`RuleSet::find`] reads every match's capture groups as it goes; the quantities'
+//!    `{QTY}` pass needs them all. [`RuleSet::winners`] finds bare spans instead,
+//!    resolves overlaps on them, and reads the capture groups (the slow part of a
+//!    regex search) of the winning matches only, by an anchored search over each
+//!    winner's span.
+//!
+//! Compiling the rules is most of the start-up: every pattern is parsed once (the gate
+//! reuses the parsed form) and the regexes are compiled on all cores.
 //!
 //! ```
 //! use gleaner::rules::{RuleSetBuilder, Table, Texts};
@@ -31,7 +49,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use regex::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::Hir;
 
 use crate::calendar::Ymd;
 use crate::error::{Error, Location, Result};
@@ -184,7 +204,11 @@ pub struct Rule {
     pub masked: bool,
     /// The pattern after macro expansion, as compiled.
     pub pattern: String,
+    /// Compiled as `regex::Regex` compiles it (the same engines and settings), with the
+    /// lower-level interface, which can search a given span anchored.
     pub regex: Regex,
+    /// The parsed pattern, from which the gate is built.
+    pub(crate) hir: Hir,
     /// Capture group index of each placeholder, in pattern order.
     pub placeholders: Vec<(usize, Placeholder)>,
     pub category: Option<Category>,
@@ -412,14 +436,13 @@ pub struct Match {
 impl Match {
     /// The span of capture group `name`, if it took part in the match.
     pub fn get(&self, rule: &Rule, name: &str) -> Option<Span> {
-        let i = rule.regex.capture_names().position(|n| n == Some(name))?;
+        let i = compile::capture_names(&rule.regex).position(|n| n == Some(name))?;
         self.groups.get(i).copied().flatten()
     }
 
     /// The names of the groups that took part in the match.
     pub fn names<'r>(&self, rule: &'r Rule) -> Vec<&'r str> {
-        rule.regex
-            .capture_names()
+        compile::capture_names(&rule.regex)
             .zip(&self.groups)
             .filter_map(|(n, g)| g.and(n))
             .collect()
@@ -432,6 +455,16 @@ impl Match {
             .filter_map(|(i, p)| self.groups.get(*i).copied().flatten().map(|s| (*p, s)))
             .collect()
     }
+}
+
+/// The groups of a match as spans in the document (`start` is the paragraph's offset).
+fn groups(caps: &regex_automata::util::captures::Captures, start: usize) -> Vec<Option<Span>> {
+    (0..caps.group_len())
+        .map(|i| {
+            caps.get_group(i)
+                .map(|m| Span::new(start + m.start, start + m.end))
+        })
+        .collect()
 }
 
 /// A document's text, its masked copy (when placeholders may be needed) and its
@@ -524,8 +557,7 @@ impl RuleSet {
             .collect::<Vec<_>>()
             .into_par_iter()
             .map(|((table, context, masked), members)| {
-                let patterns: Vec<&str> =
-                    members.iter().map(|&i| rules[i].pattern.as_str()).collect();
+                let patterns: Vec<&Hir> = members.iter().map(|&i| &rules[i].hir).collect();
                 Group {
                     table,
                     context,
@@ -603,20 +635,16 @@ impl RuleSet {
         self.scan(table, context, texts, |ri, start, chunk| {
             let rule = &self.inner.rules[ri];
             for caps in rule.regex.captures_iter(chunk) {
-                let whole = caps.get(0).expect("group 0");
+                let Some(whole) = caps.get_match() else {
+                    continue;
+                };
                 if whole.is_empty() {
                     continue;
                 }
-                let groups = (0..caps.len())
-                    .map(|i| {
-                        caps.get(i)
-                            .map(|m| Span::new(start + m.start(), start + m.end()))
-                    })
-                    .collect();
                 out.push(Match {
                     rule: ri,
                     span: Span::new(start + whole.start(), start + whole.end()),
-                    groups,
+                    groups: groups(&caps, start),
                 });
             }
         });
@@ -631,8 +659,10 @@ impl RuleSet {
     /// and `not-year`, a date by three rules) and block rules produce nothing, so the
     /// rules first find bare match spans (the regex crate's DFAs alone), and capture
     /// groups, which need its slower backtracking engine, are read only for the
-    /// winners, by searching again from the winner's start in its paragraph, which
-    /// finds the same match.
+    /// winners, by an anchored search over the winner's span alone. That finds the same
+    /// match with the same groups: the match found was the preferred one among those
+    /// starting there, and cutting the text at its end only removes alternatives that
+    /// lost to it (assertions still see the text beyond the span).
     pub fn winners(&self, table: Table, texts: &Texts) -> Vec<Match> {
         let mut hits: Vec<(usize, Span, usize, &str)> = Vec::new();
         self.scan(table, false, texts, |ri, start, chunk| {
@@ -653,19 +683,25 @@ impl RuleSet {
             .filter(|h| !rules[h.0].block)
             .map(|(ri, span, start, chunk)| {
                 let regex = &rules[ri].regex;
-                let mut locs = regex.capture_locations();
-                let found = regex.captures_read_at(&mut locs, chunk, span.start - start);
-                debug_assert_eq!(
-                    found.map(|m| (start + m.start(), start + m.end())),
-                    Some((span.start, span.end))
-                );
-                let groups = (0..locs.len())
-                    .map(|i| locs.get(i).map(|(a, b)| Span::new(start + a, start + b)))
-                    .collect();
+                let mut caps = regex.create_captures();
+                // The winner's own span, anchored at its start, gives the same match
+                // (see the method's doc) without searching for it again.
+                let input = Input::new(chunk)
+                    .span(span.start - start..span.end - start)
+                    .anchored(Anchored::Yes);
+                regex.search_captures(&input, &mut caps);
+                let same = caps.get_match().is_some_and(|m| {
+                    (start + m.start(), start + m.end()) == (span.start, span.end)
+                });
+                debug_assert!(same, "rule {} at {span:?}", rules[ri].id);
+                if !same {
+                    regex
+                        .search_captures(&Input::new(chunk).range(span.start - start..), &mut caps);
+                }
                 Match {
                     rule: ri,
                     span,
-                    groups,
+                    groups: groups(&caps, start),
                 }
             })
             .collect()
