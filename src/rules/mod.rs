@@ -907,6 +907,33 @@ examples = [{ text = "x", value = 5 }]
         assert!(r.file.ends_with("mine.toml"));
     }
 
+    /// `winners` (spans first, captures for the winners) gives what resolving every
+    /// match with its captures gives, less the block rules.
+    #[test]
+    fn winners_are_resolved_matches_without_blocks() {
+        let rules = RuleSetBuilder::new().build().unwrap();
+        let texts = [
+            "At least 15 villagers were killed on 3 March 2024 in 2 attacks.",
+            "Between 20 and 30 boats, $5 million, 1,500 to 3,000 fighters.\n\nCall 555-123-4567 at 10:30 am.",
+            "In late August, two weeks ago, the 2017 toll rose to nine; 2000 shoes.",
+            "No numbers here at all.\n\n\n",
+        ];
+        for text in texts {
+            let t = Texts::new(text, None);
+            for table in [Table::Quantities, Table::Dates] {
+                let key = |m: &Match| (m.rule, m.span, m.groups.clone());
+                let want: Vec<_> = rules
+                    .resolve(rules.find(table, false, &t))
+                    .iter()
+                    .filter(|m| !rules.rules()[m.rule].block)
+                    .map(key)
+                    .collect();
+                let got: Vec<_> = rules.winners(table, &t).iter().map(key).collect();
+                assert_eq!(got, want, "{table:?} in {text:?}");
+            }
+        }
+    }
+
     #[test]
     fn paragraphs_split_on_blank_lines() {
         let t = "a\nb\n\n \nc\n";
