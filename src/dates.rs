@@ -87,9 +87,9 @@ impl DateStage {
         let texts = Texts::new(text, None);
         let rules = self.rules.rules();
         self.rules
-            .resolve(self.rules.find(Table::Dates, false, &texts))
+            .winners(Table::Dates, &texts)
             .into_iter()
-            .filter(|m| !rules[m.rule].block && rules[m.rule].relative.is_none())
+            .filter(|m| rules[m.rule].relative.is_none())
             .find_map(|m| {
                 let rule = &rules[m.rule];
                 let p = parts(&m, rule, text);
@@ -311,14 +311,8 @@ impl Stage for DateStage {
             .then(|| mask(text, &spans));
         let texts = Texts::new(text, masked.as_deref());
         let rules = self.rules.rules();
-        for m in self
-            .rules
-            .resolve(self.rules.find(Table::Dates, false, &texts))
-        {
+        for m in self.rules.winners(Table::Dates, &texts) {
             let rule = &rules[m.rule];
-            if rule.block {
-                continue;
-            }
             let p = parts(&m, rule, text);
             let Some(value) = value(&p, rule, published) else {
                 continue;

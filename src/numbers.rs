@@ -182,14 +182,8 @@ impl NumberStage {
         let text = texts.plain;
         let rules = self.rules.rules();
         let mut out = Vec::new();
-        for m in self
-            .rules
-            .resolve(self.rules.find(Table::Quantities, false, texts))
-        {
+        for m in self.rules.winners(Table::Quantities, texts) {
             let rule = &rules[m.rule];
-            if rule.block {
-                continue;
-            }
             let s = |name: &str| m.get(rule, name).map(|sp| &text[sp.start..sp.end]);
             let mut value = match (s("num"), rule.value) {
                 (Some(n), _) => match parse_number(n) {

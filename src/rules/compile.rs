@@ -4,6 +4,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use regex::RegexBuilder;
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::{MatchKind, PatternID};
+use regex_syntax::hir::Hir;
 
 use super::syntax::{line_of, ExampleSyntax, FileSyntax, RuleSyntax, ValueSyntax};
 use super::{Example, ExpectedValue, Placeholder, Relative, Rule, Source, Table};
@@ -105,6 +109,11 @@ pub(crate) fn compile(files: &[Parsed]) -> Result<Vec<Rule>, Vec<Error>> {
         }
     }
 
+    // Compiling the regexes is most of the cost of start-up: do it for every rule at once,
+    // on all cores, before the checks below (which stay sequential, so that problems are
+    // reported in file order).
+    let mut prebuilt = prebuild(files, &macros, &broken).into_iter();
+
     let mut rules = Vec::new();
     let mut seen: HashMap<String, (String, u64)> = HashMap::new();
     for f in files {
@@ -126,6 +135,12 @@ pub(crate) fn compile(files: &[Parsed]) -> Result<Vec<Rule>, Vec<Error>> {
             None => None,
         };
         for r in &f.syntax.rules {
+            // Taken for every rule of a file with a table, in the order `prebuild` made them.
+            let built = if table.is_some() {
+                prebuilt.next().flatten()
+            } else {
+                None
+            };
             let line = line_of(&f.source.text, r.id.span().start);
             let id = r.id.get_ref().clone();
             let at = Location::line(name.clone(), line).with_id(format!("rule {id}"));
@@ -157,7 +172,7 @@ pub(crate) fn compile(files: &[Parsed]) -> Result<Vec<Rule>, Vec<Error>> {
             seen.insert(id.clone(), (name.clone(), line));
             let pattern_line = line_of(&f.source.text, r.pattern.span().start);
             let pat_at = Location::line(name.clone(), pattern_line).with_id(format!("rule {id}"));
-            match compile_rule(r, table, &macros, &broken, &at, &pat_at) {
+            match compile_rule(r, table, &macros, &broken, built, &at, &pat_at) {
                 Ok(mut rule) => {
                     rule.id = id;
                     rule.file = name.clone();
@@ -252,11 +267,91 @@ fn expand(
     Ok(out)
 }
 
+/// The regex of a rule and its parsed pattern, or the message of the regex crate's error.
+type Built = Result<(Regex, Hir), String>;
+
+/// Compiles a rule's pattern exactly as `regex::RegexBuilder` would (same syntax and
+/// engine settings, same error text), but keeps the parsed pattern, which the gate
+/// reuses: parsing (Unicode classes, case folding) is a fifth of the compile time.
+fn build_regex(full: &str) -> Built {
+    let hir =
+        syntax::parse_with(full, &syntax::Config::new().utf8(true)).map_err(|e| e.to_string())?;
+    let regex = meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(true)
+                .nfa_size_limit(Some(SIZE_LIMIT))
+                .hybrid_cache_capacity(SIZE_LIMIT),
+        )
+        .build_from_hir(&hir)
+        .map_err(|e| match e.size_limit() {
+            Some(limit) => format!("Compiled regex exceeds size limit of {limit} bytes."),
+            None => e.to_string(),
+        })?;
+    Ok((regex, hir))
+}
+
+/// The names of a rule's capture groups by index (`None` for unnamed ones and group 0).
+pub(crate) fn capture_names(regex: &Regex) -> impl Iterator<Item = Option<&str>> {
+    regex.group_info().pattern_names(PatternID::ZERO)
+}
+
+/// The pattern a rule compiles to (macros expanded, case flag added), if it expands
+/// and uses no broken macro.
+fn full_pattern(
+    r: &RuleSyntax,
+    macros: &BTreeMap<String, MacroDef>,
+    broken: &HashSet<String>,
+) -> Option<String> {
+    let mut counter = PlaceholderCounter::default();
+    let expanded = expand(r.pattern.get_ref(), macros, &mut counter, &mut Vec::new()).ok()?;
+    if find_macro_refs(r.pattern.get_ref())
+        .iter()
+        .any(|m| broken.contains(m))
+    {
+        return None;
+    }
+    Some(if r.case_sensitive {
+        expanded
+    } else {
+        format!("(?i){expanded}")
+    })
+}
+
+/// Compiles the regex of every rule in a file with a table (valid or not: the checks
+/// come later), in parallel. One entry per such rule, in file order; `None` where the
+/// pattern does not expand.
+fn prebuild(
+    files: &[Parsed],
+    macros: &BTreeMap<String, MacroDef>,
+    broken: &HashSet<String>,
+) -> Vec<Option<Built>> {
+    use rayon::prelude::*;
+    let patterns: Vec<Option<String>> = files
+        .iter()
+        .filter(|f| {
+            f.syntax
+                .table
+                .as_ref()
+                .is_some_and(|t| Table::parse(t.get_ref()).is_some())
+        })
+        .flat_map(|f| f.syntax.rules.iter())
+        .map(|r| full_pattern(r, macros, broken))
+        .collect();
+    patterns
+        .into_par_iter()
+        .map(|p| p.map(|full| build_regex(&full)))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn compile_rule(
     r: &RuleSyntax,
     table: Table,
     macros: &BTreeMap<String, MacroDef>,
     broken: &HashSet<String>,
+    built: Option<Built>,
     at: &Location,
     pat_at: &Location,
 ) -> Result<Rule, Vec<Error>> {
@@ -283,17 +378,16 @@ fn compile_rule(
             None
         }
         (Some(e), None) => {
-            let full = if r.case_sensitive {
-                e.clone()
-            } else {
-                format!("(?i){e}")
-            };
-            match RegexBuilder::new(&full)
-                .size_limit(SIZE_LIMIT)
-                .dfa_size_limit(SIZE_LIMIT)
-                .build()
-            {
-                Ok(re) => Some(re),
+            let built = built.expect("prebuild compiled every pattern that expands");
+            match built {
+                Ok((re, hir)) => {
+                    let full = if r.case_sensitive {
+                        e.clone()
+                    } else {
+                        format!("(?i){e}")
+                    };
+                    Some((re, hir, full))
+                }
                 Err(e) => {
                     errors.push(Error::data(pat_at.clone(), format!("bad pattern:\n{e}")));
                     None
@@ -390,8 +484,8 @@ fn compile_rule(
     }
 
     // Captures must be ones the table knows what to do with.
-    if let Some(re) = &regex {
-        let names: Vec<&str> = re.capture_names().flatten().collect();
+    if let Some((re, _, _)) = &regex {
+        let names: Vec<&str> = capture_names(re).flatten().collect();
         // A block rule produces nothing, so its captures mean nothing either.
         for n in names.iter().filter(|_| !r.block) {
             let known = match table {
@@ -473,7 +567,7 @@ fn compile_rule(
         ));
     }
 
-    let Some(regex) = regex else {
+    let Some((regex, hir, pattern)) = regex else {
         return Err(errors);
     };
     if !errors.is_empty() {
@@ -484,14 +578,12 @@ fn compile_rule(
         .enumerate()
         .map(|(n, p)| {
             let name = format!("__p{n}");
-            let idx = regex
-                .capture_names()
+            let idx = capture_names(&regex)
                 .position(|c| c == Some(name.as_str()))
                 .expect("placeholder group is in the pattern");
             (idx, *p)
         })
         .collect();
-    let pattern = regex.as_str().to_string();
     Ok(Rule {
         id: String::new(),
         file: String::new(),
@@ -504,6 +596,7 @@ fn compile_rule(
         masked: !placeholders.is_empty(),
         pattern,
         regex,
+        hir,
         placeholders: groups,
         category,
         qualifier,

@@ -1,5 +1,6 @@
-//! The rule engine: rule files (TOML) compiled into regexes with a prefilter, matched over
-//! documents, with overlaps resolved the same way for every stage that uses it.
+//! The rule engine: rule files (TOML) compiled into regexes with a prefilter (the gate),
+//! matched over documents, with overlaps resolved the same way for every stage that
+//! uses it.
 //!
 //! The format is documented in `docs/rules.md`. In short, a file says which table its
 //! rules produce (`quantities` or `dates`), may define macros (named pattern fragments
@@ -13,6 +14,23 @@
 //! placeholder is a plain regex (`\x01\x1F*` for a person) and offsets in the masked text
 //! are offsets in the document.
 //!
+//! How a group of rules (same table, same use of `{QTY}`, same text) is matched over a
+//! document, and why it is cheap:
+//!
+//! 1. The group's *gate* (`gate.rs`), one lazy DFA for all its patterns, runs once over
+//!    the whole document and says in which paragraphs each rule can match (where a
+//!    match of its pattern ends). Rules that use `^`, `$` and the like are not gated.
+//! 2. Each rule runs its own regex over those paragraphs only, each paragraph as a
+//!    separate string, so that no match crosses a blank line.
+//! 3. [`RuleSet::find`] reads every match's capture groups as it goes; the quantities'
+//!    `{QTY}` pass needs them all. [`RuleSet::winners`] finds bare spans instead,
+//!    resolves overlaps on them, and reads the capture groups (the slow part of a
+//!    regex search) of the winning matches only, by an anchored search over each
+//!    winner's span.
+//!
+//! Compiling the rules is most of the start-up: every pattern is parsed once (the gate
+//! reuses the parsed form) and the regexes are compiled on all cores.
+//!
 //! ```
 //! use gleaner::rules::{RuleSetBuilder, Table, Texts};
 //!
@@ -24,13 +42,16 @@
 
 mod compile;
 mod examples;
+mod gate;
 mod syntax;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::Hir;
 
 use crate::calendar::Ymd;
 use crate::error::{Error, Location, Result};
@@ -183,7 +204,11 @@ pub struct Rule {
     pub masked: bool,
     /// The pattern after macro expansion, as compiled.
     pub pattern: String,
+    /// Compiled as `regex::Regex` compiles it (the same engines and settings), with the
+    /// lower-level interface, which can search a given span anchored.
     pub regex: Regex,
+    /// The parsed pattern, from which the gate is built.
+    pub(crate) hir: Hir,
     /// Capture group index of each placeholder, in pattern order.
     pub placeholders: Vec<(usize, Placeholder)>,
     pub category: Option<Category>,
@@ -328,7 +353,7 @@ impl RuleSetBuilder {
         if !errors.is_empty() {
             return Err(Error::many(errors));
         }
-        RuleSet::new(rules.unwrap_or_default())
+        Ok(RuleSet::new(rules.unwrap_or_default()))
     }
 }
 
@@ -375,8 +400,8 @@ struct Group {
     table: Table,
     context: bool,
     masked: bool,
-    /// One pass over a paragraph says which rules can match in it at all.
-    set: RegexSet,
+    /// One pass over a document says which rules can match in which paragraphs.
+    gate: gate::Gate,
     members: Vec<usize>,
 }
 
@@ -411,14 +436,13 @@ pub struct Match {
 impl Match {
     /// The span of capture group `name`, if it took part in the match.
     pub fn get(&self, rule: &Rule, name: &str) -> Option<Span> {
-        let i = rule.regex.capture_names().position(|n| n == Some(name))?;
+        let i = compile::capture_names(&rule.regex).position(|n| n == Some(name))?;
         self.groups.get(i).copied().flatten()
     }
 
     /// The names of the groups that took part in the match.
     pub fn names<'r>(&self, rule: &'r Rule) -> Vec<&'r str> {
-        rule.regex
-            .capture_names()
+        compile::capture_names(&rule.regex)
             .zip(&self.groups)
             .filter_map(|(n, g)| g.and(n))
             .collect()
@@ -431,6 +455,16 @@ impl Match {
             .filter_map(|(i, p)| self.groups.get(*i).copied().flatten().map(|s| (*p, s)))
             .collect()
     }
+}
+
+/// The groups of a match as spans in the document (`start` is the paragraph's offset).
+fn groups(caps: &regex_automata::util::captures::Captures, start: usize) -> Vec<Option<Span>> {
+    (0..caps.group_len())
+        .map(|i| {
+            caps.get_group(i)
+                .map(|m| Span::new(start + m.start, start + m.end))
+        })
+        .collect()
 }
 
 /// A document's text, its masked copy (when placeholders may be needed) and its
@@ -509,36 +543,33 @@ pub fn mask(text: &str, spans: &[(Span, Placeholder)]) -> String {
 }
 
 impl RuleSet {
-    fn new(rules: Vec<Rule>) -> Result<RuleSet> {
+    fn new(rules: Vec<Rule>) -> RuleSet {
         let mut keys: BTreeMap<(Table, bool, bool), Vec<usize>> = BTreeMap::new();
         for (i, r) in rules.iter().enumerate() {
             keys.entry((r.table, r.context, r.masked))
                 .or_default()
                 .push(i);
         }
-        let mut groups = Vec::new();
-        for ((table, context, masked), members) in keys {
-            let set = RegexSetBuilder::new(members.iter().map(|&i| rules[i].pattern.as_str()))
-                .size_limit(256 << 20)
-                .dfa_size_limit(256 << 20)
-                .build()
-                .map_err(|e| {
-                    Error::data(
-                        Location::file(format!("rules for {}", table.as_str())),
-                        format!("the rules compile one by one but not together: {e}"),
-                    )
-                })?;
-            groups.push(Group {
-                table,
-                context,
-                masked,
-                set,
-                members,
-            });
-        }
-        Ok(RuleSet {
+        // The gates take a while to build too: build them side by side.
+        use rayon::prelude::*;
+        let groups = keys
+            .into_iter()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|((table, context, masked), members)| {
+                let patterns: Vec<&Hir> = members.iter().map(|&i| &rules[i].hir).collect();
+                Group {
+                    table,
+                    context,
+                    masked,
+                    gate: gate::Gate::new(&patterns),
+                    members,
+                }
+            })
+            .collect::<Vec<Group>>();
+        RuleSet {
             inner: Arc::new(Inner { rules, groups }),
-        })
+        }
     }
 
     /// Every compiled rule, in file order.
@@ -560,11 +591,17 @@ impl RuleSet {
             .any(|g| g.table == table && g.context == context && g.masked)
     }
 
-    /// Every match of the rules of `table` that use `{QTY}` (`context`) or not, in each
-    /// paragraph where the prefilter says the rule can match. Rules with placeholders
-    /// run over `texts.masked` and are skipped when there is none.
-    pub fn find(&self, table: Table, context: bool, texts: &Texts) -> Vec<Match> {
-        let mut out = Vec::new();
+    /// Calls `each(rule, chunk_start, chunk)` for every rule of `table` that uses `{QTY}`
+    /// (`context`) or not, on each paragraph where the prefilter says it can match.
+    /// Rules with placeholders run over `texts.masked` and are skipped when there is none.
+    fn scan<'t>(
+        &self,
+        table: Table,
+        context: bool,
+        texts: &Texts<'t>,
+        mut each: impl FnMut(usize, usize, &'t str),
+    ) {
+        let mut possible = Vec::new();
         for g in &self.inner.groups {
             if g.table != table || g.context != context {
                 continue;
@@ -577,63 +614,134 @@ impl RuleSet {
             } else {
                 texts.plain
             };
-            for &(start, end) in &texts.chunks {
+            g.gate.possible(hay, &texts.chunks, &mut possible);
+            let n = g.members.len();
+            for (c, &(start, end)) in texts.chunks.iter().enumerate() {
                 let chunk = &hay[start..end];
-                let hits = g.set.matches(chunk);
-                if !hits.matched_any() {
-                    continue;
-                }
-                for k in hits.iter() {
-                    let ri = g.members[k];
-                    let rule = &self.inner.rules[ri];
-                    for caps in rule.regex.captures_iter(chunk) {
-                        let whole = caps.get(0).expect("group 0");
-                        if whole.is_empty() {
-                            continue;
-                        }
-                        let groups = (0..caps.len())
-                            .map(|i| {
-                                caps.get(i)
-                                    .map(|m| Span::new(start + m.start(), start + m.end()))
-                            })
-                            .collect();
-                        out.push(Match {
-                            rule: ri,
-                            span: Span::new(start + whole.start(), start + whole.end()),
-                            groups,
-                        });
+                for (k, &ri) in g.members.iter().enumerate() {
+                    if possible[c * n + k] {
+                        each(ri, start, chunk);
                     }
                 }
             }
         }
+    }
+
+    /// Every match of the rules of `table` that use `{QTY}` (`context`) or not, with its
+    /// captures, in each paragraph where the prefilter says the rule can match. Rules
+    /// with placeholders run over `texts.masked` and are skipped when there is none.
+    pub fn find(&self, table: Table, context: bool, texts: &Texts) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.scan(table, context, texts, |ri, start, chunk| {
+            let rule = &self.inner.rules[ri];
+            for caps in rule.regex.captures_iter(chunk) {
+                let Some(whole) = caps.get_match() else {
+                    continue;
+                };
+                if whole.is_empty() {
+                    continue;
+                }
+                out.push(Match {
+                    rule: ri,
+                    span: Span::new(start + whole.start(), start + whole.end()),
+                    groups: groups(&caps, start),
+                });
+            }
+        });
         out
+    }
+
+    /// The matches of the rules of `table` without `{QTY}` that win their overlaps (see
+    /// [`RuleSet::resolve`]), without those of block rules, in text order: the same as
+    /// `resolve(find(table, false, texts))` less the block rules' matches, for less.
+    ///
+    /// Why it is cheaper: most matches lose their overlap (a year is found by `digits`
+    /// and `not-year`, a date by three rules) and block rules produce nothing, so the
+    /// rules first find bare match spans (the regex crate's DFAs alone), and capture
+    /// groups, which need its slower backtracking engine, are read only for the
+    /// winners, by an anchored search over the winner's span alone. That finds the same
+    /// match with the same groups: the match found was the preferred one among those
+    /// starting there, and cutting the text at its end only removes alternatives that
+    /// lost to it (assertions still see the text beyond the span).
+    pub fn winners(&self, table: Table, texts: &Texts) -> Vec<Match> {
+        let mut hits: Vec<(usize, Span, usize, &str)> = Vec::new();
+        self.scan(table, false, texts, |ri, start, chunk| {
+            for m in self.inner.rules[ri].regex.find_iter(chunk) {
+                if !m.is_empty() {
+                    hits.push((
+                        ri,
+                        Span::new(start + m.start(), start + m.end()),
+                        start,
+                        chunk,
+                    ));
+                }
+            }
+        });
+        let rules = &self.inner.rules;
+        self.winning(hits, |h| (h.0, h.1))
+            .into_iter()
+            .filter(|h| !rules[h.0].block)
+            .map(|(ri, span, start, chunk)| {
+                let regex = &rules[ri].regex;
+                let mut caps = regex.create_captures();
+                // The winner's own span, anchored at its start, gives the same match
+                // (see the method's doc) without searching for it again.
+                let input = Input::new(chunk)
+                    .span(span.start - start..span.end - start)
+                    .anchored(Anchored::Yes);
+                regex.search_captures(&input, &mut caps);
+                let same = caps.get_match().is_some_and(|m| {
+                    (start + m.start(), start + m.end()) == (span.start, span.end)
+                });
+                debug_assert!(same, "rule {} at {span:?}", rules[ri].id);
+                if !same {
+                    regex
+                        .search_captures(&Input::new(chunk).range(span.start - start..), &mut caps);
+                }
+                Match {
+                    rule: ri,
+                    span,
+                    groups: groups(&caps, start),
+                }
+            })
+            .collect()
     }
 
     /// Keeps the matches that win their overlaps: the longest, then the highest
     /// priority, then the rule written first. Block rules' matches take part (and win
     /// like any other); callers drop them. The result is in text order.
-    pub fn resolve(&self, mut matches: Vec<Match>) -> Vec<Match> {
+    pub fn resolve(&self, matches: Vec<Match>) -> Vec<Match> {
+        self.winning(matches, |m| (m.rule, m.span))
+    }
+
+    /// [`RuleSet::resolve`] for anything with a rule and a span.
+    fn winning<T>(&self, mut matches: Vec<T>, key: impl Fn(&T) -> (usize, Span)) -> Vec<T> {
         let rules = &self.inner.rules;
         matches.sort_by(|a, b| {
-            b.span
-                .len()
-                .cmp(&a.span.len())
-                .then(rules[b.rule].priority.cmp(&rules[a.rule].priority))
-                .then(rules[a.rule].order.cmp(&rules[b.rule].order))
-                .then(a.span.start.cmp(&b.span.start))
+            let (ar, a) = key(a);
+            let (br, b) = key(b);
+            b.len()
+                .cmp(&a.len())
+                .then(rules[br].priority.cmp(&rules[ar].priority))
+                .then(rules[ar].order.cmp(&rules[br].order))
+                .then(a.start.cmp(&b.start))
         });
         // Taken spans by start; they never overlap, so neighbours are enough to check.
         let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
         let mut out = Vec::new();
         for m in matches {
-            let before = taken.range(..m.span.end).next_back();
-            if before.is_some_and(|(_, &end)| end > m.span.start) {
+            let (_, span) = key(&m);
+            let before = taken.range(..span.end).next_back();
+            if before.is_some_and(|(_, &end)| end > span.start) {
                 continue;
             }
-            taken.insert(m.span.start, m.span.end);
+            taken.insert(span.start, span.end);
             out.push(m);
         }
-        out.sort_by_key(|m| (m.span.start, m.span.end));
+        out.sort_by_key(|m| {
+            let (_, span) = key(m);
+            (span.start, span.end)
+        });
         out
     }
 }
@@ -797,6 +905,33 @@ examples = [{ text = "x", value = 5 }]
         assert_eq!(s.rules().len(), n);
         let r = s.rules().iter().find(|r| r.id == first.id).unwrap();
         assert!(r.file.ends_with("mine.toml"));
+    }
+
+    /// `winners` (spans first, captures for the winners) gives what resolving every
+    /// match with its captures gives, less the block rules.
+    #[test]
+    fn winners_are_resolved_matches_without_blocks() {
+        let rules = RuleSetBuilder::new().build().unwrap();
+        let texts = [
+            "At least 15 villagers were killed on 3 March 2024 in 2 attacks.",
+            "Between 20 and 30 boats, $5 million, 1,500 to 3,000 fighters.\n\nCall 555-123-4567 at 10:30 am.",
+            "In late August, two weeks ago, the 2017 toll rose to nine; 2000 shoes.",
+            "No numbers here at all.\n\n\n",
+        ];
+        for text in texts {
+            let t = Texts::new(text, None);
+            for table in [Table::Quantities, Table::Dates] {
+                let key = |m: &Match| (m.rule, m.span, m.groups.clone());
+                let want: Vec<_> = rules
+                    .resolve(rules.find(table, false, &t))
+                    .iter()
+                    .filter(|m| !rules.rules()[m.rule].block)
+                    .map(key)
+                    .collect();
+                let got: Vec<_> = rules.winners(table, &t).iter().map(key).collect();
+                assert_eq!(got, want, "{table:?} in {text:?}");
+            }
+        }
     }
 
     #[test]
