@@ -1,18 +1,18 @@
-//! Gazetteer lookup with Aho-Corasick automata: leftmost-longest, whole words only, on a
-//! folded copy of the text (no diacritics, one apostrophe, hyphens as spaces: see
-//! [`super::normalize`]) whose matches are mapped back to the original offsets.
+//! Gazetteer lookup: leftmost-longest, whole words only, on a folded copy of the text (no
+//! diacritics, one apostrophe, hyphens as spaces: see [`super::normalize`]) whose matches
+//! are mapped back to the original offsets.
 //!
-//! Two automata: one for aliases that match whatever their case (ASCII case-folded, which
-//! after folding covers the Latin-script names), one for aliases that match only as written
-//! (`=IS`, `=US`). Their matches are merged, the longest winning where they overlap.
+//! Two automata ([`super::trie::Trie`]): one for aliases that match whatever their case
+//! (ASCII case-folded, which after folding covers the Latin-script names), one for aliases
+//! that match only as written (`=IS`, `=US`). Their matches are merged, the longest winning
+//! where they overlap.
 
 use std::collections::{HashMap, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
-
 use super::gazetteer::Entry;
 use super::normalize::{fold, Folded};
-use crate::error::{Error, Result};
+use super::trie::Trie;
+use crate::error::Result;
 use crate::facts::{Entity, EntityType, Span};
 
 /// A gazetteer hit: which entry, where (byte offsets into the original text).
@@ -74,10 +74,8 @@ impl MatcherBuilder {
 
     /// Compiles the entries' aliases into the two automata.
     ///
-    /// The case-insensitive automaton holds lowercase keys and runs on an ASCII-lowercased
-    /// copy of the folded text (same byte offsets) rather than using
-    /// `ascii_case_insensitive`, which makes the build about 40% slower
-    /// (benches/entity_automata.rs).
+    /// The case-insensitive automaton holds lowercase keys and reads the folded text with
+    /// its ASCII letters lowered on the fly.
     pub fn build(&self, entries: impl Into<Vec<Entry>>) -> Result<Matcher> {
         let entries: Vec<Entry> = entries.into();
         // key -> (entry, whether every alias of that entry with this key is capitalised,
@@ -110,13 +108,10 @@ impl MatcherBuilder {
                 }
             }
         }
-        let build = |map: HashMap<String, (usize, bool, Rank)>,
-                     fold_case: bool|
-         -> Result<(AhoCorasick, Vec<Target>)> {
-            // Sorted keys: the automaton builds faster from them (measured: about 600
-            // against 750-800 ms of CPU unsorted), and pattern ids are deterministic.
+        let build = |map: HashMap<String, (usize, bool, Rank)>, fold_case: bool| {
+            // Sorted keys: the trie is built from them, and key ids are deterministic.
             let mut pairs: Vec<(String, (usize, bool, Rank))> = map.into_iter().collect();
-            pairs.sort();
+            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let targets = pairs
                 .iter()
                 .map(|(_, (i, cap, _))| Target {
@@ -124,15 +119,11 @@ impl MatcherBuilder {
                     capitalised: fold_case && *cap,
                 })
                 .collect();
-            let ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .start_kind(StartKind::Anchored)
-                .build(pairs.iter().map(|(k, _)| k))
-                .map_err(|e| Error::usage(format!("cannot compile the gazetteers: {e}")))?;
-            Ok((ac, targets))
+            let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+            (Trie::new(&keys), targets)
         };
-        let (folded, folded_targets) = build(folded, true)?;
-        let (exact, exact_targets) = build(exact, false)?;
+        let (folded, folded_targets) = build(folded, true);
+        let (exact, exact_targets) = build(exact, false);
         Ok(Matcher {
             entries,
             folded,
@@ -147,9 +138,9 @@ impl MatcherBuilder {
 #[derive(Clone, Debug)]
 pub struct Matcher {
     entries: Vec<Entry>,
-    folded: AhoCorasick,
+    folded: Trie,
     folded_targets: Vec<Target>,
-    exact: AhoCorasick,
+    exact: Trie,
     exact_targets: Vec<Target>,
 }
 
@@ -204,6 +195,11 @@ impl Matcher {
         &self.entries
     }
 
+    /// Heap bytes held by the two automata (not the entries), for the benchmarks.
+    pub fn heap_bytes(&self) -> usize {
+        self.folded.heap_bytes() + self.exact.heap_bytes()
+    }
+
     /// Every gazetteer hit in `text`, on whole words, without overlaps, in text order.
     pub fn find(&self, text: &str) -> Vec<GazetteerMatch> {
         self.find_folded(text, &Folded::new(text))
@@ -211,36 +207,46 @@ impl Matcher {
 
     /// Like [`Matcher::find`], with the folded text already made.
     ///
-    /// The automata are run anchored at each word start, not over the whole text: an
-    /// unanchored leftmost-longest search would let a match that begins inside a word
-    /// ("n Sala" of some alias) hide a whole-word match that overlaps it.
+    /// The automata are asked for the longest alias at each word start, not run over the
+    /// whole text: an unanchored leftmost-longest search would let a match that begins
+    /// inside a word ("n Sala" of some alias) hide a whole-word match that overlaps it.
     pub fn find_folded(&self, text: &str, folded: &Folded) -> Vec<GazetteerMatch> {
         let ft = folded.text.as_str();
-        let lower = ft.to_ascii_lowercase();
+        let bytes = ft.as_bytes();
         let mut out = Vec::new();
         let mut prev_word = false;
         let mut next_free = 0;
-        for (at, c) in ft.char_indices() {
-            let word = is_word_char(c);
+        let mut at = 0;
+        while at < bytes.len() {
+            let b = bytes[at];
+            let (word, width) = if b.is_ascii() {
+                (b.is_ascii_alphanumeric(), 1)
+            } else {
+                let c = ft[at..].chars().next().expect("a char boundary");
+                (is_word_char(c), c.len_utf8())
+            };
             let start = word && !prev_word;
             prev_word = word;
-            if !start || at < next_free {
+            let here = at;
+            at += width;
+            if !start || here < next_free {
                 continue;
             }
             let mut best: Option<(usize, usize)> = None; // (end, entry)
-                                                         // The case-sensitive automaton first: on a tie its match is the better
-                                                         // evidence ("UN" the organisation, not Un the town).
-            for (ac, targets, hay) in [
-                (&self.exact, &self.exact_targets, ft),
-                (&self.folded, &self.folded_targets, lower.as_str()),
+                                                         // The case-sensitive automaton first: on a tie its match is the better evidence
+                                                         // ("UN" the organisation, not Un the town).
+            for (trie, targets, fold_case) in [
+                (&self.exact, &self.exact_targets, false),
+                (&self.folded, &self.folded_targets, true),
             ] {
-                let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
-                let Some(m) = ac.find(input) else { continue };
-                if !whole_word(ft, Span::new(m.start(), m.end())) {
+                let Some((end, key)) = trie.longest_prefix(bytes, here, fold_case) else {
+                    continue;
+                };
+                if !whole_word(ft, Span::new(here, end)) {
                     continue;
                 }
-                let (s, e) = folded.original_span(m.start(), m.end());
-                let target = targets[m.pattern().as_usize()];
+                let (s, e) = folded.original_span(here, end);
+                let target = targets[key];
                 if target.capitalised && !capitalised(&text[s..]) {
                     continue;
                 }
@@ -248,12 +254,12 @@ impl Matcher {
                 if entry.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
                     continue;
                 }
-                if best.map_or(true, |(end, _)| m.end() > end) {
-                    best = Some((m.end(), target.entry));
+                if best.map_or(true, |(old, _)| end > old) {
+                    best = Some((end, target.entry));
                 }
             }
             if let Some((end, entry)) = best {
-                let (s, e) = folded.original_span(at, end);
+                let (s, e) = folded.original_span(here, end);
                 out.push(GazetteerMatch {
                     span: Span::new(s, e),
                     entry,

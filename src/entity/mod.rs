@@ -8,6 +8,7 @@ pub mod gazetteer;
 mod matcher;
 pub mod names;
 pub mod normalize;
+mod trie;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
