@@ -183,10 +183,10 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
             continue;
         }
         let better = people
-            .get(&last.key)
+            .get(last.key_str())
             .map_or(true, |p| p.canonical.len() < e.canonical.len());
         if better {
-            people.insert(last.key.clone(), e.clone());
+            people.insert(last.key.to_string(), e.clone());
         }
     }
     if people.is_empty() {
@@ -206,7 +206,7 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         if names.len() != 1 || names[0] != b || t[b].caps {
             continue;
         }
-        let Some(person) = people.get(&t[b].key) else {
+        let Some(person) = people.get(t[b].key_str()) else {
             continue;
         };
         let span = Span::new(t[s].s, t[b].e);

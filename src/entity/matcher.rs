@@ -7,8 +7,10 @@
 //! that match only as written (`=IS`, `=US`). Their matches are merged, the longest winning
 //! where they overlap.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashSet;
 
+use super::fxhash::FxHashMap;
 use super::gazetteer::Entry;
 use super::normalize::{fold, Folded};
 use super::trie::Trie;
@@ -59,12 +61,17 @@ impl MatcherBuilder {
         self
     }
 
-    /// Whether `alias` of `e` is kept.
-    fn keeps(&self, e: &Entry, alias: &str, key: &str, canonical: bool) -> bool {
-        if e.etype != EntityType::Place || e.kind == "country" {
+    /// Whether `alias` of `e` is kept; `lower` is its folded text in ASCII lower case.
+    fn keeps(&self, e: &Entry, alias: &str, lower: &str, canonical: bool) -> bool {
+        if e.etype != EntityType::Place || e.kind == "country" || alias.contains(' ') {
             return true;
         }
-        if alias.contains(' ') || !self.not_names.contains(key) {
+        let key = if lower.is_ascii() {
+            Cow::Borrowed(lower)
+        } else {
+            Cow::Owned(lower.to_lowercase())
+        };
+        if !self.not_names.contains(key.as_ref()) {
             return true;
         }
         // A `weak` entry's canonical name was judged by the gazetteer's author: it is taken
@@ -80,8 +87,8 @@ impl MatcherBuilder {
         let entries: Vec<Entry> = entries.into();
         // key -> (entry, whether every alias of that entry with this key is capitalised,
         // the entry's rank for this key)
-        let mut folded: HashMap<String, (usize, bool, Rank)> = HashMap::new();
-        let mut exact: HashMap<String, (usize, bool, Rank)> = HashMap::new();
+        let mut folded: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
+        let mut exact: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
         for (i, e) in entries.iter().enumerate() {
             for (n, alias) in e.aliases.iter().enumerate() {
                 let text = fold(&alias.text);
@@ -89,7 +96,7 @@ impl MatcherBuilder {
                     continue;
                 }
                 let lower = text.to_ascii_lowercase();
-                if !self.keeps(e, &alias.text, &lower.to_lowercase(), n == 0) {
+                if !self.keeps(e, &alias.text, &lower, n == 0) {
                     continue;
                 }
                 let cap = capitalised(&alias.text);
@@ -108,7 +115,7 @@ impl MatcherBuilder {
                 }
             }
         }
-        let build = |map: HashMap<String, (usize, bool, Rank)>, fold_case: bool| {
+        let build = |map: FxHashMap<String, (usize, bool, Rank)>, fold_case: bool| {
             // Sorted keys: the trie is built from them, and key ids are deterministic.
             let mut pairs: Vec<(String, (usize, bool, Rank))> = map.into_iter().collect();
             pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));

@@ -4,6 +4,7 @@
 //! works and how to extend it: docs/entities.md.
 
 mod coref;
+mod fxhash;
 pub mod gazetteer;
 mod matcher;
 pub mod names;
