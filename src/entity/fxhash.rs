@@ -83,7 +83,18 @@ mod tests {
 
     #[test]
     fn equal_words_hash_alike_and_near_words_apart() {
-        let words = ["", "a", "al", "ab", "ba", "abcdefgh", "abcdefghi", "abcdefgi", "of", "fo"];
+        let words = [
+            "",
+            "a",
+            "al",
+            "ab",
+            "ba",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgi",
+            "of",
+            "fo",
+        ];
         for (i, a) in words.iter().enumerate() {
             assert_eq!(hash(a), hash(a.to_string()), "{a}");
             for b in &words[i + 1..] {

@@ -119,24 +119,29 @@ impl MatcherBuilder {
             // Sorted keys: the trie is built from them, and key ids are deterministic.
             let mut pairs: Vec<(String, (usize, bool, Rank))> = map.into_iter().collect();
             pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            let targets = pairs
+            // Each key's value in the trie is its target, so that a lookup need not read a
+            // table of targets or the entry, far away in memory, to check it.
+            let targets: Vec<u32> = pairs
                 .iter()
-                .map(|(_, (i, cap, _))| Target {
-                    entry: *i,
-                    capitalised: fold_case && *cap,
+                .map(|(_, (i, cap, _))| {
+                    Target {
+                        entry: *i,
+                        capitalised: fold_case && *cap,
+                        weak: entries[*i].weak,
+                    }
+                    .pack()
                 })
                 .collect();
             let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-            (Trie::new(&keys), targets)
+            (Trie::new(&keys, &targets), FirstWords::new(&keys))
         };
-        let (folded, folded_targets) = build(folded, true);
-        let (exact, exact_targets) = build(exact, false);
+        let (folded, folded_words) = build(folded, true);
+        let (exact, _) = build(exact, false);
         Ok(Matcher {
             entries,
             folded,
-            folded_targets,
+            folded_words,
             exact,
-            exact_targets,
         })
     }
 }
@@ -146,17 +151,109 @@ impl MatcherBuilder {
 pub struct Matcher {
     entries: Vec<Entry>,
     folded: Trie,
-    folded_targets: Vec<Target>,
+    /// The first words of the case-insensitive keys: see [`FirstWords`].
+    folded_words: FirstWords,
     exact: Trie,
-    exact_targets: Vec<Target>,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// A Bloom filter of the first words of the keys of an automaton (up to the first
+/// character that is not a letter or digit), lower-cased as the case-insensitive automaton
+/// reads the text.
+///
+/// Why: a match is kept only if it ends on a word boundary, so a key that can be kept at a
+/// word start begins with that whole word. Where no key begins with the text's word, the
+/// automaton's answer cannot be kept and need not be asked for. Most word starts are such
+/// ("the", "said"), and the automaton's lookups (a random walk through some 15 MB) missed
+/// the caches at almost every step, while this filter is small enough to stay in them.
+/// A false positive only costs the lookup it was meant to save.
+#[derive(Clone, Debug)]
+struct FirstWords {
+    bits: Vec<u64>,
+    /// The number of bits, less one (a power of two).
+    mask: u64,
+}
+
+/// The hash of a word as the filter takes it, byte by byte, so that the text's words can be
+/// hashed as they are read (FxHash's mixing step).
+#[inline]
+fn word_hash(word: impl Iterator<Item = u8>) -> u64 {
+    word.fold(0u64, |h, b| {
+        (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+    })
+}
+
+impl FirstWords {
+    fn new(keys: &[&str]) -> FirstWords {
+        let mut words: Vec<u64> = keys
+            .iter()
+            .map(|key| {
+                let end = key.find(|c: char| !is_word_char(c)).unwrap_or(key.len());
+                word_hash(key[..end].bytes())
+            })
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        // 16 bits a word: about 1% false positives with two probes in one 512-bit block.
+        let n_bits = (words.len() * 16).next_power_of_two().max(512);
+        let mut f = FirstWords {
+            bits: vec![0; n_bits / 64],
+            mask: n_bits as u64 - 1,
+        };
+        for h in words {
+            for p in f.probes(h) {
+                f.bits[(p / 64) as usize] |= 1 << (p % 64);
+            }
+        }
+        f
+    }
+
+    /// The two bit positions of a hash, in one block of 512 bits (one cache line), so that a
+    /// test costs one cache miss at most.
+    #[inline]
+    fn probes(&self, h: u64) -> [u64; 2] {
+        let block = h & self.mask & !511;
+        [block | (h >> 32) & 511, block | (h >> 48) & 511]
+    }
+
+    #[inline]
+    fn may_contain(&self, h: u64) -> bool {
+        self.probes(h)
+            .iter()
+            .all(|&p| self.bits[(p / 64) as usize] & (1 << (p % 64)) != 0)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.bits.capacity() * 8
+    }
+}
+
+/// What a key of an automaton stands for, packed into the trie's `u32` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Target {
     entry: usize,
     /// The alias begins with a capital letter, so the text must too ("Mobile" the city is
     /// not "mobile" the adjective).
     capitalised: bool,
+    /// The entry is flagged `weak`.
+    weak: bool,
+}
+
+impl Target {
+    fn pack(self) -> u32 {
+        let entry = u32::try_from(self.entry)
+            .ok()
+            .filter(|&e| e < 1 << 29)
+            .expect("fewer than 2^29 gazetteer entries");
+        entry << 2 | u32::from(self.capitalised) << 1 | u32::from(self.weak)
+    }
+
+    fn unpack(v: u32) -> Target {
+        Target {
+            entry: (v >> 2) as usize,
+            capitalised: v & 2 != 0,
+            weak: v & 1 != 0,
+        }
+    }
 }
 
 /// How strongly an entry claims a name: lower is stronger.
@@ -204,7 +301,7 @@ impl Matcher {
 
     /// Heap bytes held by the two automata (not the entries), for the benchmarks.
     pub fn heap_bytes(&self) -> usize {
-        self.folded.heap_bytes() + self.exact.heap_bytes()
+        self.folded.heap_bytes() + self.folded_words.heap_bytes() + self.exact.heap_bytes()
     }
 
     /// Every gazetteer hit in `text`, on whole words, without overlaps, in text order.
@@ -239,13 +336,34 @@ impl Matcher {
             if !start || here < next_free {
                 continue;
             }
-            let mut best: Option<(usize, usize)> = None; // (end, entry)
-                                                         // The case-sensitive automaton first: on a tie its match is the better evidence
-                                                         // ("UN" the organisation, not Un the town).
-            for (trie, targets, fold_case) in [
-                (&self.exact, &self.exact_targets, false),
-                (&self.folded, &self.folded_targets, true),
-            ] {
+            // The word starting here, lower-cased, for the filter of the case-insensitive
+            // automaton's first words.
+            let mut end = here;
+            while end < bytes.len() {
+                let b = bytes[end];
+                if b.is_ascii() {
+                    if !b.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    end += 1;
+                } else {
+                    let c = ft[end..].chars().next().expect("a char boundary");
+                    if !is_word_char(c) {
+                        break;
+                    }
+                    end += c.len_utf8();
+                }
+            }
+            let hash = word_hash(bytes[here..end].iter().map(u8::to_ascii_lowercase));
+            let ask_folded = self.folded_words.may_contain(hash);
+            // (end, entry)
+            let mut best: Option<(usize, usize)> = None;
+            // The case-sensitive automaton first: on a tie its match is the better evidence
+            // ("UN" the organisation, not Un the town). It is small and stays in the caches.
+            for (trie, fold_case) in [(&self.exact, false), (&self.folded, true)] {
+                if fold_case && !ask_folded {
+                    continue;
+                }
                 let Some((end, key)) = trie.longest_prefix(bytes, here, fold_case) else {
                     continue;
                 };
@@ -253,12 +371,11 @@ impl Matcher {
                     continue;
                 }
                 let (s, e) = folded.original_span(here, end);
-                let target = targets[key];
+                let target = Target::unpack(key);
                 if target.capitalised && !capitalised(&text[s..]) {
                     continue;
                 }
-                let entry = &self.entries[target.entry];
-                if entry.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
+                if target.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
                     continue;
                 }
                 if best.map_or(true, |(old, _)| end > old) {

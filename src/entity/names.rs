@@ -101,7 +101,10 @@ impl FromIterator<String> for Words {
 /// lowercase ASCII word, most of a text), so that most tokens cost no allocation.
 fn token_key(word: &str) -> Cow<'_, str> {
     let b = word.as_bytes();
-    if !b.is_ascii() || b.iter().any(|c| matches!(c, b'-' | b'_' | b'`' | b' ' | b'\t')) {
+    if !b.is_ascii()
+        || b.iter()
+            .any(|c| matches!(c, b'-' | b'_' | b'`' | b' ' | b'\t'))
+    {
         return Cow::Owned(key(word));
     }
     // As `key`: drop trailing dots, then lower the case and drop apostrophes.
@@ -354,10 +357,8 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
         });
         // Skip a possessive's "s" ("Iraq’s"): it is no word of its own.
         let j1 = next(j);
-        let possessive = j < len
-            && is_apostrophe(ch(j))
-            && matches!(ch(j1), 's' | 'S')
-            && !in_word(ch(j1 + 1));
+        let possessive =
+            j < len && is_apostrophe(ch(j)) && matches!(ch(j1), 's' | 'S') && !in_word(ch(j1 + 1));
         i = if possessive { j1 + 1 } else { j.max(next(i)) };
     }
     out

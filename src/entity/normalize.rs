@@ -38,8 +38,9 @@ pub struct Folded {
 impl Folded {
     /// Folds `text`: see the module documentation.
     ///
-    /// ASCII bytes (most of a news text) are copied one by one into a byte buffer, without
-    /// decoding or encoding characters; only the rest goes through Unicode decomposition.
+    /// Runs of ASCII bytes that stay as they are (most of a news text) are copied whole into
+    /// a byte buffer, without decoding or encoding characters; only the rest goes through
+    /// Unicode decomposition.
     pub fn new(text: &str) -> Folded {
         let mut out: Vec<u8> = Vec::with_capacity(text.len());
         let mut map: Vec<u32> = Vec::with_capacity(text.len() + 1);
@@ -47,6 +48,24 @@ impl Folded {
         let mut last_space = false;
         let mut at = 0;
         while at < bytes.len() {
+            // A run of bytes copied as they are: one copy, and its map filled by counting.
+            let start = at;
+            while at < bytes.len() {
+                let b = bytes[at];
+                if !b.is_ascii()
+                    || matches!(b, b'-' | b'_' | b'\t' | b'\r' | b'`')
+                    || (b == b' ' && last_space)
+                {
+                    break;
+                }
+                last_space = b == b' ';
+                at += 1;
+            }
+            if at > start {
+                out.extend_from_slice(&bytes[start..at]);
+                map.extend(start as u32..at as u32);
+                continue;
+            }
             let b = bytes[at];
             if b.is_ascii() {
                 let b = match b {
