@@ -8,8 +8,7 @@
 //! Both take the full name's canonical form and id, so the tables and the cross-document
 //! identity see one entity.
 
-use std::collections::HashMap;
-
+use super::fxhash::FxHashMap;
 use super::names::{Analysis, NameRules};
 use crate::facts::{Entity, EntityType, Span};
 
@@ -170,7 +169,7 @@ fn merge_in(ents: &mut Vec<Entity>, adds: Vec<Entity>, removed: &[usize]) {
 /// Gives a person's family name, used alone, the full name's identity.
 pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>) {
     // family name key -> the person (the longest name wins).
-    let mut people: HashMap<String, Entity> = HashMap::new();
+    let mut people: FxHashMap<String, Entity> = FxHashMap::default();
     for e in ents.iter().filter(|e| e.etype == EntityType::Person) {
         let first = an.toks.partition_point(|t| t.s < e.span.start);
         let words: Vec<&super::names::Tok> = an.toks[first..]

@@ -8,9 +8,8 @@
 //! where they overlap.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
-use super::fxhash::FxHashMap;
+use super::fxhash::{FxHashMap, FxHashSet};
 use super::gazetteer::Entry;
 use super::normalize::{fold, Folded};
 use super::trie::Trie;
@@ -37,7 +36,7 @@ pub struct GazetteerMatch {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct MatcherBuilder {
-    not_names: HashSet<String>,
+    not_names: FxHashSet<String>,
 }
 
 impl MatcherBuilder {

@@ -287,6 +287,10 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn in_word(c: char) -> bool {
+    if c.is_ascii() {
+        // No ASCII character is a combining mark: spare the table lookup.
+        return c.is_ascii_alphanumeric();
+    }
     c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
@@ -344,9 +348,16 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
         }
         let word = &text[start..j];
         let (mut letters, mut lower) = (0, false);
-        for c in word.chars().filter(|c| c.is_alphabetic()) {
-            letters += 1;
-            lower |= c.is_lowercase();
+        if word.is_ascii() {
+            for b in word.bytes().filter(u8::is_ascii_alphabetic) {
+                letters += 1;
+                lower |= b.is_ascii_lowercase();
+            }
+        } else {
+            for c in word.chars().filter(|c| c.is_alphabetic()) {
+                letters += 1;
+                lower |= c.is_lowercase();
+            }
         }
         out.push(Tok {
             s: start,
