@@ -132,14 +132,28 @@ impl MatcherBuilder {
                 })
                 .collect();
             let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-            (Trie::new(&keys, &targets), FirstWords::new(&keys))
+            let uncapitalised: Vec<&str> = keys
+                .iter()
+                .zip(&targets)
+                .filter(|(_, &t)| {
+                    let t = Target::unpack(t);
+                    !t.capitalised && !t.weak
+                })
+                .map(|(k, _)| *k)
+                .collect();
+            (
+                Trie::new(&keys, &targets),
+                FirstWords::new(&keys),
+                FirstWords::new(&uncapitalised),
+            )
         };
-        let (folded, folded_words) = build(folded, true);
-        let (exact, _) = build(exact, false);
+        let (folded, folded_words, folded_lower_words) = build(folded, true);
+        let (exact, _, _) = build(exact, false);
         Ok(Matcher {
             entries,
             folded,
             folded_words,
+            folded_lower_words,
             exact,
         })
     }
@@ -152,6 +166,10 @@ pub struct Matcher {
     folded: Trie,
     /// The first words of the case-insensitive keys: see [`FirstWords`].
     folded_words: FirstWords,
+    /// The same, of the keys that may match where the text is not capitalised (neither
+    /// `capitalised` nor `weak`): most aliases are names, and most words of a text are not
+    /// capitalised.
+    folded_lower_words: FirstWords,
     exact: Trie,
 }
 
@@ -164,7 +182,10 @@ pub struct Matcher {
 /// automaton's answer cannot be kept and need not be asked for. Most word starts are such
 /// ("the", "said"), and the automaton's lookups (a random walk through some 15 MB) missed
 /// the caches at almost every step, while this filter is small enough to stay in them.
-/// A false positive only costs the lookup it was meant to save.
+/// Where the text is not capitalised, only the keys that may match there count (a second
+/// filter): that leaves the trie unasked at most lowercase words, which are first words of
+/// some place name ("said", "police") but of no lowercase alias. A false positive only
+/// costs the lookup it was meant to save.
 #[derive(Clone, Debug)]
 struct FirstWords {
     bits: Vec<u64>,
@@ -300,7 +321,10 @@ impl Matcher {
 
     /// Heap bytes held by the two automata (not the entries), for the benchmarks.
     pub fn heap_bytes(&self) -> usize {
-        self.folded.heap_bytes() + self.folded_words.heap_bytes() + self.exact.heap_bytes()
+        self.folded.heap_bytes()
+            + self.folded_words.heap_bytes()
+            + self.folded_lower_words.heap_bytes()
+            + self.exact.heap_bytes()
     }
 
     /// Every gazetteer hit in `text`, on whole words, without overlaps, in text order.
@@ -354,7 +378,12 @@ impl Matcher {
                 }
             }
             let hash = word_hash(bytes[here..end].iter().map(u8::to_ascii_lowercase));
-            let ask_folded = self.folded_words.may_contain(hash);
+            let words = if capitalised(&text[folded.original_span(here, here).0..]) {
+                &self.folded_words
+            } else {
+                &self.folded_lower_words
+            };
+            let ask_folded = words.may_contain(hash);
             // (end, entry)
             let mut best: Option<(usize, usize)> = None;
             // The case-sensitive automaton first: on a tie its match is the better evidence

@@ -1,7 +1,7 @@
 //! The entity stage: persons, organisations, places and groups, found by gazetteer lookup
-//! with Aho-Corasick automata ([`matcher`]) and by name rules ([`names`]), tied together
-//! within a document ([`coref`]) and linked to a canonical name and a stable id. How it
-//! works and how to extend it: docs/entities.md.
+//! with byte tries asked at each word start ([`matcher`]) and by name rules ([`names`]),
+//! tied together within a document ([`coref`]) and linked to a canonical name and a stable
+//! id. How it works and how to extend it: docs/entities.md.
 
 mod coref;
 mod fxhash;
