@@ -425,10 +425,12 @@ impl NameRules {
             // A run may open with a particle only if it is the Arabic article or hyphened
             // to the name ("al-Sudani", "al Sudani", "as-Sahab"), not "as" or "de" before
             // a capitalised word.
+            // (The cheap tests before the word-set lookup: most words are followed by a
+            // lowercase word.)
             let starts = toks[i].cap
-                || (self.particles.contains(&toks[i].key)
-                    && i + 1 < n
+                || (i + 1 < n
                     && toks[i + 1].cap
+                    && self.particles.contains(&toks[i].key)
                     && Self::joined(gap(i, i + 1))
                     && (gap(i, i + 1) != " " || matches!(toks[i].key_str(), "al" | "el")));
             if !starts {
