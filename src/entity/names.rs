@@ -496,18 +496,22 @@ impl NameRules {
             while end < n && toks[end].s < line_end_byte {
                 end += 1;
             }
-            let (mut content, mut caps) = (0, 0);
-            for t in &toks[line_start..end] {
-                if t.key.chars().next().is_some_and(char::is_alphabetic) && !small_word(&t.key) {
-                    content += 1;
-                    caps += usize::from(t.cap);
-                }
-            }
             // A sentence ends with a full stop; a headline does not ("He met Karim Haddad
-            // on Monday." has as many capitals as a headline).
+            // on Monday." has as many capitals as a headline). Most lines are sentences:
+            // their words need no counting.
             let line = text[toks[line_start].s..line_end_byte].trim_end();
             let sentence = line.ends_with(['.', '!', '?', '"', '\u{201d}', ':', ';']);
-            let is_headline = !sentence && content >= 3 && caps * 5 >= content * 4;
+            let is_headline = !sentence && {
+                let (mut content, mut caps) = (0, 0);
+                for t in &toks[line_start..end] {
+                    if t.key.chars().next().is_some_and(char::is_alphabetic) && !small_word(&t.key)
+                    {
+                        content += 1;
+                        caps += usize::from(t.cap);
+                    }
+                }
+                content >= 3 && caps * 5 >= content * 4
+            };
             for h in &mut headline[line_start..end] {
                 *h = is_headline;
             }
