@@ -88,22 +88,35 @@ impl MatcherBuilder {
         // the entry's rank for this key)
         let mut folded: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
         let mut exact: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
+        let mut scratch = String::new();
         for (i, e) in entries.iter().enumerate() {
             for (n, alias) in e.aliases.iter().enumerate() {
-                let text = fold(&alias.text);
+                let mut text = fold(&alias.text);
                 if text.is_empty() {
                     continue;
                 }
-                let lower = text.to_ascii_lowercase();
-                if !self.keeps(e, &alias.text, &lower, n == 0) {
+                // The lower-cased text: in place for a case-insensitive key, in a reused
+                // buffer for a case-sensitive one (one allocation an alias, not two).
+                let case_sensitive = alias.case_sensitive || acronym(&alias.text);
+                let lower = if case_sensitive {
+                    scratch.clear();
+                    scratch.push_str(&text);
+                    scratch.make_ascii_lowercase();
+                    scratch.as_str()
+                } else {
+                    text.make_ascii_lowercase();
+                    text.as_str()
+                };
+                if !self.keeps(e, &alias.text, lower, n == 0) {
                     continue;
                 }
                 let cap = capitalised(&alias.text);
-                let (map, key) = if alias.case_sensitive || acronym(&alias.text) {
-                    (&mut exact, text)
+                let map = if case_sensitive {
+                    &mut exact
                 } else {
-                    (&mut folded, lower)
+                    &mut folded
                 };
+                let key = text;
                 let r = rank(e, n == 0);
                 match map.get_mut(&key) {
                     Some((j, all_cap, _)) if *j == i => *all_cap &= cap,

@@ -178,7 +178,10 @@ pub fn fold(s: &str) -> String {
             }
             out.push(c);
         }
-        return out.trim().to_string();
+        if out.starts_with(' ') || out.ends_with(' ') {
+            return out.trim().to_string();
+        }
+        return out;
     }
     Folded::new(s).text.trim().to_string()
 }
