@@ -8,8 +8,7 @@
 //! Both take the full name's canonical form and id, so the tables and the cross-document
 //! identity see one entity.
 
-use std::collections::HashMap;
-
+use super::fxhash::FxHashMap;
 use super::names::{Analysis, NameRules};
 use crate::facts::{Entity, EntityType, Span};
 
@@ -170,7 +169,7 @@ fn merge_in(ents: &mut Vec<Entity>, adds: Vec<Entity>, removed: &[usize]) {
 /// Gives a person's family name, used alone, the full name's identity.
 pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>) {
     // family name key -> the person (the longest name wins).
-    let mut people: HashMap<String, Entity> = HashMap::new();
+    let mut people: FxHashMap<String, Entity> = FxHashMap::default();
     for e in ents.iter().filter(|e| e.etype == EntityType::Person) {
         let first = an.toks.partition_point(|t| t.s < e.span.start);
         let words: Vec<&super::names::Tok> = an.toks[first..]
@@ -183,10 +182,10 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
             continue;
         }
         let better = people
-            .get(&last.key)
+            .get(last.key_str())
             .map_or(true, |p| p.canonical.len() < e.canonical.len());
         if better {
-            people.insert(last.key.clone(), e.clone());
+            people.insert(last.key.to_string(), e.clone());
         }
     }
     if people.is_empty() {
@@ -206,7 +205,7 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         if names.len() != 1 || names[0] != b || t[b].caps {
             continue;
         }
-        let Some(person) = people.get(&t[b].key) else {
+        let Some(person) = people.get(t[b].key_str()) else {
             continue;
         };
         let span = Span::new(t[s].s, t[b].e);

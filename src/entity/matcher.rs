@@ -1,18 +1,19 @@
-//! Gazetteer lookup with Aho-Corasick automata: leftmost-longest, whole words only, on a
-//! folded copy of the text (no diacritics, one apostrophe, hyphens as spaces: see
-//! [`super::normalize`]) whose matches are mapped back to the original offsets.
+//! Gazetteer lookup: leftmost-longest, whole words only, on a folded copy of the text (no
+//! diacritics, one apostrophe, hyphens as spaces: see [`super::normalize`]) whose matches
+//! are mapped back to the original offsets.
 //!
-//! Two automata: one for aliases that match whatever their case (ASCII case-folded, which
-//! after folding covers the Latin-script names), one for aliases that match only as written
-//! (`=IS`, `=US`). Their matches are merged, the longest winning where they overlap.
+//! Two automata ([`super::trie::Trie`]): one for aliases that match whatever their case
+//! (ASCII case-folded, which after folding covers the Latin-script names), one for aliases
+//! that match only as written (`=IS`, `=US`). Their matches are merged, the longest winning
+//! where they overlap.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
-
+use super::fxhash::{FxHashMap, FxHashSet};
 use super::gazetteer::Entry;
 use super::normalize::{fold, Folded};
-use crate::error::{Error, Result};
+use super::trie::Trie;
+use crate::error::Result;
 use crate::facts::{Entity, EntityType, Span};
 
 /// A gazetteer hit: which entry, where (byte offsets into the original text).
@@ -35,7 +36,7 @@ pub struct GazetteerMatch {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct MatcherBuilder {
-    not_names: HashSet<String>,
+    not_names: FxHashSet<String>,
 }
 
 impl MatcherBuilder {
@@ -59,12 +60,17 @@ impl MatcherBuilder {
         self
     }
 
-    /// Whether `alias` of `e` is kept.
-    fn keeps(&self, e: &Entry, alias: &str, key: &str, canonical: bool) -> bool {
-        if e.etype != EntityType::Place || e.kind == "country" {
+    /// Whether `alias` of `e` is kept; `lower` is its folded text in ASCII lower case.
+    fn keeps(&self, e: &Entry, alias: &str, lower: &str, canonical: bool) -> bool {
+        if e.etype != EntityType::Place || e.kind == "country" || alias.contains(' ') {
             return true;
         }
-        if alias.contains(' ') || !self.not_names.contains(key) {
+        let key = if lower.is_ascii() {
+            Cow::Borrowed(lower)
+        } else {
+            Cow::Owned(lower.to_lowercase())
+        };
+        if !self.not_names.contains(key.as_ref()) {
             return true;
         }
         // A `weak` entry's canonical name was judged by the gazetteer's author: it is taken
@@ -74,32 +80,43 @@ impl MatcherBuilder {
 
     /// Compiles the entries' aliases into the two automata.
     ///
-    /// The case-insensitive automaton holds lowercase keys and runs on an ASCII-lowercased
-    /// copy of the folded text (same byte offsets) rather than using
-    /// `ascii_case_insensitive`, which makes the build about 40% slower
-    /// (benches/entity_automata.rs).
+    /// The case-insensitive automaton holds lowercase keys and reads the folded text with
+    /// its ASCII letters lowered on the fly.
     pub fn build(&self, entries: impl Into<Vec<Entry>>) -> Result<Matcher> {
         let entries: Vec<Entry> = entries.into();
         // key -> (entry, whether every alias of that entry with this key is capitalised,
         // the entry's rank for this key)
-        let mut folded: HashMap<String, (usize, bool, Rank)> = HashMap::new();
-        let mut exact: HashMap<String, (usize, bool, Rank)> = HashMap::new();
+        let mut folded: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
+        let mut exact: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
+        let mut scratch = String::new();
         for (i, e) in entries.iter().enumerate() {
             for (n, alias) in e.aliases.iter().enumerate() {
-                let text = fold(&alias.text);
+                let mut text = fold(&alias.text);
                 if text.is_empty() {
                     continue;
                 }
-                let lower = text.to_ascii_lowercase();
-                if !self.keeps(e, &alias.text, &lower.to_lowercase(), n == 0) {
+                // The lower-cased text: in place for a case-insensitive key, in a reused
+                // buffer for a case-sensitive one (one allocation an alias, not two).
+                let case_sensitive = alias.case_sensitive || acronym(&alias.text);
+                let lower = if case_sensitive {
+                    scratch.clear();
+                    scratch.push_str(&text);
+                    scratch.make_ascii_lowercase();
+                    scratch.as_str()
+                } else {
+                    text.make_ascii_lowercase();
+                    text.as_str()
+                };
+                if !self.keeps(e, &alias.text, lower, n == 0) {
                     continue;
                 }
                 let cap = capitalised(&alias.text);
-                let (map, key) = if alias.case_sensitive || acronym(&alias.text) {
-                    (&mut exact, text)
+                let map = if case_sensitive {
+                    &mut exact
                 } else {
-                    (&mut folded, lower)
+                    &mut folded
                 };
+                let key = text;
                 let r = rank(e, n == 0);
                 match map.get_mut(&key) {
                     Some((j, all_cap, _)) if *j == i => *all_cap &= cap,
@@ -110,35 +127,47 @@ impl MatcherBuilder {
                 }
             }
         }
-        let build = |map: HashMap<String, (usize, bool, Rank)>,
-                     fold_case: bool|
-         -> Result<(AhoCorasick, Vec<Target>)> {
-            // Sorted keys: the automaton builds faster from them (measured: about 600
-            // against 750-800 ms of CPU unsorted), and pattern ids are deterministic.
+        let build = |map: FxHashMap<String, (usize, bool, Rank)>, fold_case: bool| {
+            // Sorted keys: the trie is built from them, and key ids are deterministic.
             let mut pairs: Vec<(String, (usize, bool, Rank))> = map.into_iter().collect();
-            pairs.sort();
-            let targets = pairs
+            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            // Each key's value in the trie is its target, so that a lookup need not read a
+            // table of targets or the entry, far away in memory, to check it.
+            let targets: Vec<u32> = pairs
                 .iter()
-                .map(|(_, (i, cap, _))| Target {
-                    entry: *i,
-                    capitalised: fold_case && *cap,
+                .map(|(_, (i, cap, _))| {
+                    Target {
+                        entry: *i,
+                        capitalised: fold_case && *cap,
+                        weak: entries[*i].weak,
+                    }
+                    .pack()
                 })
                 .collect();
-            let ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .start_kind(StartKind::Anchored)
-                .build(pairs.iter().map(|(k, _)| k))
-                .map_err(|e| Error::usage(format!("cannot compile the gazetteers: {e}")))?;
-            Ok((ac, targets))
+            let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+            let uncapitalised: Vec<&str> = keys
+                .iter()
+                .zip(&targets)
+                .filter(|(_, &t)| {
+                    let t = Target::unpack(t);
+                    !t.capitalised && !t.weak
+                })
+                .map(|(k, _)| *k)
+                .collect();
+            (
+                Trie::new(&keys, &targets),
+                FirstWords::new(&keys),
+                FirstWords::new(&uncapitalised),
+            )
         };
-        let (folded, folded_targets) = build(folded, true)?;
-        let (exact, exact_targets) = build(exact, false)?;
+        let (folded, folded_words, folded_lower_words) = build(folded, true);
+        let (exact, _, _) = build(exact, false);
         Ok(Matcher {
             entries,
             folded,
-            folded_targets,
+            folded_words,
+            folded_lower_words,
             exact,
-            exact_targets,
         })
     }
 }
@@ -147,18 +176,117 @@ impl MatcherBuilder {
 #[derive(Clone, Debug)]
 pub struct Matcher {
     entries: Vec<Entry>,
-    folded: AhoCorasick,
-    folded_targets: Vec<Target>,
-    exact: AhoCorasick,
-    exact_targets: Vec<Target>,
+    folded: Trie,
+    /// The first words of the case-insensitive keys: see [`FirstWords`].
+    folded_words: FirstWords,
+    /// The same, of the keys that may match where the text is not capitalised (neither
+    /// `capitalised` nor `weak`): most aliases are names, and most words of a text are not
+    /// capitalised.
+    folded_lower_words: FirstWords,
+    exact: Trie,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// A Bloom filter of the first words of the keys of an automaton (up to the first
+/// character that is not a letter or digit), lower-cased as the case-insensitive automaton
+/// reads the text.
+///
+/// Why: a match is kept only if it ends on a word boundary, so a key that can be kept at a
+/// word start begins with that whole word. Where no key begins with the text's word, the
+/// automaton's answer cannot be kept and need not be asked for. Most word starts are such
+/// ("the", "said"), and the automaton's lookups (a random walk through some 15 MB) missed
+/// the caches at almost every step, while this filter is small enough to stay in them.
+/// Where the text is not capitalised, only the keys that may match there count (a second
+/// filter): that leaves the trie unasked at most lowercase words, which are first words of
+/// some place name ("said", "police") but of no lowercase alias. A false positive only
+/// costs the lookup it was meant to save.
+#[derive(Clone, Debug)]
+struct FirstWords {
+    bits: Vec<u64>,
+    /// The number of bits, less one (a power of two).
+    mask: u64,
+}
+
+/// The hash of a word as the filter takes it, byte by byte, so that the text's words can be
+/// hashed as they are read (FxHash's mixing step).
+#[inline]
+fn word_hash(word: impl Iterator<Item = u8>) -> u64 {
+    word.fold(0u64, |h, b| {
+        (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+    })
+}
+
+impl FirstWords {
+    fn new(keys: &[&str]) -> FirstWords {
+        let mut words: Vec<u64> = keys
+            .iter()
+            .map(|key| {
+                let end = key.find(|c: char| !is_word_char(c)).unwrap_or(key.len());
+                word_hash(key[..end].bytes())
+            })
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        // 16 bits a word: about 1% false positives with two probes in one 512-bit block.
+        let n_bits = (words.len() * 16).next_power_of_two().max(512);
+        let mut f = FirstWords {
+            bits: vec![0; n_bits / 64],
+            mask: n_bits as u64 - 1,
+        };
+        for h in words {
+            for p in f.probes(h) {
+                f.bits[(p / 64) as usize] |= 1 << (p % 64);
+            }
+        }
+        f
+    }
+
+    /// The two bit positions of a hash, in one block of 512 bits (one cache line), so that a
+    /// test costs one cache miss at most.
+    #[inline]
+    fn probes(&self, h: u64) -> [u64; 2] {
+        let block = h & self.mask & !511;
+        [block | (h >> 32) & 511, block | (h >> 48) & 511]
+    }
+
+    #[inline]
+    fn may_contain(&self, h: u64) -> bool {
+        self.probes(h)
+            .iter()
+            .all(|&p| self.bits[(p / 64) as usize] & (1 << (p % 64)) != 0)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.bits.capacity() * 8
+    }
+}
+
+/// What a key of an automaton stands for, packed into the trie's `u32` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Target {
     entry: usize,
     /// The alias begins with a capital letter, so the text must too ("Mobile" the city is
     /// not "mobile" the adjective).
     capitalised: bool,
+    /// The entry is flagged `weak`.
+    weak: bool,
+}
+
+impl Target {
+    fn pack(self) -> u32 {
+        let entry = u32::try_from(self.entry)
+            .ok()
+            .filter(|&e| e < 1 << 29)
+            .expect("fewer than 2^29 gazetteer entries");
+        entry << 2 | u32::from(self.capitalised) << 1 | u32::from(self.weak)
+    }
+
+    fn unpack(v: u32) -> Target {
+        Target {
+            entry: (v >> 2) as usize,
+            capitalised: v & 2 != 0,
+            weak: v & 1 != 0,
+        }
+    }
 }
 
 /// How strongly an entry claims a name: lower is stronger.
@@ -204,6 +332,14 @@ impl Matcher {
         &self.entries
     }
 
+    /// Heap bytes held by the two automata (not the entries), for the benchmarks.
+    pub fn heap_bytes(&self) -> usize {
+        self.folded.heap_bytes()
+            + self.folded_words.heap_bytes()
+            + self.folded_lower_words.heap_bytes()
+            + self.exact.heap_bytes()
+    }
+
     /// Every gazetteer hit in `text`, on whole words, without overlaps, in text order.
     pub fn find(&self, text: &str) -> Vec<GazetteerMatch> {
         self.find_folded(text, &Folded::new(text))
@@ -211,49 +347,84 @@ impl Matcher {
 
     /// Like [`Matcher::find`], with the folded text already made.
     ///
-    /// The automata are run anchored at each word start, not over the whole text: an
-    /// unanchored leftmost-longest search would let a match that begins inside a word
-    /// ("n Sala" of some alias) hide a whole-word match that overlaps it.
+    /// The automata are asked for the longest alias at each word start, not run over the
+    /// whole text: an unanchored leftmost-longest search would let a match that begins
+    /// inside a word ("n Sala" of some alias) hide a whole-word match that overlaps it.
     pub fn find_folded(&self, text: &str, folded: &Folded) -> Vec<GazetteerMatch> {
         let ft = folded.text.as_str();
-        let lower = ft.to_ascii_lowercase();
+        let bytes = ft.as_bytes();
         let mut out = Vec::new();
         let mut prev_word = false;
         let mut next_free = 0;
-        for (at, c) in ft.char_indices() {
-            let word = is_word_char(c);
+        let mut at = 0;
+        while at < bytes.len() {
+            let b = bytes[at];
+            let (word, width) = if b.is_ascii() {
+                (b.is_ascii_alphanumeric(), 1)
+            } else {
+                let c = ft[at..].chars().next().expect("a char boundary");
+                (is_word_char(c), c.len_utf8())
+            };
             let start = word && !prev_word;
             prev_word = word;
-            if !start || at < next_free {
+            let here = at;
+            at += width;
+            if !start || here < next_free {
                 continue;
             }
-            let mut best: Option<(usize, usize)> = None; // (end, entry)
-                                                         // The case-sensitive automaton first: on a tie its match is the better
-                                                         // evidence ("UN" the organisation, not Un the town).
-            for (ac, targets, hay) in [
-                (&self.exact, &self.exact_targets, ft),
-                (&self.folded, &self.folded_targets, lower.as_str()),
-            ] {
-                let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
-                let Some(m) = ac.find(input) else { continue };
-                if !whole_word(ft, Span::new(m.start(), m.end())) {
+            // The word starting here, lower-cased, for the filter of the case-insensitive
+            // automaton's first words.
+            let mut end = here;
+            while end < bytes.len() {
+                let b = bytes[end];
+                if b.is_ascii() {
+                    if !b.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    end += 1;
+                } else {
+                    let c = ft[end..].chars().next().expect("a char boundary");
+                    if !is_word_char(c) {
+                        break;
+                    }
+                    end += c.len_utf8();
+                }
+            }
+            let hash = word_hash(bytes[here..end].iter().map(u8::to_ascii_lowercase));
+            let words = if capitalised(&text[folded.original_span(here, here).0..]) {
+                &self.folded_words
+            } else {
+                &self.folded_lower_words
+            };
+            let ask_folded = words.may_contain(hash);
+            // (end, entry)
+            let mut best: Option<(usize, usize)> = None;
+            // The case-sensitive automaton first: on a tie its match is the better evidence
+            // ("UN" the organisation, not Un the town). It is small and stays in the caches.
+            for (trie, fold_case) in [(&self.exact, false), (&self.folded, true)] {
+                if fold_case && !ask_folded {
                     continue;
                 }
-                let (s, e) = folded.original_span(m.start(), m.end());
-                let target = targets[m.pattern().as_usize()];
+                let Some((end, key)) = trie.longest_prefix(bytes, here, fold_case) else {
+                    continue;
+                };
+                if !whole_word(ft, Span::new(here, end)) {
+                    continue;
+                }
+                let (s, e) = folded.original_span(here, end);
+                let target = Target::unpack(key);
                 if target.capitalised && !capitalised(&text[s..]) {
                     continue;
                 }
-                let entry = &self.entries[target.entry];
-                if entry.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
+                if target.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
                     continue;
                 }
-                if best.map_or(true, |(end, _)| m.end() > end) {
-                    best = Some((m.end(), target.entry));
+                if best.map_or(true, |(old, _)| end > old) {
+                    best = Some((end, target.entry));
                 }
             }
             if let Some((end, entry)) = best {
-                let (s, e) = folded.original_span(at, end);
+                let (s, e) = folded.original_span(here, end);
                 out.push(GazetteerMatch {
                     span: Span::new(s, e),
                     entry,

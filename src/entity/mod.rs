@@ -1,17 +1,19 @@
 //! The entity stage: persons, organisations, places and groups, found by gazetteer lookup
-//! with Aho-Corasick automata ([`matcher`]) and by name rules ([`names`]), tied together
-//! within a document ([`coref`]) and linked to a canonical name and a stable id. How it
-//! works and how to extend it: docs/entities.md.
+//! with byte tries asked at each word start ([`matcher`]) and by name rules ([`names`]),
+//! tied together within a document ([`coref`]) and linked to a canonical name and a stable
+//! id. How it works and how to extend it: docs/entities.md.
 
 mod coref;
+mod fxhash;
 pub mod gazetteer;
 mod matcher;
 pub mod names;
 pub mod normalize;
+mod trie;
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use self::fxhash::{FxHashMap, FxHashSet};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::facts::{Entity, EntityType, Facts, Span};
@@ -82,8 +84,7 @@ impl Gazetteers {
                 Err(e) => errors.push(e),
             }
         }
-        let replaced: std::collections::HashSet<&str> =
-            user.iter().map(|e| e.id.as_str()).collect();
+        let replaced: FxHashSet<&str> = user.iter().map(|e| e.id.as_str()).collect();
         self.entries
             .retain(|old| !replaced.contains(old.id.as_str()));
         self.entries.extend(user);
@@ -92,7 +93,7 @@ impl Gazetteers {
 
     /// Reports parse errors and duplicate ids together.
     fn check(self, mut errors: Vec<Error>) -> Result<Gazetteers> {
-        let mut seen = std::collections::HashMap::new();
+        let mut seen = FxHashMap::default();
         for e in &self.entries {
             if let Some(first) = seen.insert(e.id.as_str(), e.origin.as_str()) {
                 errors.push(Error::data(
@@ -127,7 +128,7 @@ pub struct EntityStage {
     /// [`normalize::skeleton`] of every alias of the persons, organisations, groups,
     /// countries, regions and features, by type: a name found by a rule and spelt like one
     /// of these takes its identity.
-    skeletons: HashMap<(EntityType, String), usize>,
+    skeletons: FxHashMap<(EntityType, String), usize>,
 }
 
 impl EntityStage {
@@ -219,8 +220,8 @@ impl EntityStage {
         };
         // Countries named outright or through their people, groups and persons; and those
         // only implied by a big city, which is weaker evidence.
-        let mut named: HashSet<&str> = HashSet::new();
-        let mut implied: HashSet<&str> = HashSet::new();
+        let mut named: FxHashSet<&str> = FxHashSet::default();
+        let mut implied: FxHashSet<&str> = FxHashSet::default();
         for h in &hits {
             let e = &entries[h.entry];
             if e.kind == "country" || e.etype != EntityType::Place {
@@ -415,8 +416,8 @@ impl EntityStage {
 /// [`normalize::skeleton`] of every alias of the persons, organisations, groups,
 /// countries, regions and features (towns are too many and their alternate names too
 /// noisy), by type, to the first entry that has it.
-fn skeleton_table(entries: &[Entry]) -> HashMap<(EntityType, String), usize> {
-    let mut skeletons = HashMap::new();
+fn skeleton_table(entries: &[Entry]) -> FxHashMap<(EntityType, String), usize> {
+    let mut skeletons = FxHashMap::default();
     for (i, e) in entries.iter().enumerate() {
         if e.etype == EntityType::Place
             && !matches!(e.kind.as_str(), "country" | "region" | "feature" | "area")
@@ -437,7 +438,7 @@ fn skeleton_table(entries: &[Entry]) -> HashMap<(EntityType, String), usize> {
 /// Anbar) given that region's id: the press uses the two for one area ("raided the Anbar
 /// desert" / "a raid in Anbar province"), and incidents reported with either should meet.
 fn deserts_are_their_regions(entries: &[Entry]) -> Vec<Entry> {
-    let mut regions: HashMap<(String, String), usize> = HashMap::new();
+    let mut regions: FxHashMap<(String, String), usize> = FxHashMap::default();
     for (i, e) in entries.iter().enumerate() {
         if e.etype == EntityType::Place && e.kind == "region" {
             let country = e.geo.as_ref().map_or("", |g| g.country.as_str());

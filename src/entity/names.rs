@@ -7,10 +7,11 @@
 //! ("Abd-al-Jalil", "bin") and "of" inside organisation names ("Ministry of Defence").
 //! Each run is then classified by its shape and by the words before and after it.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 
 use serde::Deserialize;
 
+use super::fxhash::FxHashSet;
 use super::normalize::fold;
 use crate::error::{Error, Location, Result};
 use crate::facts::{EntityType, Span};
@@ -54,26 +55,73 @@ pub struct Example {
 /// The compiled name rules: word sets keyed by [`key`].
 #[derive(Clone, Debug, Default)]
 pub struct NameRules {
-    titles: HashSet<String>,
+    titles: Words,
     roles: Vec<Vec<String>>,
     introductions: Vec<Vec<String>>,
     reporting: Vec<Vec<String>>,
     /// One-word roles, for apposition: "X, a spokeswoman for".
-    role_words: HashSet<String>,
-    arabic_markers: HashSet<String>,
-    particles: HashSet<String>,
-    given_names: HashSet<String>,
-    openers: HashSet<String>,
-    common_words: HashSet<String>,
-    org_heads: HashSet<String>,
-    org_starts: HashSet<String>,
-    org_first: HashSet<String>,
-    place_starts: HashSet<String>,
-    place_heads: HashSet<String>,
+    role_words: Words,
+    arabic_markers: Words,
+    particles: Words,
+    given_names: Words,
+    openers: Words,
+    common_words: Words,
+    org_heads: Words,
+    org_starts: Words,
+    org_first: Words,
+    place_starts: Words,
+    place_heads: Words,
     place_after: Vec<Vec<String>>,
-    place_before: HashSet<String>,
+    place_before: Words,
     /// The file's examples, checked by a test.
     pub examples: Vec<Example>,
+}
+
+/// A set of words, as [`key`]s. Hashed with [`super::fxhash`]: several lookups a token.
+#[derive(Clone, Debug, Default)]
+struct Words(FxHashSet<String>);
+
+impl Words {
+    fn contains(&self, k: &str) -> bool {
+        self.0.contains(k)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &String> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<String> for Words {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Words {
+        Words(iter.into_iter().collect())
+    }
+}
+
+/// [`key`] of a token of the text, borrowed from the text where it is the word itself (a
+/// lowercase ASCII word, most of a text), so that most tokens cost no allocation.
+fn token_key(word: &str) -> Cow<'_, str> {
+    let b = word.as_bytes();
+    if !b.is_ascii()
+        || b.iter()
+            .any(|c| matches!(c, b'-' | b'_' | b'`' | b' ' | b'\t'))
+    {
+        return Cow::Owned(key(word));
+    }
+    // As `key`: drop trailing dots, then lower the case and drop apostrophes.
+    let trimmed = word.trim_end_matches('.');
+    if !trimmed
+        .bytes()
+        .any(|c| c.is_ascii_uppercase() || c == b'\'')
+    {
+        return Cow::Borrowed(trimmed);
+    }
+    Cow::Owned(
+        trimmed
+            .bytes()
+            .filter(|&c| c != b'\'')
+            .map(|c| char::from(c.to_ascii_lowercase()))
+            .collect(),
+    )
 }
 
 /// The lookup form of a word: folded, lowercase, without a trailing dot or apostrophes.
@@ -126,8 +174,8 @@ impl NameRules {
                 .map(|at| content[..at].matches('\n').count() as u64 + 1)
                 .unwrap_or(1)
         };
-        let mut words = |list: &str, ws: &[String]| -> HashSet<String> {
-            let mut out = HashSet::new();
+        let mut words = |list: &str, ws: &[String]| -> Words {
+            let mut out = Words::default();
             for w in ws {
                 let k = key(w);
                 if k.is_empty() || k.contains(' ') {
@@ -137,7 +185,7 @@ impl NameRules {
                     ));
                     continue;
                 }
-                out.insert(k);
+                out.0.insert(k);
             }
             out
         };
@@ -197,11 +245,11 @@ impl NameRules {
     pub fn not_names(&self) -> impl Iterator<Item = &str> {
         self.common_words
             .iter()
-            .chain(&self.openers)
-            .chain(&self.given_names)
-            .chain(&self.titles)
-            .chain(&self.arabic_markers)
-            .chain(&self.particles)
+            .chain(self.openers.iter())
+            .chain(self.given_names.iter())
+            .chain(self.titles.iter())
+            .chain(self.arabic_markers.iter())
+            .chain(self.particles.iter())
             .map(String::as_str)
     }
 
@@ -216,16 +264,22 @@ impl NameRules {
 
 /// A word of the text.
 #[derive(Clone, Debug)]
-pub(crate) struct Tok {
+pub(crate) struct Tok<'t> {
     /// Byte span in the original text.
     pub s: usize,
     pub e: usize,
     /// [`key`] of the word.
-    pub key: String,
+    pub key: Cow<'t, str>,
     /// Begins with a capital letter.
     pub cap: bool,
     /// Two or more letters, none lowercase ("IS", "BAGHDAD", "U.S.").
     pub caps: bool,
+}
+
+impl Tok<'_> {
+    pub fn key_str(&self) -> &str {
+        &self.key
+    }
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -233,59 +287,90 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn in_word(c: char) -> bool {
+    if c.is_ascii() {
+        // No ASCII character is a combining mark: spare the table lookup.
+        return c.is_ascii_alphanumeric();
+    }
     c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
 /// Cuts `text` into words: runs of letters and digits, with an apostrophe inside
 /// ("O'Brien", "Ba'ath") but not a possessive ("Iraq's" is "Iraq"), and dotted
 /// abbreviations ("U.S.") as one word.
-pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let n = chars.len();
-    let at = |i: usize| if i < n { chars[i].0 } else { text.len() };
-    let ch = |i: usize| if i < n { chars[i].1 } else { ' ' };
-    let mut out = Vec::new();
+pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
+    // Walks byte offsets, decoding a character only where the byte is not ASCII: no copy of
+    // the text as characters, no allocation per token (see `token_key`).
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    // The character at byte `p`, a space past the end.
+    let ch = |p: usize| -> char {
+        match bytes.get(p) {
+            None => ' ',
+            Some(&b) if b.is_ascii() => char::from(b),
+            Some(_) => text[p..].chars().next().expect("a char boundary"),
+        }
+    };
+    // The byte after the character at `p`.
+    let next = |p: usize| p + ch(p).len_utf8();
+    let mut out = Vec::with_capacity(len / 5);
     let mut i = 0;
-    while i < n {
-        let c = chars[i].1;
+    while i < len {
+        let c = ch(i);
         if !c.is_alphanumeric() {
-            i += 1;
+            i += c.len_utf8();
             continue;
         }
         let start = i;
         let mut j = i;
-        if c.is_uppercase() && ch(i + 1) == '.' && ch(i + 2).is_uppercase() && ch(i + 3) == '.' {
-            while ch(j).is_uppercase() && ch(j + 1) == '.' {
-                j += 2;
+        let i1 = next(i);
+        if c.is_uppercase() && ch(i1) == '.' && ch(i1 + 1).is_uppercase() && ch(next(i1 + 1)) == '.'
+        {
+            while ch(j).is_uppercase() && ch(next(j)) == '.' {
+                j = next(j) + 1;
             }
         } else {
             loop {
-                while j < n && in_word(chars[j].1) {
-                    j += 1;
+                while j < len && in_word(ch(j)) {
+                    j = next(j);
                 }
-                if j + 1 < n && is_apostrophe(chars[j].1) && chars[j + 1].1.is_alphanumeric() {
-                    let possessive = matches!(chars[j + 1].1, 's' | 'S') && !in_word(ch(j + 2));
-                    if !possessive {
-                        j += 1;
-                        continue;
+                if j < len && is_apostrophe(ch(j)) {
+                    let j1 = next(j);
+                    if j1 < len && ch(j1).is_alphanumeric() {
+                        let possessive = matches!(ch(j1), 's' | 'S') && !in_word(ch(j1 + 1));
+                        if !possessive {
+                            j = j1;
+                            continue;
+                        }
                     }
                 }
                 break;
             }
         }
-        let word = &text[at(start)..at(j)];
-        let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).collect();
+        let word = &text[start..j];
+        let (mut letters, mut lower) = (0, false);
+        if word.is_ascii() {
+            for b in word.bytes().filter(u8::is_ascii_alphabetic) {
+                letters += 1;
+                lower |= b.is_ascii_lowercase();
+            }
+        } else {
+            for c in word.chars().filter(|c| c.is_alphabetic()) {
+                letters += 1;
+                lower |= c.is_lowercase();
+            }
+        }
         out.push(Tok {
-            s: at(start),
-            e: at(j),
-            key: key(word),
-            cap: word.chars().next().is_some_and(char::is_uppercase),
-            caps: letters.len() >= 2 && !letters.iter().any(|c| c.is_lowercase()),
+            s: start,
+            e: j,
+            key: token_key(word),
+            cap: c.is_uppercase(),
+            caps: letters >= 2 && !lower,
         });
         // Skip a possessive's "s" ("Iraq’s"): it is no word of its own.
+        let j1 = next(j);
         let possessive =
-            is_apostrophe(ch(j)) && matches!(ch(j + 1), 's' | 'S') && !in_word(ch(j + 2));
-        i = if possessive { j + 2 } else { j.max(i + 1) };
+            j < len && is_apostrophe(ch(j)) && matches!(ch(j1), 's' | 'S') && !in_word(ch(j1 + 1));
+        i = if possessive { j1 + 1 } else { j.max(next(i)) };
     }
     out
 }
@@ -316,7 +401,7 @@ pub(crate) trait Known {
 /// The text's words and runs, shared by the rules and by coreference.
 pub(crate) struct Analysis<'t> {
     pub text: &'t str,
-    pub toks: Vec<Tok>,
+    pub toks: Vec<Tok<'t>>,
     /// Runs as inclusive token ranges, after dropping openers.
     pub runs: Vec<(usize, usize)>,
     /// Per token: whether its line is a headline in Title Case.
@@ -340,12 +425,14 @@ impl NameRules {
             // A run may open with a particle only if it is the Arabic article or hyphened
             // to the name ("al-Sudani", "al Sudani", "as-Sahab"), not "as" or "de" before
             // a capitalised word.
+            // (The cheap tests before the word-set lookup: most words are followed by a
+            // lowercase word.)
             let starts = toks[i].cap
-                || (self.particles.contains(&toks[i].key)
-                    && i + 1 < n
+                || (i + 1 < n
                     && toks[i + 1].cap
+                    && self.particles.contains(&toks[i].key)
                     && Self::joined(gap(i, i + 1))
-                    && (gap(i, i + 1) != " " || matches!(toks[i].key.as_str(), "al" | "el")));
+                    && (gap(i, i + 1) != " " || matches!(toks[i].key_str(), "al" | "el")));
             if !starts {
                 i += 1;
                 continue;
@@ -372,7 +459,7 @@ impl NameRules {
                         }
                         m += 1;
                     }
-                } else if orgish && matches!(toks[k].key.as_str(), "of" | "for") {
+                } else if orgish && matches!(toks[k].key_str(), "of" | "for") {
                     m = k + 1;
                     if m < n && toks[m].key == "the" && Self::joined(gap(k, m)) {
                         m += 1;
@@ -409,19 +496,22 @@ impl NameRules {
             while end < n && toks[end].s < line_end_byte {
                 end += 1;
             }
-            let content: Vec<&Tok> = toks[line_start..end]
-                .iter()
-                .filter(|t| {
-                    t.key.chars().next().is_some_and(char::is_alphabetic)
-                        && !SMALL_WORDS.contains(&t.key.as_str())
-                })
-                .collect();
-            let caps = content.iter().filter(|t| t.cap).count();
             // A sentence ends with a full stop; a headline does not ("He met Karim Haddad
-            // on Monday." has as many capitals as a headline).
+            // on Monday." has as many capitals as a headline). Most lines are sentences:
+            // their words need no counting.
             let line = text[toks[line_start].s..line_end_byte].trim_end();
             let sentence = line.ends_with(['.', '!', '?', '"', '\u{201d}', ':', ';']);
-            let is_headline = !sentence && content.len() >= 3 && caps * 5 >= content.len() * 4;
+            let is_headline = !sentence && {
+                let (mut content, mut caps) = (0, 0);
+                for t in &toks[line_start..end] {
+                    if t.key.chars().next().is_some_and(char::is_alphabetic) && !small_word(&t.key)
+                    {
+                        content += 1;
+                        caps += usize::from(t.cap);
+                    }
+                }
+                content >= 3 && caps * 5 >= content * 4
+            };
             for h in &mut headline[line_start..end] {
                 *h = is_headline;
             }
@@ -496,7 +586,7 @@ impl NameRules {
             if i > b + 1 && an.text[t[i - 1].e..t[i].s].trim() != "" {
                 return false;
             }
-            let k = t[i].key.as_str();
+            let k = t[i].key_str();
             if !t[i].cap && self.role_words.contains(k) {
                 return true;
             }
@@ -523,14 +613,14 @@ impl NameRules {
         (a.saturating_sub(7)..a).rev().any(|i| {
             let between_ok =
                 (i..a - 1).all(|j| !an.text[t[j].e..t[j + 1].s].contains(['.', ',', ';', '\n']));
-            between_ok && !t[i].cap && self.role_words.contains(t[i].key.as_str())
+            between_ok && !t[i].cap && self.role_words.contains(t[i].key_str())
         })
     }
 
     /// Whether another name of the person follows: "X, known as Abu Y", "X alias Y".
     fn alias_after(an: &Analysis, b: usize) -> bool {
         let t = &an.toks;
-        let words: Vec<&str> = t[b + 1..].iter().take(4).map(|x| x.key.as_str()).collect();
+        let words: Vec<&str> = t[b + 1..].iter().take(4).map(|x| x.key_str()).collect();
         let cap_after = |n: usize| t.get(b + 1 + n).is_some_and(|x| x.cap);
         match words.as_slice() {
             ["also", "known", "as", ..] => cap_after(3),
@@ -585,7 +675,7 @@ impl NameRules {
             })
         };
         // Organisations.
-        let has_of = (a..=b).any(|i| matches!(t[i].key.as_str(), "of" | "for"));
+        let has_of = (a..=b).any(|i| matches!(t[i].key_str(), "of" | "for"));
         // "Islamic State West Africa Province" is an organisation's branch, not a place.
         let has_org = known
             .inside(Self::span(an, a, b))
@@ -708,7 +798,7 @@ impl NameRules {
         let arabic = names.len() >= 2
             && (s..=b).any(|i| {
                 self.arabic_markers.contains(&t[i].key)
-                    || (i > s && !t[i].cap && matches!(t[i].key.as_str(), "al" | "el"))
+                    || (i > s && !t[i].cap && matches!(t[i].key_str(), "al" | "el"))
             });
         let given = (2..=4).contains(&names.len()) && self.given_names.contains(&t[s].key);
         let byline = self.byline(an, a, b).is_some();
@@ -748,9 +838,9 @@ impl NameRules {
         // "Jassim al-Mazrouei Abu Abdel Qader": a kunya after the family name is a second
         // name of the same person.
         let kunya = (s + 1..=b).find(|&k| {
-            matches!(t[k].key.as_str(), "abu" | "umm")
+            matches!(t[k].key_str(), "abu" | "umm")
                 && k < b
-                && (s..k).any(|i| !t[i].cap && matches!(t[i].key.as_str(), "al" | "el"))
+                && (s..k).any(|i| !t[i].cap && matches!(t[i].key_str(), "al" | "el"))
         });
         match kunya {
             Some(k) => {
@@ -764,11 +854,37 @@ impl NameRules {
     }
 }
 
-/// Words that do not count when deciding whether a line is in Title Case.
-const SMALL_WORDS: &[&str] = &[
-    "a", "an", "the", "of", "and", "in", "on", "at", "for", "to", "with", "by", "from", "as", "or",
-    "but", "vs", "into", "after", "over", "amid", "against", "its", "is", "are",
-];
+/// Words that do not count when deciding whether a line is in Title Case. (A `match`: the
+/// compiler sorts it by length, where a list would be compared word by word.)
+fn small_word(k: &str) -> bool {
+    matches!(
+        k,
+        "a" | "an"
+            | "the"
+            | "of"
+            | "and"
+            | "in"
+            | "on"
+            | "at"
+            | "for"
+            | "to"
+            | "with"
+            | "by"
+            | "from"
+            | "as"
+            | "or"
+            | "but"
+            | "vs"
+            | "into"
+            | "after"
+            | "over"
+            | "amid"
+            | "against"
+            | "its"
+            | "is"
+            | "are"
+    )
+}
 
 #[cfg(test)]
 mod tests {

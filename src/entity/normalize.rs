@@ -37,32 +37,53 @@ pub struct Folded {
 
 impl Folded {
     /// Folds `text`: see the module documentation.
+    ///
+    /// Runs of ASCII bytes that stay as they are (most of a news text) are copied whole into
+    /// a byte buffer, without decoding or encoding characters; only the rest goes through
+    /// Unicode decomposition.
     pub fn new(text: &str) -> Folded {
-        let mut out = String::with_capacity(text.len());
-        let mut map = Vec::with_capacity(text.len() + 1);
+        let mut out: Vec<u8> = Vec::with_capacity(text.len());
+        let mut map: Vec<u32> = Vec::with_capacity(text.len() + 1);
+        let bytes = text.as_bytes();
         let mut last_space = false;
-        for (at, c) in text.char_indices() {
-            if c.is_ascii() {
-                // Fast path: most of a news text.
-                let c = match c {
-                    '-' | '_' => ' ',
-                    '`' => '\'',
-                    ' ' | '\t' | '\r' => ' ',
-                    c => c,
-                };
-                if c == ' ' {
-                    if last_space {
-                        continue;
-                    }
-                    last_space = true;
-                } else {
-                    last_space = false;
+        let mut at = 0;
+        while at < bytes.len() {
+            // A run of bytes copied as they are: one copy, and its map filled by counting.
+            let start = at;
+            while at < bytes.len() {
+                let b = bytes[at];
+                if !b.is_ascii()
+                    || matches!(b, b'-' | b'_' | b'\t' | b'\r' | b'`')
+                    || (b == b' ' && last_space)
+                {
+                    break;
                 }
-                out.push(c);
-                map.push(at as u32);
+                last_space = b == b' ';
+                at += 1;
+            }
+            if at > start {
+                out.extend_from_slice(&bytes[start..at]);
+                map.extend(start as u32..at as u32);
                 continue;
             }
-            let mut push = |d: char, out: &mut String, map: &mut Vec<u32>| {
+            let b = bytes[at];
+            if b.is_ascii() {
+                let b = match b {
+                    b'-' | b'_' | b'\t' | b'\r' => b' ',
+                    b'`' => b'\'',
+                    b => b,
+                };
+                let space = b == b' ';
+                if !(space && last_space) {
+                    out.push(b);
+                    map.push(at as u32);
+                }
+                last_space = space;
+                at += 1;
+                continue;
+            }
+            let c = text[at..].chars().next().expect("a char boundary");
+            let mut push = |d: char, out: &mut Vec<u8>, map: &mut Vec<u32>| {
                 let d = fold_char(d);
                 let Some(d) = d else { return };
                 if d == ' ' {
@@ -74,14 +95,16 @@ impl Folded {
                     last_space = false;
                 }
                 let before = out.len();
-                match d {
-                    'ß' => out.push_str("ss"),
-                    'æ' => out.push_str("ae"),
-                    'Æ' => out.push_str("AE"),
-                    'œ' => out.push_str("oe"),
-                    'Œ' => out.push_str("OE"),
-                    d => out.push(d),
-                }
+                let mut buf = [0; 4];
+                let s: &str = match d {
+                    'ß' => "ss",
+                    'æ' => "ae",
+                    'Æ' => "AE",
+                    'œ' => "oe",
+                    'Œ' => "OE",
+                    d => d.encode_utf8(&mut buf),
+                };
+                out.extend_from_slice(s.as_bytes());
                 for _ in before..out.len() {
                     map.push(at as u32);
                 }
@@ -91,9 +114,11 @@ impl Folded {
                     push(d, &mut out, &mut map);
                 }
             });
+            at += c.len_utf8();
         }
         map.push(text.len() as u32);
-        Folded { text: out, map }
+        let text = String::from_utf8(out).expect("whole characters were copied");
+        Folded { text, map }
     }
 
     /// The original byte span of the folded span `start..end` (which must lie on character
@@ -153,7 +178,10 @@ pub fn fold(s: &str) -> String {
             }
             out.push(c);
         }
-        return out.trim().to_string();
+        if out.starts_with(' ') || out.ends_with(' ') {
+            return out.trim().to_string();
+        }
+        return out;
     }
     Folded::new(s).text.trim().to_string()
 }
