@@ -32,11 +32,78 @@ use crate::pipeline::Stage;
 /// every incident before it made a long chronicle of incidents quadratic.
 const MERGE_REACH: usize = 100;
 
+/// Words after a number that say what it counts ("12 people were killed"), in the order
+/// the patterns try them.
+const CASUALTY_WORDS: &str = "killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage";
+
+/// The last words of the matches of `killed_before` (the verbs and their qualifiers), as
+/// ASCII suffixes: a text before a number that ends otherwise (before its spaces) cannot
+/// match, whatever comes earlier.
+const KILLED_BEFORE_ENDS: &[&str] = &[
+    "kill",
+    "kills",
+    "killing",
+    "killed",
+    "left",
+    "leaving",
+    "of",
+    "to",
+    "at",
+    "eliminated",
+    "eliminating",
+    "executed",
+    "executing",
+    "massacred",
+    "injuring",
+    "injured",
+    "injure",
+    "wounding",
+    "wounded",
+    "wound",
+    "abducting",
+    "abducted",
+    "kidnapping",
+    "kidnapped",
+    "arresting",
+    "arrested",
+    "capturing",
+    "captured",
+    "detaining",
+    "detained",
+    "lost",
+    "least",
+    "than",
+    "over",
+    "about",
+    "some",
+    "nearly",
+    "around",
+    "estimated",
+    "almost",
+    "roughly",
+    "approximately",
+];
+
+/// The verbs right before "to"/"at" at the end of a match of `toll`.
+const TOLL_VERBS: &[&str] = &[
+    "risen",
+    "rose",
+    "rises",
+    "climbed",
+    "increased",
+    "reached",
+    "jumped",
+    "stands",
+    "stood",
+];
+
 /// Finds incidents and their casualty figures.
 pub struct EventStage {
     trigger: Regex,
     killed_before: Regex,
     killed_after: Regex,
+    /// The words of `killed_after` alone (see [`EventStage::killed_after`]).
+    casualty_word: Regex,
     and_others: Regex,
     others_after: Regex,
     part_after: Regex,
@@ -55,15 +122,48 @@ pub struct EventStage {
     classes: [Regex; 4],
 }
 
+/// A pattern for ASCII text (a [`Haystack`]): the same pattern without Unicode, so that on
+/// ASCII text it matches exactly as written. Why: with Unicode, `\w` and `\s` are classes
+/// of hundreds of NFA states, and every state of the lazy DFA is built from them; the
+/// end-anchored patterns with `\w+` and the counted gaps (`[^.;]{0,100}?`) built thousands
+/// of such states. `\w`, `\s`, `\d`, `\b` and case become ASCII (the same on ASCII text);
+/// a negated class is written as the ASCII characters it takes (the regex crate refuses a
+/// negated class that could match half a character); `’` is folded to `'` in a haystack.
+fn ascii_only(p: &str) -> String {
+    let body = p
+        .strip_prefix("(?i)")
+        .expect("the event patterns ignore case");
+    let body = body
+        .replace("['’]", "[']")
+        .replace(r"[^,;.:()\d]", r"[\x00-\x27\x2A\x2B\x2D\x2F\x3C-\x7F]")
+        .replace("[^.;]", r"[\x00-\x2D\x2F-\x3A\x3C-\x7F]")
+        .replace("[^.]", r"[\x00-\x2D\x2F-\x7F]");
+    assert!(body.is_ascii(), "an ASCII pattern: {body}");
+    format!("(?i-u){body}")
+}
+
 impl EventStage {
     pub fn new() -> EventStage {
-        let re = |p: &str| Regex::new(p).expect("a built-in event pattern compiles");
+        EventStage::build(true)
+    }
+
+    /// The stage, with its patterns for ASCII text (`ascii`, see [`ascii_only`]) or as
+    /// written (for the tests, which compare the two).
+    fn build(ascii: bool) -> EventStage {
+        let unicode = |p: &str| Regex::new(p).expect("a built-in event pattern compiles");
+        let re = |p: &str| {
+            if ascii {
+                unicode(&ascii_only(p))
+            } else {
+                unicode(p)
+            }
+        };
         EventStage {
             classes: [
-                re(r"(?i)\A[a-z]\z"),
-                re(r"\A\d\z"),
-                re(r"\A\w\z"),
-                re(r"\A\s\z"),
+                unicode(r"(?i)\A[a-z]\z"),
+                unicode(r"\A\d\z"),
+                unicode(r"\A\w\z"),
+                unicode(r"\A\s\z"),
             ],
             trigger: re(
                 r"(?i)\b(air[ -]?raids?|air[ -]?strikes?|drone (?:strikes?|attacks?)|missile (?:strikes?|attacks?)|rocket attacks?|raid(?:s|ed)?|strikes?|suicide (?:bombings?|attacks?|bombers?)|car bombs?|roadside bombs?|bombings?|bombed|explosions?|blasts?|IEDs?|ambush(?:es|ed)?|clash(?:es|ed)?|gunfights?|firefights?|fighting|battles?|shelling|shelled|artillery|mortars?|attack(?:s|ed)?|assaults?|offensive|massacres?|operations?|abduct(?:ed|ion|ions)|kidnap(?:ped|ping|pings)|arrest(?:s|ed)?|shooting|opened fire)\b",
@@ -71,9 +171,8 @@ impl EventStage {
             killed_before: re(
                 r"(?i)\b(killing|killed|kill|kills|left|leaving|deaths? of|death toll (?:\w+ ){0,3}(?:to|at|of)|toll (?:\w+ ){0,2}(?:to|at)|claimed the lives of|lives of|elimination of|eliminated|eliminating|executed|executing|massacred|injuring|injured|injure|wounding|wounded|wound|injuries to|abducting|abducted|kidnapping|kidnapped|arresting|arrested|capturing|captured|detaining|detained|lost)\s+(?:(?:at least|more than|over|about|some|nearly|around|up to|an estimated|almost|roughly|approximately)\s+)?$",
             ),
-            killed_after: re(
-                r"(?i)^[^,;.:()\d]{0,90}?\b(killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage)\b",
-            ),
+            killed_after: re(&format!(r"(?i)^[^,;.:()\d]{{0,90}}?\b({CASUALTY_WORDS})\b")),
+            casualty_word: re(&format!(r"(?i)\b(?:{CASUALTY_WORDS})\b")),
             and_others: re(r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$"),
             others_after: re(r"(?i)^\s+(?:other|additional|more|further)\b"),
             part_after: re(r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b"),
@@ -339,7 +438,7 @@ impl EventStage {
                 .last_group(&self.killed_after, head)
                 .map(|c| category_of(word(c)))
                 .or_else(|| {
-                    hay.group(&self.killed_after, after_span)
+                    self.killed_after(hay, after_span)
                         .map(|c| category_of(word(c)))
                 })
                 .or_else(|| {
@@ -353,7 +452,7 @@ impl EventStage {
         // "the death toll has risen to 17", "the number of wounded rose to 30".
         let mut toll = false;
         if category.is_none() {
-            if let Some(c) = hay.group(&self.toll, before_span) {
+            if let Some(c) = self.toll(hay, before_span) {
                 let w = word(c).to_ascii_lowercase();
                 category = Some(if w.contains("wound") || w.contains("injur") {
                     Category::Injured
@@ -365,12 +464,12 @@ impl EventStage {
         }
         if category.is_none() {
             // "left 12 dead", "leaving eight wounded": the words after say which.
-            category = hay
-                .group(&self.killed_before, before_span)
+            category = self
+                .killed_before(hay, before_span)
                 .filter(|&c| !matches!(word(c).to_ascii_lowercase().as_str(), "left" | "leaving"))
                 .map(|c| category_of(word(c)))
                 .or_else(|| {
-                    hay.group(&self.killed_after, after_span)
+                    self.killed_after(hay, after_span)
                         .map(|c| category_of(word(c)))
                 });
         }
@@ -601,7 +700,57 @@ impl<'a> Haystack<'a> {
     }
 }
 
+/// `h` without its trailing spaces (`\s` of an ASCII text), if it ends with one.
+fn before_spaces(h: &str) -> Option<&str> {
+    let t = h.trim_end_matches(['\t', '\n', '\x0B', '\x0C', '\r', ' ']);
+    (t.len() < h.len()).then_some(t)
+}
+
+/// Whether ASCII text `t` ends with `w`, ignoring ASCII case.
+fn ends_with_ci(t: &str, w: &str) -> bool {
+    t.len() >= w.len() && t.as_bytes()[t.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+}
+
 impl EventStage {
+    /// Group 1 of `killed_after` in `span`, without its `{0,90}?` gap, which made a large
+    /// lazy DFA and a backtracking search for the group. The gap takes the fewest
+    /// characters, so the match is the leftmost casualty word (the first of the words that
+    /// fits there); it counts if at most 90 characters, none of `,;.:()` or a digit, come
+    /// before it. A word contains none of those, so the search can stop after the first.
+    fn killed_after(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        let (h, base) = hay.slice(span);
+        let stop = h
+            .bytes()
+            .position(|b| b",;.:()".contains(&b) || b.is_ascii_digit())
+            .unwrap_or(h.len());
+        let m = self.casualty_word.find(&h[..(stop + 1).min(h.len())])?;
+        (m.start() <= stop.min(90)).then(|| hay.span(base, m))
+    }
+
+    /// Group 1 of `killed_before` in `span`, searched only when the text ends as a match
+    /// must (most numbers follow other words).
+    fn killed_before(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        let t = before_spaces(hay.slice(span).0)?;
+        if !KILLED_BEFORE_ENDS.iter().any(|w| ends_with_ci(t, w)) {
+            return None;
+        }
+        hay.group(&self.killed_before, span)
+    }
+
+    /// Group 1 of `toll` in `span`, searched only when the text ends with a verb of `toll`
+    /// and "to" or "at".
+    fn toll(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        let t = before_spaces(hay.slice(span).0)?;
+        if !(ends_with_ci(t, " to") || ends_with_ci(t, " at")) {
+            return None;
+        }
+        let t = &t[..t.len() - 3];
+        if !TOLL_VERBS.iter().any(|w| ends_with_ci(t, w)) {
+            return None;
+        }
+        hay.group(&self.toll, span)
+    }
+
     /// The ASCII character standing for non-ASCII `c` in a [`Haystack`]: in the same
     /// pattern classes as `c`. A letter that matches an ASCII letter without case (the
     /// Kelvin sign, the long s) is that letter; `’` (a literal of the patterns) is `'`; any
@@ -1788,7 +1937,7 @@ mod tests {
     /// to an ASCII character in the same pattern classes, matching the same literals.
     #[test]
     fn folding_keeps_every_class_and_literal() {
-        let stage = EventStage::new();
+        let stage = EventStage::build(false);
         let classes: Vec<Regex> = [
             r"\A\w\z",
             r"\A\d\z",
@@ -1850,6 +1999,7 @@ mod tests {
     #[test]
     fn patterns_match_the_same_on_the_folded_copy() {
         let stage = EventStage::new();
+        let written = EventStage::build(false);
         let pieces = [
             "killed",
             "KILLED",
@@ -1921,25 +2071,51 @@ mod tests {
             "among",
             "them",
             "including",
+            "killing",
+            "left",
+            "leaving",
+            "up to",
+            "more than",
+            "wounded",
+            "hurt",
+            "deaths of",
+            "claimed the lives of",
+            "number of",
+            "lost their lives",
+            "taken hostage",
+            "has",
+            "risen",
+            "stood",
+            "KILLING",
+            "Wounded",
+            "ABOUT",
+            "dead",
+            "died",
         ];
-        let patterns = [
-            &stage.trigger,
-            &stage.killed_before,
-            &stage.killed_after,
-            &stage.and_others,
-            &stage.others_after,
-            &stage.part_after,
-            &stage.others,
-            &stage.part_before,
-            &stage.total,
-            &stage.statistic,
-            &stage.new_incident,
-            &stage.reporting,
-            &stage.described,
-            &stage.toll,
-            &stage.sourced,
-            &stage.record,
-        ];
+        let patterns = |s: &'static EventStage| {
+            [
+                &s.trigger,
+                &s.killed_before,
+                &s.killed_after,
+                &s.and_others,
+                &s.others_after,
+                &s.part_after,
+                &s.others,
+                &s.part_before,
+                &s.total,
+                &s.statistic,
+                &s.new_incident,
+                &s.reporting,
+                &s.described,
+                &s.toll,
+                &s.sourced,
+                &s.record,
+            ]
+        };
+        let (stage, written): (&'static EventStage, &'static EventStage) =
+            (Box::leak(Box::new(stage)), Box::leak(Box::new(written)));
+        let pairs: Vec<(&Regex, &Regex)> =
+            patterns(written).into_iter().zip(patterns(stage)).collect();
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = |n: usize| {
             seed ^= seed << 13;
@@ -1947,7 +2123,7 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        let mut matched = 0;
+        let (mut matched, mut found) = (0, [0; 3]);
         for _ in 0..3000 {
             let len = 1 + next(24);
             let mut text = String::new();
@@ -1957,12 +2133,24 @@ mod tests {
                     text.push(' ');
                 }
             }
-            let hay = Haystack::new(&text, &stage);
+            // Texts before a number end with what the end-anchored patterns look for.
+            let ends = [
+                "rose to ",
+                "has risen TO  ",
+                "stands at\u{A0}",
+                "reached at",
+                "killing at least ",
+                "wounded \u{2003}",
+                "",
+            ];
+            text.push_str(ends[next(ends.len())]);
+            let hay = Haystack::new(&text, stage);
             // Every slice the stage reads starts and ends on a character boundary.
             let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
             let a = bounds[next(bounds.len())].min(bounds[next(bounds.len())]);
             let span = Span::new(a, text.len());
-            for re in patterns {
+            // The pattern as written, on the text; as compiled, on the copy.
+            for &(re, ascii) in &pairs {
                 let want: Vec<Vec<Option<Span>>> = re
                     .captures_iter(&text[span.start..])
                     .map(|c| {
@@ -1972,15 +2160,36 @@ mod tests {
                     })
                     .collect();
                 let (h, base) = hay.slice(span);
-                let got: Vec<Vec<Option<Span>>> = re
+                let got: Vec<Vec<Option<Span>>> = ascii
                     .captures_iter(h)
                     .map(|c| c.iter().map(|m| m.map(|m| hay.span(base, m))).collect())
                     .collect();
                 assert_eq!(got, want, "{re} on {:?}", &text[span.start..]);
                 matched += want.len();
             }
+            // The searches that stand for a pattern find its group 1.
+            type Search = fn(&EventStage, &Haystack, Span) -> Option<Span>;
+            for (k, (re, fast)) in [
+                (&written.killed_after, EventStage::killed_after as Search),
+                (&written.killed_before, EventStage::killed_before),
+                (&written.toll, EventStage::toll),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let want = re
+                    .captures(&text[a..])
+                    .map(|c| c.get(1).unwrap())
+                    .map(|m| Span::new(a + m.start(), a + m.end()));
+                assert_eq!(fast(stage, &hay, span), want, "{re} on {:?}", &text[a..]);
+                found[k] += usize::from(want.is_some());
+            }
         }
         assert!(matched > 1000, "the texts exercise the patterns: {matched}");
+        assert!(
+            found.iter().all(|&n| n > 50),
+            "the texts exercise the searches: {found:?}"
+        );
     }
 
     #[test]
