@@ -19,6 +19,8 @@
 //!
 //! Only incidents with a count of killed or injured become rows, as the contract asks.
 
+use std::cell::OnceCell;
+
 use regex::Regex;
 
 use crate::document::Document;
@@ -30,11 +32,97 @@ use crate::pipeline::Stage;
 /// every incident before it made a long chronicle of incidents quadratic.
 const MERGE_REACH: usize = 100;
 
+/// Words after a number that say what it counts ("12 people were killed"), in the order
+/// the patterns try them.
+const CASUALTY_WORDS: &str = "killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage";
+
+/// The last words of the matches of `killed_before` (the verbs and their qualifiers), as
+/// ASCII suffixes: a text before a number that ends otherwise (before its spaces) cannot
+/// match, whatever comes earlier.
+const KILLED_BEFORE_ENDS: &[&str] = &[
+    "kill",
+    "kills",
+    "killing",
+    "killed",
+    "left",
+    "leaving",
+    "of",
+    "to",
+    "at",
+    "eliminated",
+    "eliminating",
+    "executed",
+    "executing",
+    "massacred",
+    "injuring",
+    "injured",
+    "injure",
+    "wounding",
+    "wounded",
+    "wound",
+    "abducting",
+    "abducted",
+    "kidnapping",
+    "kidnapped",
+    "arresting",
+    "arrested",
+    "capturing",
+    "captured",
+    "detaining",
+    "detained",
+    "lost",
+    "least",
+    "than",
+    "over",
+    "about",
+    "some",
+    "nearly",
+    "around",
+    "estimated",
+    "almost",
+    "roughly",
+    "approximately",
+];
+
+/// Words every match of `statistic` contains: "since", "year", "in all of", "over the",
+/// "annually", "half of".
+const STATISTIC_WORDS: &[&str] = &[
+    "since ",
+    "year",
+    "in all of ",
+    "over the ",
+    "annually",
+    "half of",
+];
+
+/// Words every match of `new_incident` contains.
+const NEW_INCIDENT_WORDS: &[&str] = &[
+    "another", "separate", "second", "similar", "earlier", "previous", "last ",
+];
+
+/// Words every match of `described` contains (its group starts with one).
+const DIRECTION_WORDS: &[&str] = &["north", "south", "east", "west"];
+
+/// The verbs right before "to"/"at" at the end of a match of `toll`.
+const TOLL_VERBS: &[&str] = &[
+    "risen",
+    "rose",
+    "rises",
+    "climbed",
+    "increased",
+    "reached",
+    "jumped",
+    "stands",
+    "stood",
+];
+
 /// Finds incidents and their casualty figures.
 pub struct EventStage {
     trigger: Regex,
     killed_before: Regex,
     killed_after: Regex,
+    /// The words of `killed_after` alone (see [`EventStage::killed_after`]).
+    casualty_word: Regex,
     and_others: Regex,
     others_after: Regex,
     part_after: Regex,
@@ -48,21 +136,62 @@ pub struct EventStage {
     toll: Regex,
     sourced: Regex,
     record: Regex,
+    /// The character classes of the patterns, to fold a non-ASCII character (see
+    /// [`Haystack`]): `(?i)[a-z]`, `\d`, `\w`, `\s`.
+    classes: [Regex; 4],
+}
+
+/// A pattern for ASCII text (a [`Haystack`]): the same pattern without Unicode, so that on
+/// ASCII text it matches exactly as written. Why: with Unicode, `\w` and `\s` are classes
+/// of hundreds of NFA states, and every state of the lazy DFA is built from them; the
+/// end-anchored patterns with `\w+` and the counted gaps (`[^.;]{0,100}?`) built thousands
+/// of such states. `\w`, `\s`, `\d`, `\b` and case become ASCII (the same on ASCII text);
+/// a negated class is written as the ASCII characters it takes (the regex crate refuses a
+/// negated class that could match half a character); `’` is folded to `'` in a haystack.
+fn ascii_only(p: &str) -> String {
+    let body = p
+        .strip_prefix("(?i)")
+        .expect("the event patterns ignore case");
+    let body = body
+        .replace("['’]", "[']")
+        .replace(r"[^,;.:()\d]", r"[\x00-\x27\x2A\x2B\x2D\x2F\x3C-\x7F]")
+        .replace("[^.;]", r"[\x00-\x2D\x2F-\x3A\x3C-\x7F]")
+        .replace("[^.]", r"[\x00-\x2D\x2F-\x7F]");
+    assert!(body.is_ascii(), "an ASCII pattern: {body}");
+    format!("(?i-u){body}")
 }
 
 impl EventStage {
     pub fn new() -> EventStage {
-        let re = |p: &str| Regex::new(p).expect("a built-in event pattern compiles");
+        EventStage::build(true)
+    }
+
+    /// The stage, with its patterns for ASCII text (`ascii`, see [`ascii_only`]) or as
+    /// written (for the tests, which compare the two).
+    fn build(ascii: bool) -> EventStage {
+        let unicode = |p: &str| Regex::new(p).expect("a built-in event pattern compiles");
+        let re = |p: &str| {
+            if ascii {
+                unicode(&ascii_only(p))
+            } else {
+                unicode(p)
+            }
+        };
         EventStage {
+            classes: [
+                unicode(r"(?i)\A[a-z]\z"),
+                unicode(r"\A\d\z"),
+                unicode(r"\A\w\z"),
+                unicode(r"\A\s\z"),
+            ],
             trigger: re(
                 r"(?i)\b(air[ -]?raids?|air[ -]?strikes?|drone (?:strikes?|attacks?)|missile (?:strikes?|attacks?)|rocket attacks?|raid(?:s|ed)?|strikes?|suicide (?:bombings?|attacks?|bombers?)|car bombs?|roadside bombs?|bombings?|bombed|explosions?|blasts?|IEDs?|ambush(?:es|ed)?|clash(?:es|ed)?|gunfights?|firefights?|fighting|battles?|shelling|shelled|artillery|mortars?|attack(?:s|ed)?|assaults?|offensive|massacres?|operations?|abduct(?:ed|ion|ions)|kidnap(?:ped|ping|pings)|arrest(?:s|ed)?|shooting|opened fire)\b",
             ),
             killed_before: re(
                 r"(?i)\b(killing|killed|kill|kills|left|leaving|deaths? of|death toll (?:\w+ ){0,3}(?:to|at|of)|toll (?:\w+ ){0,2}(?:to|at)|claimed the lives of|lives of|elimination of|eliminated|eliminating|executed|executing|massacred|injuring|injured|injure|wounding|wounded|wound|injuries to|abducting|abducted|kidnapping|kidnapped|arresting|arrested|capturing|captured|detaining|detained|lost)\s+(?:(?:at least|more than|over|about|some|nearly|around|up to|an estimated|almost|roughly|approximately)\s+)?$",
             ),
-            killed_after: re(
-                r"(?i)^[^,;.:()\d]{0,90}?\b(killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage)\b",
-            ),
+            killed_after: re(&format!(r"(?i)^[^,;.:()\d]{{0,90}}?\b({CASUALTY_WORDS})\b")),
+            casualty_word: re(&format!(r"(?i)\b(?:{CASUALTY_WORDS})\b")),
             and_others: re(r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$"),
             others_after: re(r"(?i)^\s+(?:other|additional|more|further)\b"),
             part_after: re(r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b"),
@@ -263,6 +392,9 @@ const LOCATIVE_BEFORE: &[&str] = &[
 /// Who acted and who was targeted.
 type Sides = (Vec<String>, Vec<String>);
 
+/// The incident type of a sentence, and where its first incident word starts.
+type Trigger = (Option<(&'static str, bool)>, Option<usize>);
+
 /// A sentence with casualty figures: one report of an incident.
 struct Mention {
     span: Span,
@@ -277,12 +409,14 @@ struct Mention {
 
 impl EventStage {
     /// Reads a number in its sentence: does it count people killed, injured or captured?
-    fn figure(&self, text: &str, sentence: Span, q: &Quantity) -> Option<Figure> {
+    fn figure(&self, hay: &Haystack, text: &str, sentence: Span, q: &Quantity) -> Option<Figure> {
         if q.value < 0.0 || q.value.fract() != 0.0 || q.value >= 1_000_000.0 {
             return None;
         }
-        let before = &text[sentence.start..q.span.start];
-        let after = &text[q.span.end..sentence.end];
+        let before_span = Span::new(sentence.start, q.span.start);
+        let after_span = Span::new(q.span.end, sentence.end);
+        let before = &text[before_span.start..before_span.end];
+        let word = |sp: Span| &text[sp.start..sp.end];
         let mut value = q.value as u64;
         let category_of = |word: &str| -> Category {
             let w = word.to_ascii_lowercase();
@@ -302,30 +436,32 @@ impl EventStage {
                 Category::Killed
             }
         };
-        // "the four men killed were...": a figure already given, named again.
-        let anaphoric = before.trim_end().to_ascii_lowercase().ends_with(" the")
-            || before.trim_end().eq_ignore_ascii_case("the");
-        let mut part =
-            self.part_after.is_match(after) || self.part_before.is_match(before) || anaphoric;
+        // "the four men killed were...": a figure already given, named again. (Lower-casing
+        // changes only ASCII letters, so comparing the bytes without case is the same test.)
+        let trimmed = before.trim_end().as_bytes();
+        let anaphoric = trimmed.len() >= 4
+            && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b" the")
+            || trimmed.eq_ignore_ascii_case(b"the");
+        let mut part = hay.is_match(&self.part_after, after_span)
+            || hay.is_match(&self.part_before, before_span)
+            || anaphoric;
         // "a senior leader and eight other militants": one more than the number.
         let mut category = None;
-        let one_more = self.and_others.is_match(before) && self.others_after.is_match(after);
+        let one_more = hay.is_match(&self.and_others, before_span)
+            && hay.is_match(&self.others_after, after_span);
         if one_more {
             value += 1;
             part = false;
-            let head = &text[sentence.start..q.span.start];
-            category = self
-                .killed_after
-                .captures_iter(head)
-                .last()
-                .map(|c| category_of(&c[1]))
+            let head = before_span;
+            category = hay
+                .last_group(&self.killed_after, head)
+                .map(|c| category_of(word(c)))
                 .or_else(|| {
-                    self.killed_after
-                        .captures(after)
-                        .map(|c| category_of(&c[1]))
+                    self.killed_after(hay, after_span)
+                        .map(|c| category_of(word(c)))
                 })
                 .or_else(|| {
-                    let words = head.to_ascii_lowercase();
+                    let words = before.to_ascii_lowercase();
                     ["killed", "killing", "eliminated", "deaths", "death"]
                         .iter()
                         .any(|w| words.contains(w))
@@ -335,8 +471,8 @@ impl EventStage {
         // "the death toll has risen to 17", "the number of wounded rose to 30".
         let mut toll = false;
         if category.is_none() {
-            if let Some(c) = self.toll.captures(before) {
-                let w = c[1].to_ascii_lowercase();
+            if let Some(c) = self.toll(hay, before_span) {
+                let w = word(c).to_ascii_lowercase();
                 category = Some(if w.contains("wound") || w.contains("injur") {
                     Category::Injured
                 } else {
@@ -348,14 +484,12 @@ impl EventStage {
         if category.is_none() {
             // "left 12 dead", "leaving eight wounded": the words after say which.
             category = self
-                .killed_before
-                .captures(before)
-                .filter(|c| !matches!(c[1].to_ascii_lowercase().as_str(), "left" | "leaving"))
-                .map(|c| category_of(&c[1]))
+                .killed_before(hay, before_span)
+                .filter(|&c| !matches!(word(c).to_ascii_lowercase().as_str(), "left" | "leaving"))
+                .map(|c| category_of(word(c)))
                 .or_else(|| {
-                    self.killed_after
-                        .captures(after)
-                        .map(|c| category_of(&c[1]))
+                    self.killed_after(hay, after_span)
+                        .map(|c| category_of(word(c)))
                 });
         }
         let category = match category {
@@ -371,13 +505,13 @@ impl EventStage {
         };
         let window_end = (q.span.end + 60).min(sentence.end);
         let window_start = q.span.start.saturating_sub(60).max(sentence.start);
-        let near = &text[floor(text, window_start)..ceil(text, window_end)];
-        let additional = !part && !one_more && self.others.is_match(after);
+        let near = Span::new(floor(text, window_start), ceil(text, window_end));
+        let additional = !part && !one_more && hay.is_match(&self.others, after_span);
         Some(Figure {
             category,
             value,
             additional,
-            total: (toll || self.total.is_match(near)) && !part && !additional,
+            total: (toll || hay.is_match(&self.total, near)) && !part && !additional,
             part,
             span: q.span,
         })
@@ -403,21 +537,24 @@ impl EventStage {
     /// country". Its country is the last country named up to the end of the sentence.
     fn described_place(
         &self,
+        hay: &Haystack,
         text: &str,
         span: Span,
         places: &[&Entity],
         people: &People,
         ctx: &CountryContext,
     ) -> Option<Entity> {
-        let c = self.described.captures(&text[span.start..span.end])?;
-        let m = c.get(1)?;
-        let at = Span::new(span.start + m.start(), span.start + m.end());
+        if !hay.mentions(span, DIRECTION_WORDS) {
+            return None;
+        }
+        let at = hay.group(&self.described, span)?;
+        let m = &text[at.start..at.end];
         let country = self.context_country(text, span.end, places, people, ctx)?;
         Some(Entity {
             span: at,
-            text: m.as_str().to_string(),
+            text: m.to_string(),
             etype: EntityType::Place,
-            canonical: m.as_str().to_lowercase(),
+            canonical: m.to_lowercase(),
             entity_id: String::new(),
             kind: "direction".into(),
             geo: Some(crate::facts::Geo {
@@ -428,22 +565,33 @@ impl EventStage {
         })
     }
 
-    /// The incident words of a sentence: the first specific one, else a generic one.
-    fn etype(&self, sentence: &str) -> Option<(&'static str, bool)> {
+    /// The incident words of a sentence: the first specific one, else a generic one; and
+    /// where the first incident word starts.
+    fn etype(&self, hay: &Haystack, text: &str, sentence: Span) -> Trigger {
+        let (h, base) = hay.slice(sentence);
+        let mut first = None;
         let mut generic = None;
-        for m in self.trigger.find_iter(sentence) {
-            let t = event_type(m.as_str());
+        for m in self.trigger.find_iter(h) {
+            let at = hay.span(base, m);
+            first.get_or_insert(at.start);
+            let t = event_type(&text[at.start..at.end]);
             if t.1 {
-                return Some(t);
+                return (Some(t), first);
             }
             generic.get_or_insert(t);
         }
-        generic
+        (generic, first)
     }
 
     /// The date of an incident in a sentence: not a date the news was announced on, not a
     /// bare year (background), the most precise one.
-    fn date(&self, text: &str, span: Span, dates: &[(usize, &DateFact)]) -> Option<String> {
+    fn date(
+        &self,
+        hay: &Haystack,
+        text: &str,
+        span: Span,
+        dates: &[(usize, &DateFact)],
+    ) -> Option<String> {
         let datelined = dateline_end(text, span);
         // In the document's order: the last of the most precise dates wins.
         let mut inside: Vec<(usize, &DateFact)> =
@@ -453,7 +601,7 @@ impl EventStage {
             .iter()
             .map(|d| d.1)
             .filter(|d| span.contains(&d.span) && d.span.start >= datelined)
-            .filter(|d| !self.reporting.is_match(&text[span.start..d.span.start]))
+            .filter(|d| !hay.is_match(&self.reporting, Span::new(span.start, d.span.start)))
             .filter_map(|d| d.value.clone())
             .filter(|v| v.len() >= 7)
             .max_by_key(|v| v.len())
@@ -472,6 +620,203 @@ fn ceil(text: &str, mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// What the event patterns read: the document itself when it is ASCII, else a copy in
+/// which every non-ASCII character is one ASCII character that every pattern treats the
+/// same way, with a map back to the document's offsets.
+///
+/// Why: the patterns use Unicode word boundaries (`\b`), which the regex crate's lazy DFA
+/// cannot follow past a non-ASCII byte. On a sentence with one "é" every search gave up
+/// and ran again with the backtracking engine over the whole slice, a third of the stage's
+/// time on the synthetic dumps. On the copy the DFA never gives up, and the matches are
+/// the same: a pattern sees a character only through its literals (ASCII, matched without
+/// case), `’`, and the classes `\w`, `\d`, `\s`, `[^,;.:()\d]`, `[^.;]` and `[^.]`, and the
+/// replacement ([`EventStage::fold`]) is in exactly the same of those as the character it
+/// replaces. Every character stays one character, so counted repetitions (`{0,90}`) count
+/// the same; offsets are mapped back, so a match's text is read from the document.
+struct Haystack<'a> {
+    ascii: std::borrow::Cow<'a, str>,
+    /// `ascii` in lower case, to look for the words a pattern cannot match without.
+    lower: String,
+    /// For a copy: the document offset of each byte of `ascii`, and of its end.
+    origin: Vec<usize>,
+}
+
+impl<'a> Haystack<'a> {
+    fn new(text: &'a str, stage: &EventStage) -> Haystack<'a> {
+        if text.is_ascii() {
+            return Haystack {
+                ascii: text.into(),
+                lower: text.to_ascii_lowercase(),
+                origin: Vec::new(),
+            };
+        }
+        let mut ascii = Vec::with_capacity(text.len());
+        let mut origin = Vec::with_capacity(text.len() + 1);
+        let mut folded: Vec<(char, u8)> = Vec::new();
+        for (i, c) in text.char_indices() {
+            let b = if c.is_ascii() {
+                c as u8
+            } else {
+                match folded.iter().find(|f| f.0 == c) {
+                    Some(f) => f.1,
+                    None => {
+                        let b = stage.fold(c);
+                        folded.push((c, b));
+                        b
+                    }
+                }
+            };
+            ascii.push(b);
+            origin.push(i);
+        }
+        origin.push(text.len());
+        let ascii = String::from_utf8(ascii).expect("ASCII bytes");
+        Haystack {
+            lower: ascii.to_ascii_lowercase(),
+            ascii: ascii.into(),
+            origin,
+        }
+    }
+
+    /// Whether the text of `span` contains one of `words` (lower case), ignoring case: a
+    /// pattern ignoring case whose every match contains one of them cannot match without.
+    /// (A search per word in a lower-case copy costs less here than an automaton.)
+    fn mentions(&self, span: Span, words: &[&str]) -> bool {
+        let h = &self.lower[self.at(span.start)..self.at(span.end)];
+        words.iter().any(|w| h.contains(w))
+    }
+
+    /// The offset in the copy of document offset `at` (a character boundary).
+    fn at(&self, at: usize) -> usize {
+        if self.origin.is_empty() {
+            at
+        } else {
+            self.origin.partition_point(|&o| o < at)
+        }
+    }
+
+    /// The document offset of offset `at` of the copy.
+    fn back(&self, at: usize) -> usize {
+        if self.origin.is_empty() {
+            at
+        } else {
+            self.origin[at]
+        }
+    }
+
+    /// What the patterns read for the document's `span`, and where that starts in the copy.
+    fn slice(&self, span: Span) -> (&str, usize) {
+        let start = self.at(span.start);
+        (&self.ascii[start..self.at(span.end)], start)
+    }
+
+    fn is_match(&self, re: &Regex, span: Span) -> bool {
+        re.is_match(self.slice(span).0)
+    }
+
+    fn span(&self, base: usize, m: regex::Match) -> Span {
+        Span::new(self.back(base + m.start()), self.back(base + m.end()))
+    }
+
+    /// The document span of group 1 of the first match of `re` in `span`.
+    fn group(&self, re: &Regex, span: Span) -> Option<Span> {
+        let (h, base) = self.slice(span);
+        let c = re.captures(h)?;
+        Some(self.span(base, c.get(1).expect("group 1 takes part in every match")))
+    }
+
+    /// The document span of group 1 of the last match of `re` in `span`.
+    fn last_group(&self, re: &Regex, span: Span) -> Option<Span> {
+        let (h, base) = self.slice(span);
+        let c = re.captures_iter(h).last()?;
+        Some(self.span(base, c.get(1).expect("group 1 takes part in every match")))
+    }
+}
+
+/// `h` without its trailing spaces (`\s` of an ASCII text), if it ends with one.
+fn before_spaces(h: &str) -> Option<&str> {
+    let t = h.trim_end_matches(['\t', '\n', '\x0B', '\x0C', '\r', ' ']);
+    (t.len() < h.len()).then_some(t)
+}
+
+/// Whether ASCII text `t` ends with `w`, ignoring ASCII case.
+fn ends_with_ci(t: &str, w: &str) -> bool {
+    t.len() >= w.len() && t.as_bytes()[t.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+}
+
+impl EventStage {
+    /// Group 1 of `killed_after` in `span`, without its `{0,90}?` gap, which made a large
+    /// lazy DFA and a backtracking search for the group. The gap takes the fewest
+    /// characters, so the match is the leftmost casualty word (the first of the words that
+    /// fits there); it counts if at most 90 characters, none of `,;.:()` or a digit, come
+    /// before it. A word contains none of those, so the search can stop after the first.
+    fn killed_after(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        let (h, base) = hay.slice(span);
+        let stop = h
+            .bytes()
+            .position(|b| b",;.:()".contains(&b) || b.is_ascii_digit())
+            .unwrap_or(h.len());
+        let m = self.casualty_word.find(&h[..(stop + 1).min(h.len())])?;
+        (m.start() <= stop.min(90)).then(|| hay.span(base, m))
+    }
+
+    /// Group 1 of `killed_before` in `span`, searched only when the text ends as a match
+    /// must (most numbers follow other words).
+    fn killed_before(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        let t = before_spaces(hay.slice(span).0)?;
+        if !KILLED_BEFORE_ENDS.iter().any(|w| ends_with_ci(t, w)) {
+            return None;
+        }
+        hay.group(&self.killed_before, span)
+    }
+
+    /// Group 1 of `toll` in `span`, searched only when the text ends with a verb of `toll`
+    /// and "to" or "at".
+    fn toll(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        let t = before_spaces(hay.slice(span).0)?;
+        if !(ends_with_ci(t, " to") || ends_with_ci(t, " at")) {
+            return None;
+        }
+        let t = &t[..t.len() - 3];
+        if !TOLL_VERBS.iter().any(|w| ends_with_ci(t, w)) {
+            return None;
+        }
+        hay.group(&self.toll, span)
+    }
+
+    /// The ASCII character standing for non-ASCII `c` in a [`Haystack`]: in the same
+    /// pattern classes as `c`. A letter that matches an ASCII letter without case (the
+    /// Kelvin sign, the long s) is that letter; `’` (a literal of the patterns) is `'`; any
+    /// other digit is `5`, another word character `_`, a space the vertical tab, the rest
+    /// `#`: none of these is a literal of a pattern. The classes are asked of the regex
+    /// crate itself, so they are its definitions.
+    fn fold(&self, c: char) -> u8 {
+        let mut buf = [0u8; 4];
+        let s: &str = c.encode_utf8(&mut buf);
+        let [letter, digit, word, space] = &self.classes;
+        if letter.is_match(s) {
+            if let Some(l) = c
+                .to_lowercase()
+                .chain(c.to_uppercase())
+                .find(char::is_ascii_alphabetic)
+            {
+                return l.to_ascii_lowercase() as u8;
+            }
+        }
+        if c == '’' {
+            b'\''
+        } else if digit.is_match(s) {
+            b'5'
+        } else if word.is_match(s) {
+            b'_'
+        } else if space.is_match(s) {
+            0x0B
+        } else {
+            b'#'
+        }
+    }
 }
 
 /// The items of `sorted` (sorted by start offset, as `start` reads it) that start inside
@@ -510,6 +855,9 @@ impl People {
     }
 }
 
+/// Up to how many names [`occurrences`] searches for one by one.
+const FEW_NAMES: usize = 8;
+
 /// Every occurrence of each name in `text`, as `str::match_indices` finds them name by
 /// name (left to right, not overlapping itself), in one pass over the text.
 pub(crate) fn occurrences(text: &str, names: &[&str]) -> Vec<Span> {
@@ -519,7 +867,21 @@ pub(crate) fn occurrences(text: &str, names: &[&str]) -> Vec<Span> {
     if names.is_empty() {
         return Vec::new();
     }
-    let ac = aho_corasick::AhoCorasick::new(&names).expect("names make an automaton");
+    // A document names a few people: a search per name (memchr-fast) costs less than
+    // building an automaton, which took a sixth of the stage. Many names, one pass.
+    if names.len() <= FEW_NAMES {
+        return names
+            .iter()
+            .flat_map(|n| {
+                text.match_indices(n)
+                    .map(|(i, m)| Span::new(i, i + m.len()))
+            })
+            .collect();
+    }
+    let ac = aho_corasick::AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+        .build(&names)
+        .expect("names make an automaton");
     let mut last_end = vec![0usize; names.len()];
     let mut out = Vec::new();
     for m in ac.find_overlapping_iter(text) {
@@ -778,6 +1140,7 @@ fn locative(text: &str, span: Span, e: &Entity) -> bool {
 /// The place in `span` where something happened: one named after "in", "near"... first,
 /// the most specific, the first.
 fn place_in<'a>(
+    hay: &Haystack,
     text: &str,
     span: Span,
     places: &[&'a Entity],
@@ -788,7 +1151,7 @@ fn place_in<'a>(
         .iter()
         .filter(|e| span.contains(&e.span) && usable_place(text, e, people))
         // "a military source in Maiduguri said": where the source is, not the incident.
-        .filter(|e| !sourced.is_match(&text[span.start..e.span.start]))
+        .filter(|e| !hay.is_match(sourced, Span::new(span.start, e.span.start)))
         .max_by_key(|e| {
             (
                 locative(text, span, e),
@@ -998,20 +1361,57 @@ impl Stage for EventStage {
         let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
         quantities.sort_by_key(|q| q.span);
         let countries = CountryContext::new(text, &places, &people);
+        let hay = Haystack::new(text, self);
+
+        // What is read of a number, a sentence, is read once: a sentence is looked at again
+        // as the one before or after a sentence with figures. (`OnceCell`: the answers
+        // depend only on the number or sentence, not on who asks first.)
+        let figures_of: Vec<OnceCell<Option<Figure>>> =
+            quantities.iter().map(|_| OnceCell::new()).collect();
+        let figure = |k: usize, s: Span| {
+            *figures_of[k].get_or_init(|| self.figure(&hay, text, s, quantities[k]))
+        };
+        let triggers: Vec<OnceCell<Trigger>> = sentences.iter().map(|_| OnceCell::new()).collect();
+        let trigger = |i: usize| *triggers[i].get_or_init(|| self.etype(&hay, text, sentences[i]));
+        let places_of: Vec<OnceCell<(Option<&Entity>, Option<Entity>)>> =
+            sentences.iter().map(|_| OnceCell::new()).collect();
+        let place_of = |i: usize| {
+            places_of[i].get_or_init(|| {
+                let span = sentences[i];
+                (
+                    place_in(&hay, text, span, &places, &people, &self.sourced),
+                    self.described_place(&hay, text, span, &places, &people, &countries),
+                )
+            })
+        };
+        let dates_of: Vec<OnceCell<Option<String>>> =
+            sentences.iter().map(|_| OnceCell::new()).collect();
+        let date_of = |i: usize| {
+            dates_of[i]
+                .get_or_init(|| self.date(&hay, text, sentences[i], &dates))
+                .clone()
+        };
+        // The indices of the numbers starting in `span`.
+        let numbers_in = |span: Span| {
+            let lo = quantities.partition_point(|q| q.span.start < span.start);
+            lo..lo + quantities[lo..].partition_point(|q| q.span.start <= span.end)
+        };
 
         let mut mentions: Vec<(Mention, Sides)> = Vec::new();
         for (i, &s) in sentences.iter().enumerate() {
-            let sentence = &text[s.start..s.end];
-            if self.statistic.is_match(sentence) {
+            if hay.mentions(s, STATISTIC_WORDS) && hay.is_match(&self.statistic, s) {
                 continue;
             }
             let datelined = dateline_end(text, s);
-            let figures: Vec<Figure> = starting_in(&quantities, s, |q| q.span.start)
-                .iter()
-                .filter(|q| s.contains(&q.span) && q.span.start >= datelined)
-                .filter_map(|q| self.figure(text, s, q))
+            let record = OnceCell::new();
+            let figures: Vec<Figure> = numbers_in(s)
+                .filter(|&k| {
+                    let q = quantities[k];
+                    s.contains(&q.span) && q.span.start >= datelined
+                })
+                .filter_map(|k| figure(k, s))
                 // Large figures with "recorded", "this year"... are tallies, not tolls.
-                .filter(|f| f.value < 100 || !self.record.is_match(sentence))
+                .filter(|f| f.value < 100 || !*record.get_or_init(|| hay.is_match(&self.record, s)))
                 .collect();
             if figures.is_empty() {
                 continue;
@@ -1019,27 +1419,26 @@ impl Stage for EventStage {
             // The sentence before, in the same line, can name the incident and its place.
             let prev = i
                 .checked_sub(1)
-                .map(|j| sentences[j])
-                .filter(|p| !text[p.end..s.start].contains('\n'));
-            let etype = self
-                .etype(sentence)
-                .or_else(|| prev.and_then(|p| self.etype(&text[p.start..p.end])));
+                .filter(|&j| !text[sentences[j].end..s.start].contains('\n'));
+            let etype = trigger(i).0.or_else(|| prev.and_then(|p| trigger(p).0));
             // The next sentence can say where, when it has no figures of its own ("...killed
             // nine commanders. The operation took place in the Hamrin Mountains.").
-            let next = sentences.get(i + 1).copied().filter(|n| {
-                !starting_in(&quantities, *n, |q| q.span.start)
-                    .iter()
-                    .any(|q| n.contains(&q.span) && self.figure(text, *n, q).is_some())
+            let next = Some(i + 1).filter(|&j| {
+                sentences.get(j).is_some_and(|&n| {
+                    !numbers_in(n)
+                        .any(|k| n.contains(&quantities[k].span) && figure(k, n).is_some())
+                })
             });
             // A place named without "in", "near"... ("The US military's command said")
             // is weak: it neither contradicts an incident's place nor replaces it.
             let mut place: Option<Entity> = None;
             let mut weak = false;
-            for span in [Some(s), next, prev].into_iter().flatten() {
+            for j in [Some(i), next, prev].into_iter().flatten() {
+                let span = sentences[j];
                 // A place named after "in", "near"..., else one described ("in the western
                 // desert"), else any place named in the sentence itself.
-                let named = place_in(text, span, &places, &people, &self.sourced);
-                let described = self.described_place(text, span, &places, &people, &countries);
+                let (named, described) = place_of(j);
+                let (named, described) = (*named, described.clone());
                 let (found, found_weak) = match named {
                     Some(e) if locative(text, span, e) && specificity(e) >= 2 => {
                         (Some(e.clone()), false)
@@ -1082,10 +1481,8 @@ impl Stage for EventStage {
                     }
                 }
             }
-            let date = self
-                .date(text, s, &dates)
-                .or_else(|| prev.and_then(|p| self.date(text, p, &dates)));
-            let trigger_at = self.trigger.find(sentence).map(|m| s.start + m.start());
+            let date = date_of(i).or_else(|| prev.and_then(date_of));
+            let trigger_at = trigger(i).1;
             let who = actors(text, s, &groups, trigger_at);
             mentions.push((
                 Mention {
@@ -1095,7 +1492,8 @@ impl Stage for EventStage {
                     place,
                     weak_place: weak,
                     date,
-                    new_incident: self.new_incident.is_match(sentence),
+                    new_incident: hay.mentions(s, NEW_INCIDENT_WORDS)
+                        && hay.is_match(&self.new_incident, s),
                 },
                 who,
             ));
@@ -1251,16 +1649,19 @@ impl Stage for EventStage {
                 || first.place_kind == "country"
                 || first.place_kind == "direction";
             if vague {
-                let found = sentences
-                    .iter()
-                    .filter(|sp| self.trigger.is_match(&text[sp.start..sp.end]))
-                    .flat_map(|&sp| {
+                let hay = &hay;
+                let found = (0..sentences.len())
+                    .filter(|&i| trigger(i).1.is_some())
+                    .map(|i| sentences[i])
+                    .flat_map(|sp| {
                         starting_in(&places, sp, |e| e.span.start)
                             .iter()
                             .filter(move |e| sp.contains(&e.span))
                             .filter(|e| usable_place(text, e, &people))
                             .filter(move |e| locative(text, sp, e) && specificity(e) >= 2)
-                            .filter(move |e| !self.sourced.is_match(&text[sp.start..e.span.start]))
+                            .filter(move |e| {
+                                !hay.is_match(&self.sourced, Span::new(sp.start, e.span.start))
+                            })
                     })
                     .find(|e| match PlaceRef::of_event(first) {
                         None => true,
@@ -1528,23 +1929,327 @@ mod tests {
 
     #[test]
     fn occurrences_agree_with_match_indices() {
-        let text = "Ola Nordmann met Ola Nordmanna and aaaa; Ola met Kari Ola Nordmann.";
-        let names = ["Ola Nordmann", "Ola", "aa", "", "Ola", "Kari Ola", "Nobody"];
-        let mut fast = occurrences(text, &names);
-        fast.sort();
-        let mut distinct = names.to_vec();
-        distinct.sort();
-        distinct.dedup();
-        let mut slow: Vec<Span> = distinct
-            .iter()
-            .filter(|n| !n.is_empty())
-            .flat_map(|n| {
-                text.match_indices(n)
-                    .map(|(i, m)| Span::new(i, i + m.len()))
-            })
-            .collect();
-        slow.sort();
-        assert_eq!(fast, slow);
+        let text = "Ola Nordmann met Ola Nordmanna and aaaa; Ola met Kari Ola Nordmann. \
+                    Per, Pål, Espen and Askeladden met Kari Nordmann and Ola.";
+        let few = ["Ola Nordmann", "Ola", "aa", "", "Ola", "Kari Ola", "Nobody"];
+        // More than `FEW_NAMES`: searched with an automaton.
+        let many = [
+            "Ola Nordmann",
+            "Ola",
+            "aa",
+            "",
+            "Kari Ola",
+            "Nobody",
+            "Per",
+            "Pål",
+            "Espen",
+            "Askeladden",
+            "Kari",
+            "Nordmann",
+            "a",
+            "Ola",
+        ];
+        assert!(few.len() <= FEW_NAMES && many.len() > FEW_NAMES + 1);
+        for names in [&few[..], &many[..]] {
+            let mut fast = occurrences(text, names);
+            fast.sort();
+            let mut distinct = names.to_vec();
+            distinct.sort();
+            distinct.dedup();
+            let mut slow: Vec<Span> = distinct
+                .iter()
+                .filter(|n| !n.is_empty())
+                .flat_map(|n| {
+                    text.match_indices(n)
+                        .map(|(i, m)| Span::new(i, i + m.len()))
+                })
+                .collect();
+            slow.sort();
+            assert_eq!(fast, slow, "{names:?}");
+        }
+    }
+
+    /// Every non-ASCII character of the Basic Multilingual Plane (and a few beyond) folds
+    /// to an ASCII character in the same pattern classes, matching the same literals.
+    #[test]
+    fn folding_keeps_every_class_and_literal() {
+        let stage = EventStage::build(false);
+        let classes: Vec<Regex> = [
+            r"\A\w\z",
+            r"\A\d\z",
+            r"\A\s\z",
+            r"\A[^,;.:()\d]\z",
+            r"\A[^.;]\z",
+            r"\A[^.]\z",
+            r"\A['’]\z",
+            r"\A[ -]\z",
+        ]
+        .iter()
+        .map(|p| Regex::new(p).unwrap())
+        .collect();
+        let ascii_literal = Regex::new(r"(?i)\A[\x00-\x7F]\z").unwrap();
+        let chars = ('\u{80}'..='\u{FFFF}').chain(['\u{10000}', '\u{1D7CE}', '\u{1F600}']);
+        for c in chars.filter(|c| !c.is_ascii()) {
+            let b = stage.fold(c);
+            assert!(b.is_ascii(), "{c:?}");
+            let (cs, bs) = (c.to_string(), (b as char).to_string());
+            for re in &classes {
+                assert_eq!(re.is_match(&cs), re.is_match(&bs), "{c:?} -> {bs:?}: {re}");
+            }
+            if ascii_literal.is_match(&cs) {
+                // Matches an ASCII letter without case: it folds to that letter.
+                let same = Regex::new(&format!("(?i)\\A{}\\z", regex::escape(&bs))).unwrap();
+                assert!(same.is_match(&cs), "{c:?} -> {bs:?}");
+            } else {
+                // Otherwise to a character no pattern has as a literal ('\'' only with '’').
+                assert!(b"5_\x0B#\'".contains(&b), "{c:?} -> {bs:?}");
+            }
+        }
+        for p in [
+            &stage.trigger,
+            &stage.killed_before,
+            &stage.killed_after,
+            &stage.and_others,
+            &stage.others_after,
+            &stage.part_after,
+            &stage.others,
+            &stage.part_before,
+            &stage.total,
+            &stage.statistic,
+            &stage.new_incident,
+            &stage.reporting,
+            &stage.described,
+            &stage.toll,
+            &stage.sourced,
+            &stage.record,
+        ] {
+            for lit in ["5", "_", "#", "\x0B"] {
+                assert!(!p.as_str().contains(lit), "{lit:?} in {p}");
+            }
+        }
+    }
+
+    /// The patterns find the same matches, with the same groups, on a document and on its
+    /// folded copy: texts drawn from the patterns' words, non-ASCII letters, digits, spaces
+    /// and punctuation.
+    #[test]
+    fn patterns_match_the_same_on_the_folded_copy() {
+        let stage = EventStage::new();
+        let written = EventStage::build(false);
+        let pieces = [
+            "killed",
+            "KILLED",
+            "\u{212A}illed",
+            "ſlain",
+            "were",
+            " ",
+            " ",
+            "\u{A0}",
+            "\u{2003}",
+            "\n",
+            "é",
+            "Ávila",
+            "-é",
+            "l’s",
+            "’",
+            "'",
+            "s",
+            "the",
+            "Iraq’s",
+            "western",
+            "desert",
+            "12",
+            "١٢",
+            "1999",
+            "١٩٩٩",
+            "20٢٤",
+            ",",
+            ".",
+            ";",
+            "—",
+            "“",
+            "(",
+            "toll",
+            "rose",
+            "to",
+            "at",
+            "least",
+            "death",
+            "of",
+            "others",
+            "other",
+            "and",
+            "in",
+            "total",
+            "since",
+            "2009",
+            "another",
+            "said",
+            "on",
+            "sources",
+            "officials",
+            "recorded",
+            "insurgency",
+            "has",
+            "killed",
+            "raid",
+            "air",
+            "strikes",
+            "é\u{301}",
+            "ß",
+            "\u{2028}",
+            "the",
+            "north",
+            "east",
+            "ern",
+            "desert",
+            "mountains",
+            "among",
+            "them",
+            "including",
+            "killing",
+            "left",
+            "leaving",
+            "up to",
+            "more than",
+            "wounded",
+            "hurt",
+            "deaths of",
+            "claimed the lives of",
+            "number of",
+            "lost their lives",
+            "taken hostage",
+            "has",
+            "risen",
+            "stood",
+            "KILLING",
+            "Wounded",
+            "ABOUT",
+            "dead",
+            "died",
+            "so far this YEAR",
+            "in the first half of",
+            "last week",
+            "in the western desert",
+            "in the west of the country",
+            "a separate",
+        ];
+        let patterns = |s: &'static EventStage| {
+            [
+                &s.trigger,
+                &s.killed_before,
+                &s.killed_after,
+                &s.and_others,
+                &s.others_after,
+                &s.part_after,
+                &s.others,
+                &s.part_before,
+                &s.total,
+                &s.statistic,
+                &s.new_incident,
+                &s.reporting,
+                &s.described,
+                &s.toll,
+                &s.sourced,
+                &s.record,
+            ]
+        };
+        let (stage, written): (&'static EventStage, &'static EventStage) =
+            (Box::leak(Box::new(stage)), Box::leak(Box::new(written)));
+        let pairs: Vec<(&Regex, &Regex)> =
+            patterns(written).into_iter().zip(patterns(stage)).collect();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut matched, mut found, mut worded) = (0, [0; 3], [0; 3]);
+        for _ in 0..3000 {
+            let len = 1 + next(24);
+            let mut text = String::new();
+            for _ in 0..len {
+                text.push_str(pieces[next(pieces.len())]);
+                if next(3) > 0 {
+                    text.push(' ');
+                }
+            }
+            // Texts before a number end with what the end-anchored patterns look for.
+            let ends = [
+                "rose to ",
+                "has risen TO  ",
+                "stands at\u{A0}",
+                "reached at",
+                "killing at least ",
+                "wounded \u{2003}",
+                "",
+            ];
+            text.push_str(ends[next(ends.len())]);
+            let hay = Haystack::new(&text, stage);
+            // Every slice the stage reads starts and ends on a character boundary.
+            let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            let a = bounds[next(bounds.len())].min(bounds[next(bounds.len())]);
+            let span = Span::new(a, text.len());
+            // The pattern as written, on the text; as compiled, on the copy.
+            for &(re, ascii) in &pairs {
+                let want: Vec<Vec<Option<Span>>> = re
+                    .captures_iter(&text[span.start..])
+                    .map(|c| {
+                        c.iter()
+                            .map(|m| m.map(|m| Span::new(a + m.start(), a + m.end())))
+                            .collect()
+                    })
+                    .collect();
+                let (h, base) = hay.slice(span);
+                let got: Vec<Vec<Option<Span>>> = ascii
+                    .captures_iter(h)
+                    .map(|c| c.iter().map(|m| m.map(|m| hay.span(base, m))).collect())
+                    .collect();
+                assert_eq!(got, want, "{re} on {:?}", &text[span.start..]);
+                matched += want.len();
+            }
+            // A pattern matches only where its words are.
+            for (k, (re, words)) in [
+                (&written.statistic, STATISTIC_WORDS),
+                (&written.new_incident, NEW_INCIDENT_WORDS),
+                (&written.described, DIRECTION_WORDS),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if re.is_match(&text[a..]) {
+                    assert!(hay.mentions(span, words), "{re} on {:?}", &text[a..]);
+                    worded[k] += 1;
+                }
+            }
+            // The searches that stand for a pattern find its group 1.
+            type Search = fn(&EventStage, &Haystack, Span) -> Option<Span>;
+            for (k, (re, fast)) in [
+                (&written.killed_after, EventStage::killed_after as Search),
+                (&written.killed_before, EventStage::killed_before),
+                (&written.toll, EventStage::toll),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let want = re
+                    .captures(&text[a..])
+                    .map(|c| c.get(1).unwrap())
+                    .map(|m| Span::new(a + m.start(), a + m.end()));
+                assert_eq!(fast(stage, &hay, span), want, "{re} on {:?}", &text[a..]);
+                found[k] += usize::from(want.is_some());
+            }
+        }
+        assert!(matched > 1000, "the texts exercise the patterns: {matched}");
+        assert!(
+            worded.iter().all(|&n| n > 50),
+            "the texts exercise the words: {worded:?}"
+        );
+        assert!(
+            found.iter().all(|&n| n > 50),
+            "the texts exercise the searches: {found:?}"
+        );
     }
 
     #[test]

@@ -225,14 +225,19 @@ impl Lines {
     }
 }
 
-/// The lines of several sorted files, merged into one sorted sequence.
+/// The lines of several sorted files, merged into one sorted sequence; or, when they all
+/// fitted in one batch, that batch, sorted in memory.
 struct Merged {
     sources: Vec<Lines>,
     heap: BinaryHeap<std::cmp::Reverse<(String, usize)>>,
+    /// The sorted batch, when nothing was written.
+    memory: std::vec::IntoIter<String>,
+    /// The file the lines were read from, for messages.
+    path: PathBuf,
 }
 
 impl Merged {
-    fn new(temps: Vec<Temp>) -> Result<Merged> {
+    fn new(temps: Vec<Temp>, path: PathBuf) -> Result<Merged> {
         let mut sources = Vec::new();
         let mut heap = BinaryHeap::new();
         for temp in temps {
@@ -242,10 +247,27 @@ impl Merged {
             }
             sources.push(lines);
         }
-        Ok(Merged { sources, heap })
+        Ok(Merged {
+            sources,
+            heap,
+            memory: Vec::new().into_iter(),
+            path,
+        })
+    }
+
+    fn in_memory(lines: Vec<String>, path: PathBuf) -> Merged {
+        Merged {
+            sources: Vec::new(),
+            heap: BinaryHeap::new(),
+            memory: lines.into_iter(),
+            path,
+        }
     }
 
     fn next_line(&mut self) -> Result<Option<String>> {
+        if let Some(line) = self.memory.next() {
+            return Ok(Some(line));
+        }
         let Some(std::cmp::Reverse((line, k))) = self.heap.pop() else {
             return Ok(None);
         };
@@ -257,8 +279,11 @@ impl Merged {
 }
 
 /// Sorts the lines of a file on disk: sorted batches of `batch` bytes, merged [`FAN_IN`]
-/// at a time until one merge is left. The input is removed once read.
+/// at a time until one merge is left. The input is removed once read. Lines that fit in
+/// one batch are sorted in memory and not written again: the usual case, where writing
+/// and reading them back cost more than the sort.
 fn sort_lines(input: Temp, files: &mut Files, batch: usize) -> Result<Merged> {
+    let path = input.0.clone();
     let mut lines = Lines::open(input)?;
     let mut runs = Vec::new();
     let mut buffer: Vec<String> = Vec::new();
@@ -283,11 +308,16 @@ fn sort_lines(input: Temp, files: &mut Files, batch: usize) -> Result<Merged> {
             bytes = 0;
         }
     }
+    if runs.is_empty() {
+        drop(lines);
+        buffer.sort_unstable();
+        return Ok(Merged::in_memory(buffer, path));
+    }
     runs.extend(flush(&mut buffer, files)?);
     drop(lines);
     while runs.len() > FAN_IN {
         let group: Vec<Temp> = runs.drain(..FAN_IN).collect();
-        let mut merged = Merged::new(group)?;
+        let mut merged = Merged::new(group, path.clone())?;
         let (temp, mut w) = files.create()?;
         while let Some(line) = merged.next_line()? {
             write_line(&mut w, &temp, &line)?;
@@ -295,7 +325,7 @@ fn sort_lines(input: Temp, files: &mut Files, batch: usize) -> Result<Merged> {
         close(w, &temp)?;
         runs.push(temp);
     }
-    Merged::new(runs)
+    Merged::new(runs, path)
 }
 
 /// An incident that can still take reports, with the reports a newcomer is compared with:
@@ -495,17 +525,39 @@ impl Spill {
         // report.
         let mut sorted = sort_lines(assigned, files, batch)?;
         let (rows, mut w) = files.create()?;
+        // The rows wait in memory, as long as they fit in one sort batch: then they are
+        // sorted there, and neither written as JSON nor read back.
+        let mut pending = Pending {
+            rows: Vec::new(),
+            bytes: 0,
+            written: false,
+        };
         let mut current: Option<(String, String, Vec<Prepared>)> = None;
-        let emit = |group: (String, String, Vec<Prepared>), w: &mut BufWriter<File>| {
+        let emit = |group: (String, String, Vec<Prepared>),
+                    pending: &mut Pending,
+                    w: &mut BufWriter<File>| {
             let (_, first, members) = group;
             let dates = members.iter().map(|p| p.date.clone()).collect();
             let incident = Incident {
                 reports: members.into_iter().map(|p| p.report).collect(),
                 dates,
             };
-            let cells = serde_json::to_string(&incident.cells())
-                .map_err(|e| corrupt(&rows, &e.to_string()))?;
-            write_line(w, &rows, &format!("{first}\t{cells}"))
+            let cells = incident.cells();
+            pending.bytes += first.len()
+                + cells
+                    .iter()
+                    .map(|c| c.len() + std::mem::size_of::<String>())
+                    .sum::<usize>();
+            pending.rows.push((first, cells));
+            if pending.written || pending.bytes >= batch {
+                pending.written = true;
+                for (first, cells) in pending.rows.drain(..) {
+                    let cells = serde_json::to_string(&cells)
+                        .map_err(|e| corrupt(&rows, &e.to_string()))?;
+                    write_line(w, &rows, &format!("{first}\t{cells}"))?;
+                }
+            }
+            Ok::<(), Error>(())
         };
         while let Some(line) = sorted.next_line()? {
             let bad = || corrupt(&rows, "a line without its key");
@@ -519,30 +571,52 @@ impl Spill {
                 Some((cur, _, members)) if cur == c => members.push(p),
                 _ => {
                     if let Some(group) = current.take() {
-                        emit(group, &mut w)?;
+                        emit(group, &mut pending, &mut w)?;
                     }
                     current = Some((c.to_string(), seq.to_string(), vec![p]));
                 }
             }
         }
         if let Some(group) = current.take() {
-            emit(group, &mut w)?;
+            emit(group, &mut pending, &mut w)?;
         }
         close(w, &rows)?;
         drop(sorted);
 
-        // 3. Incidents in the order of their first report.
+        // 3. Incidents in the order of their first report (the keys are distinct: the
+        // sequence numbers of first reports).
+        if !pending.written {
+            drop(rows);
+            pending.rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (_, cells) in pending.rows {
+                row(cells)?;
+            }
+            return Ok(());
+        }
         let mut sorted = sort_lines(rows, files, batch)?;
         while let Some(line) = sorted.next_line()? {
-            let Some((_, json)) = split(&line) else {
-                return Err(corrupt(&sorted.sources[0].temp, "a line without its key"));
+            let bad = |what: &str| {
+                Error::io(
+                    &sorted.path,
+                    io::Error::new(io::ErrorKind::InvalidData, format!("spill file: {what}")),
+                )
             };
-            let cells: Vec<String> = serde_json::from_str(json)
-                .map_err(|e| corrupt(&sorted.sources[0].temp, &e.to_string()))?;
+            let Some((_, json)) = split(&line) else {
+                return Err(bad("a line without its key"));
+            };
+            let cells: Vec<String> = serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
             row(cells)?;
         }
         Ok(())
     }
+}
+
+/// The rows of incidents not yet written: (key of the first report, cells).
+struct Pending {
+    rows: Vec<(String, Vec<String>)>,
+    bytes: usize,
+    /// Whether rows went to the file: then all of them do.
+    written: bool,
 }
 
 #[cfg(test)]
