@@ -8,9 +8,9 @@
 //! Both take the full name's canonical form and id, so the tables and the cross-document
 //! identity see one entity.
 
-use super::fxhash::FxHashMap;
 use super::names::{Analysis, NameRules};
 use crate::facts::{Entity, EntityType, Span};
+use rustc_hash::FxHashMap;
 
 /// Where `span` may go in `ents` (sorted, not overlapping): `Ok(i)` to insert at `i`, or
 /// `Err(i)` if it overlaps entity `i`.

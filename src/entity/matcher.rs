@@ -9,12 +9,12 @@
 
 use std::borrow::Cow;
 
-use super::fxhash::{FxHashMap, FxHashSet};
 use super::gazetteer::Entry;
 use super::normalize::{fold, Folded};
 use super::trie::Trie;
 use crate::error::Result;
 use crate::facts::{Entity, EntityType, Span};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A gazetteer hit: which entry, where (byte offsets into the original text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

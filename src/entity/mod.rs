@@ -4,7 +4,6 @@
 //! id. How it works and how to extend it: docs/entities.md.
 
 mod coref;
-mod fxhash;
 pub mod gazetteer;
 mod matcher;
 pub mod names;
@@ -13,11 +12,11 @@ mod trie;
 
 use std::path::Path;
 
-use self::fxhash::{FxHashMap, FxHashSet};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::facts::{Entity, EntityType, Facts, Span};
 use crate::pipeline::Stage;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use gazetteer::{Alias, Entry};
 pub use matcher::{GazetteerMatch, Matcher, MatcherBuilder};
