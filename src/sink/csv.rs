@@ -248,8 +248,8 @@ fn record(out: &mut Vec<u8>, cells: &[&str]) {
 }
 
 thread_local! {
-    /// Each worker thread keeps its writers: a csv writer allocates its buffer when made.
-    /// The coordinate cells are kept with them (see [`Coords`]).
+    /// Each worker thread keeps its row buffers and its formatted coordinate cells
+    /// (see [`Coords`]) from one document to the next.
     static ROWS: std::cell::RefCell<(Rows, Coords)> = std::cell::RefCell::new(Default::default());
 }
 
