@@ -289,7 +289,8 @@ pub fn run(
     }
     observer.finishing();
     let t = Instant::now();
-    summary.rows = sink.finish()?;
+    // In the run's pool, so that --jobs bounds the threads of the incident sort too.
+    summary.rows = pool.install(|| sink.finish())?;
     summary.finishing = t.elapsed();
     summary.input_bytes = counter.get();
     summary.elapsed = started.elapsed();
