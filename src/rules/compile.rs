@@ -267,9 +267,8 @@ fn expand(
     Ok(out)
 }
 
-/// The regex of a rule, its ASCII variant (see [`ascii_only`]) and its parsed pattern, or
-/// the message of the regex crate's error.
-type Built = Result<(Regex, Regex, Hir), String>;
+/// The regex of a rule and its parsed pattern, or the message of the regex crate's error.
+type Built = Result<(Regex, Hir), String>;
 
 /// Compiles a rule's pattern exactly as `regex::RegexBuilder` would (same syntax and
 /// engine settings, same error text), but keeps the parsed pattern, which the gate
@@ -277,14 +276,7 @@ type Built = Result<(Regex, Regex, Hir), String>;
 fn build_regex(full: &str) -> Built {
     let hir =
         syntax::parse_with(full, &syntax::Config::new().utf8(true)).map_err(|e| e.to_string())?;
-    let regex = meta_regex(&hir)?;
-    let ascii = meta_regex(&ascii_only(&hir))?;
-    Ok((regex, ascii, hir))
-}
-
-/// The regex of a parsed pattern, with the settings of `regex::RegexBuilder`.
-fn meta_regex(hir: &Hir) -> Result<Regex, String> {
-    meta::Builder::new()
+    let regex = meta::Builder::new()
         .configure(
             meta::Config::new()
                 .match_kind(MatchKind::LeftmostFirst)
@@ -292,68 +284,12 @@ fn meta_regex(hir: &Hir) -> Result<Regex, String> {
                 .nfa_size_limit(Some(SIZE_LIMIT))
                 .hybrid_cache_capacity(SIZE_LIMIT),
         )
-        .build_from_hir(hir)
+        .build_from_hir(&hir)
         .map_err(|e| match e.size_limit() {
             Some(limit) => format!("Compiled regex exceeds size limit of {limit} bytes."),
             None => e.to_string(),
-        })
-}
-
-/// The pattern `hir` with every character class cut down to ASCII and every non-ASCII
-/// literal made to fail: on ASCII text it matches exactly what `hir` matches, with the
-/// same groups and the same preferences, and its automata are a small fraction of the
-/// size.
-///
-/// Why this is the same on ASCII text: the automaton of `hir` reading ASCII bytes can only
-/// take transitions on ASCII bytes, so the parts removed (the UTF-8 sequences of
-/// non-ASCII characters, which start with a byte >= 0x80) never take part in a match
-/// there. Alternations, repetitions, groups and assertions are kept as they are, in the
-/// same order, so leftmost-first preference picks the same match. Assertions are kept
-/// unchanged too: they may look at bytes beside the searched text, and do so the same way
-/// in both regexes. Why it matters: `\p{L}` or a case-insensitive letter compiles to a
-/// large UTF-8 automaton, and a context pattern repeats those (`{0,3}`) into tens of
-/// thousands of states, which the backtracker (capture groups) and the lazy DFA
-/// (determinisation) pay for per search.
-pub(crate) fn ascii_only(hir: &Hir) -> Hir {
-    use regex_syntax::hir::{Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode};
-    use regex_syntax::hir::{ClassUnicodeRange, HirKind, Repetition};
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => hir.clone(),
-        HirKind::Literal(lit) => {
-            if lit.0.is_ascii() {
-                hir.clone()
-            } else {
-                Hir::fail()
-            }
-        }
-        // Built from the class's ASCII ranges (the first few) rather than by intersecting
-        // a copy: a case-folded `\p{L}` has hundreds of ranges, in every pattern.
-        HirKind::Class(Class::Unicode(c)) => Hir::class(Class::Unicode(ClassUnicode::new(
-            c.ranges()
-                .iter()
-                .take_while(|r| r.start() <= '\x7F')
-                .map(|r| ClassUnicodeRange::new(r.start(), r.end().min('\x7F'))),
-        ))),
-        HirKind::Class(Class::Bytes(c)) => Hir::class(Class::Bytes(ClassBytes::new(
-            c.ranges()
-                .iter()
-                .take_while(|r| r.start() <= 0x7F)
-                .map(|r| ClassBytesRange::new(r.start(), r.end().min(0x7F))),
-        ))),
-        HirKind::Repetition(r) => Hir::repetition(Repetition {
-            min: r.min,
-            max: r.max,
-            greedy: r.greedy,
-            sub: Box::new(ascii_only(&r.sub)),
-        }),
-        HirKind::Capture(c) => Hir::capture(Capture {
-            index: c.index,
-            name: c.name.clone(),
-            sub: Box::new(ascii_only(&c.sub)),
-        }),
-        HirKind::Concat(v) => Hir::concat(v.iter().map(ascii_only).collect()),
-        HirKind::Alternation(v) => Hir::alternation(v.iter().map(ascii_only).collect()),
-    }
+        })?;
+    Ok((regex, hir))
 }
 
 /// The names of a rule's capture groups by index (`None` for unnamed ones and group 0).
@@ -444,13 +380,13 @@ fn compile_rule(
         (Some(e), None) => {
             let built = built.expect("prebuild compiled every pattern that expands");
             match built {
-                Ok((re, ascii, hir)) => {
+                Ok((re, hir)) => {
                     let full = if r.case_sensitive {
                         e.clone()
                     } else {
                         format!("(?i){e}")
                     };
-                    Some((re, ascii, hir, full))
+                    Some((re, hir, full))
                 }
                 Err(e) => {
                     errors.push(Error::data(pat_at.clone(), format!("bad pattern:\n{e}")));
@@ -548,7 +484,7 @@ fn compile_rule(
     }
 
     // Captures must be ones the table knows what to do with.
-    if let Some((re, _, _, _)) = &regex {
+    if let Some((re, _, _)) = &regex {
         let names: Vec<&str> = capture_names(re).flatten().collect();
         // A block rule produces nothing, so its captures mean nothing either.
         for n in names.iter().filter(|_| !r.block) {
@@ -631,7 +567,7 @@ fn compile_rule(
         ));
     }
 
-    let Some((regex, ascii, hir, pattern)) = regex else {
+    let Some((regex, hir, pattern)) = regex else {
         return Err(errors);
     };
     if !errors.is_empty() {
@@ -660,7 +596,6 @@ fn compile_rule(
         masked: !placeholders.is_empty(),
         pattern,
         regex,
-        ascii,
         hir,
         placeholders: groups,
         category,

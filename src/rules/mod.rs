@@ -207,10 +207,6 @@ pub struct Rule {
     /// Compiled as `regex::Regex` compiles it (the same engines and settings), with the
     /// lower-level interface, which can search a given span anchored.
     pub regex: Regex,
-    /// The same pattern cut down to ASCII (`compile::ascii_only`): it matches what
-    /// `regex` matches, with the same groups, wherever the text searched is ASCII, and
-    /// its automata are a small fraction of the size, so searches with it are cheaper.
-    pub ascii: Regex,
     /// The parsed pattern, from which the gate is built.
     pub(crate) hir: Hir,
     /// Capture group index of each placeholder, in pattern order.
@@ -595,19 +591,16 @@ impl RuleSet {
             .any(|g| g.table == table && g.context == context && g.masked)
     }
 
-    /// Calls `each(rule, regex, chunk_start, chunk)` for every rule of `table` that uses
-    /// `{QTY}` (`context`) or not, on each paragraph where the prefilter says it can
-    /// match, with the rule's regex to search that paragraph with: its ASCII variant
-    /// where the paragraph is ASCII (most are), which finds the same matches for less.
+    /// Calls `each(rule, chunk_start, chunk)` for every rule of `table` that uses `{QTY}`
+    /// (`context`) or not, on each paragraph where the prefilter says it can match.
     /// Rules with placeholders run over `texts.masked` and are skipped when there is none.
     fn scan<'t>(
         &self,
         table: Table,
         context: bool,
         texts: &Texts<'t>,
-        mut each: impl FnMut(usize, &Regex, usize, &'t str),
+        mut each: impl FnMut(usize, usize, &'t str),
     ) {
-        let rules = &self.inner.rules;
         let mut possible = Vec::new();
         for g in &self.inner.groups {
             if g.table != table || g.context != context {
@@ -625,16 +618,9 @@ impl RuleSet {
             let n = g.members.len();
             for (c, &(start, end)) in texts.chunks.iter().enumerate() {
                 let chunk = &hay[start..end];
-                let mut ascii = None;
                 for (k, &ri) in g.members.iter().enumerate() {
                     if possible[c * n + k] {
-                        let rule = &rules[ri];
-                        let regex = if *ascii.get_or_insert_with(|| chunk.is_ascii()) {
-                            &rule.ascii
-                        } else {
-                            &rule.regex
-                        };
-                        each(ri, regex, start, chunk);
+                        each(ri, start, chunk);
                     }
                 }
             }
@@ -646,8 +632,9 @@ impl RuleSet {
     /// with placeholders run over `texts.masked` and are skipped when there is none.
     pub fn find(&self, table: Table, context: bool, texts: &Texts) -> Vec<Match> {
         let mut out = Vec::new();
-        self.scan(table, context, texts, |ri, regex, start, chunk| {
-            for caps in regex.captures_iter(chunk) {
+        self.scan(table, context, texts, |ri, start, chunk| {
+            let rule = &self.inner.rules[ri];
+            for caps in rule.regex.captures_iter(chunk) {
                 let Some(whole) = caps.get_match() else {
                     continue;
                 };
@@ -678,8 +665,8 @@ impl RuleSet {
     /// lost to it (assertions still see the text beyond the span).
     pub fn winners(&self, table: Table, texts: &Texts) -> Vec<Match> {
         let mut hits: Vec<(usize, Span, usize, &str)> = Vec::new();
-        self.scan(table, false, texts, |ri, regex, start, chunk| {
-            for m in regex.find_iter(chunk) {
+        self.scan(table, false, texts, |ri, start, chunk| {
+            for m in self.inner.rules[ri].regex.find_iter(chunk) {
                 if !m.is_empty() {
                     hits.push((
                         ri,
@@ -695,15 +682,7 @@ impl RuleSet {
             .into_iter()
             .filter(|h| !rules[h.0].block)
             .map(|(ri, span, start, chunk)| {
-                // Where the span is ASCII, the ASCII variant finds the same match (the
-                // original can only read ASCII there; assertions that look beside the
-                // span are the same in both) with a much smaller backtracker.
-                let rule = &rules[ri];
-                let regex = if chunk.as_bytes()[span.start - start..span.end - start].is_ascii() {
-                    &rule.ascii
-                } else {
-                    &rule.regex
-                };
+                let regex = &rules[ri].regex;
                 let mut caps = regex.create_captures();
                 // The winner's own span, anchored at its start, gives the same match
                 // (see the method's doc) without searching for it again.
@@ -716,7 +695,7 @@ impl RuleSet {
                 });
                 debug_assert!(same, "rule {} at {span:?}", rules[ri].id);
                 if !same {
-                    rule.regex
+                    regex
                         .search_captures(&Input::new(chunk).range(span.start - start..), &mut caps);
                 }
                 Match {
@@ -953,133 +932,6 @@ examples = [{ text = "x", value = 5 }]
                 assert_eq!(got, want, "{table:?} in {text:?}");
             }
         }
-    }
-
-    /// Every match and capture group of a regex over `text`, then the anchored search
-    /// over each match's own span (what `winners` does), as one comparable list.
-    fn all_captures(re: &Regex, text: &str) -> Vec<Vec<Option<(usize, usize)>>> {
-        let spans = |c: &regex_automata::util::captures::Captures| {
-            (0..c.group_len())
-                .map(|i| c.get_group(i).map(|m| (m.start, m.end)))
-                .collect::<Vec<_>>()
-        };
-        let mut out: Vec<_> = re.captures_iter(text).map(|c| spans(&c)).collect();
-        for m in re.find_iter(text) {
-            let mut caps = re.create_captures();
-            let input = Input::new(text)
-                .span(m.start()..m.end())
-                .anchored(Anchored::Yes);
-            re.search_captures(&input, &mut caps);
-            out.push(spans(&caps));
-        }
-        out
-    }
-
-    /// ASCII texts to try the rules on: every example and counter-example that is
-    /// ASCII, handwritten ones, and each of them masked the way the stages mask them
-    /// (capitalised words as entities, numbers as quantities), so that rules with
-    /// placeholders find something too.
-    fn ascii_texts(rules: &RuleSet) -> Vec<String> {
-        let mut plain: Vec<String> = vec![
-            "At least 15 villagers were killed on 3 March 2024 in 2 attacks.".into(),
-            "Between 20 and 30 boats, $5 million, 1,500 to 3,000 fighters.".into(),
-            "In late August, two weeks ago, the 2017 toll rose to nine; 2000 shoes.".into(),
-            "Kelvin KILLED some 40 SOLDIERS and Wounded twelve Civilians on Friday.".into(),
-            "\"Three dozen\" police (officers) were hurt -- 2024-03-01T10:00Z, week 2.".into(),
-        ];
-        for r in rules.rules() {
-            plain.extend(r.examples.iter().map(|e| e.text.clone()));
-            plain.extend(r.counter.iter().cloned());
-        }
-        plain.retain(|t| t.is_ascii());
-        let mut out = plain.clone();
-        for t in &plain {
-            let mut spans = Vec::new();
-            let b = t.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                let j = (i..b.len())
-                    .find(|&j| !b[j].is_ascii_alphanumeric())
-                    .unwrap_or(b.len());
-                if j > i {
-                    let kind = if b[i].is_ascii_digit() {
-                        Some(Placeholder::Quantity)
-                    } else if b[i].is_ascii_uppercase() {
-                        Some(
-                            [
-                                Placeholder::Person,
-                                Placeholder::Org,
-                                Placeholder::Place,
-                                Placeholder::Norp,
-                            ][spans.len() % 4],
-                        )
-                    } else {
-                        None
-                    };
-                    if let Some(k) = kind {
-                        spans.push((Span::new(i, j), k));
-                    }
-                    i = j;
-                } else {
-                    i += 1;
-                }
-            }
-            out.push(mask(t, &spans));
-        }
-        out
-    }
-
-    /// The ASCII variant of every built-in rule finds the same matches with the same
-    /// groups as the rule's regex on ASCII texts, by both kinds of search the engine
-    /// makes.
-    #[test]
-    fn ascii_variants_match_like_the_rules_on_ascii_text() {
-        let rules = RuleSetBuilder::new().build().unwrap();
-        let texts = ascii_texts(&rules);
-        assert!(texts.len() > 200, "{}", texts.len());
-        let mut matched = 0;
-        for r in rules.rules() {
-            for t in &texts {
-                let want = all_captures(&r.regex, t);
-                assert_eq!(all_captures(&r.ascii, t), want, "rule {} on {t:?}", r.id);
-                matched += want.len();
-            }
-        }
-        assert!(matched > 1000, "{matched}");
-    }
-
-    fn states(hir: &Hir) -> usize {
-        regex_automata::nfa::thompson::NFA::compiler()
-            .build_from_hir(hir)
-            .unwrap()
-            .states()
-            .len()
-    }
-
-    /// `ascii_only` keeps what can match ASCII text (case folding included) and drops
-    /// the rest, which is what shrinks the automata.
-    #[test]
-    fn ascii_only_cuts_classes_to_ascii() {
-        let cases: &[(&str, &str, &[&str])] = &[
-            // pattern, text, matches in the text
-            (r"(?i)\p{Lu}+", "ABC déf KK", &["ABC", "d", "f", "KK"]),
-            (r"\p{L}{2,}", "ab 7 cd", &["ab", "cd"]),
-            (r"(?i)k\w", "ka KB", &["ka", "KB"]),
-            (r"x[–-]y|z", "x-y z", &["x-y", "z"]),
-            (r"(?-u:[a-c\s])a", "ba a", &["ba", " a"]),
-        ];
-        for (pattern, text, want) in cases {
-            let hir = regex_automata::util::syntax::parse(pattern).unwrap();
-            let ascii = compile::ascii_only(&hir);
-            let re = Regex::builder().build_from_hir(&ascii).unwrap();
-            let got: Vec<&str> = re.find_iter(*text).map(|m| &text[m.range()]).collect();
-            assert_eq!(&got, want, "{pattern}");
-            assert!(states(&ascii) <= states(&hir), "{pattern}");
-        }
-        // A case-insensitive Unicode letter class is big; its ASCII cut is not.
-        let hir = regex_automata::util::syntax::parse(r"(?i)\p{L}{0,3}").unwrap();
-        let (full, ascii) = (states(&hir), states(&compile::ascii_only(&hir)));
-        assert!(ascii * 20 < full, "{ascii} {full}");
     }
 
     #[test]
