@@ -167,16 +167,9 @@ fn agreement(a: &Prepared, b: &Prepared) -> Option<u32> {
         return None;
     }
     let mut score = 0;
-    // Place: one must lie in the other.
+    // The checks that can only refuse come in order of cost: the merge asks this of up to
+    // MAX_CANDIDATES incidents per report, and most differ in date or kind.
     let (px, py) = (PlaceRef::of_event(x)?, PlaceRef::of_event(y)?);
-    if !within(&px, &py) && !within(&py, &px) {
-        return None;
-    }
-    if !x.place_id.is_empty() && x.place_id == y.place_id && specificity(x) >= 2 {
-        score += 2;
-    } else if specificity(x) >= 2 && specificity(y) >= 2 {
-        score += 1;
-    }
     // Date: never two different days; a shared day is strong evidence.
     match (&a.date, &b.date) {
         (Some(p), Some(q)) => {
@@ -213,6 +206,15 @@ fn agreement(a: &Prepared, b: &Prepared) -> Option<u32> {
         if let (Some(p), Some(q)) = (fx, fy) {
             score += if p == q { 2 } else { 1 };
         }
+    }
+    // Place: one must lie in the other.
+    if !within(&px, &py) && !within(&py, &px) {
+        return None;
+    }
+    if !x.place_id.is_empty() && x.place_id == y.place_id && specificity(x) >= 2 {
+        score += 2;
+    } else if specificity(x) >= 2 && specificity(y) >= 2 {
+        score += 1;
     }
     Some(score)
 }
