@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -159,7 +159,7 @@ pub fn run(
     let interrupt = options.interrupt.clone().unwrap_or_default();
     let interrupted = || interrupt.load(Ordering::Relaxed);
     // Nanoseconds the workers spent encoding rows, summed over threads.
-    let encoding = &std::sync::atomic::AtomicU64::new(0);
+    let encoding = &AtomicU64::new(0);
 
     std::thread::scope(|scope| -> Result<()> {
         let reader = scope.spawn(move || {
@@ -273,10 +273,10 @@ pub fn run(
             }
             observer.progress(summary.documents, batch.input_bytes);
         }
-        summary.encoding = Duration::from_nanos(encoding.load(Ordering::Relaxed));
         summary.processing = workers
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        summary.encoding = Duration::from_nanos(encoding.load(Ordering::Relaxed));
         // A panic in the reader is a bug; pass it on rather than report a short run.
         summary.reading = reader
             .join()
