@@ -436,16 +436,7 @@ fn month_name(m: u32) -> &'static str {
 }
 
 fn weekday_name(d: Ymd) -> &'static str {
-    const NAMES: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    NAMES[d.weekday() as usize]
+    crate::calendar::WEEKDAYS[d.weekday() as usize]
 }
 
 /// What one article is about: the same town, region, country and people recur in its

@@ -438,40 +438,38 @@ fn compile_rule(
             }
         }
     }
-    let category = r.category.as_deref().and_then(|c| {
-        let parsed = Category::parse(c);
-        if parsed.is_none() {
-            errors.push(err(format!(
-                "unknown category {c:?} (killed, injured, captured, troops, money, other)"
-            )));
-        }
-        parsed
-    });
-    let qualifier = r.qualifier.as_deref().and_then(|q| {
-        let parsed = Qualifier::parse(q);
-        if parsed.is_none() {
-            errors.push(err(format!("unknown qualifier {q:?}")));
-        }
-        parsed
-    });
-    let modifier = r.modifier.as_deref().and_then(|m| {
-        let parsed = DateMod::parse(m);
-        if parsed.is_none() {
-            errors.push(err(format!(
-                "unknown mod {m:?} (START, MID, END, APPROX, BEFORE, AFTER)"
-            )));
-        }
-        parsed
-    });
-    let relative = r.relative.as_deref().and_then(|u| {
-        let parsed = Relative::parse(u);
-        if parsed.is_none() {
-            errors.push(err(format!(
-                "unknown relative unit {u:?} (day, week, month, year, weekday, past)"
-            )));
-        }
-        parsed
-    });
+    let category = parse_field(
+        r.category.as_deref(),
+        Category::parse,
+        "category",
+        " (killed, injured, captured, troops, money, other)",
+        &mut errors,
+        &err,
+    );
+    let qualifier = parse_field(
+        r.qualifier.as_deref(),
+        Qualifier::parse,
+        "qualifier",
+        "",
+        &mut errors,
+        &err,
+    );
+    let modifier = parse_field(
+        r.modifier.as_deref(),
+        DateMod::parse,
+        "mod",
+        " (START, MID, END, APPROX, BEFORE, AFTER)",
+        &mut errors,
+        &err,
+    );
+    let relative = parse_field(
+        r.relative.as_deref(),
+        Relative::parse,
+        "relative unit",
+        " (day, week, month, year, weekday, past)",
+        &mut errors,
+        &err,
+    );
     if r.shift.is_some() && relative.is_none() && r.relative.is_none() {
         errors.push(err("`shift` needs `relative`".into()));
     }
@@ -709,4 +707,21 @@ fn compile_example(ex: &ExampleSyntax, table: Table) -> Result<Example, String> 
         modifier: ex.modifier.clone(),
         published,
     })
+}
+
+/// A rule field's value parsed, or an error saying it is unknown and what is accepted.
+fn parse_field<T>(
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    accepted: &str,
+    errors: &mut Vec<Error>,
+    err: &dyn Fn(String) -> Error,
+) -> Option<T> {
+    let v = value?;
+    let parsed = parse(v);
+    if parsed.is_none() {
+        errors.push(err(format!("unknown {what} {v:?}{accepted}")));
+    }
+    parsed
 }
