@@ -142,6 +142,9 @@ fn tidy(x: f64) -> f64 {
     }
 }
 
+/// Per number: where its category came from, and its subject (with where it came from).
+type Sources = (Vec<Option<Source>>, Vec<Option<(Source, Span)>>);
+
 /// Where a quantity's category and subject came from, to pick the best rule.
 #[derive(Clone, Copy)]
 struct Source {
@@ -169,11 +172,23 @@ impl Source {
 /// Finds numbers and what they count, with the `quantities` rules.
 pub struct NumberStage {
     rules: RuleSet,
+    /// Per rule: whether it has a `<subject>` capture (`<subject1>`...).
+    subjects: Vec<bool>,
 }
 
 impl NumberStage {
     pub fn new(rules: RuleSet) -> NumberStage {
-        NumberStage { rules }
+        let subjects = rules
+            .rules()
+            .iter()
+            .map(|r| {
+                r.regex
+                    .group_info()
+                    .all_names()
+                    .any(|(_, _, name)| name.is_some_and(|n| n.starts_with("subject")))
+            })
+            .collect();
+        NumberStage { rules, subjects }
     }
 
     /// The quantities found by the rules without `{QTY}`, with the category those rules
@@ -231,6 +246,77 @@ impl NumberStage {
         }
         out
     }
+
+    /// For each number of `found`, the best rule with `{QTY}` that gives its category, and
+    /// the best that gives its subject, over `texts` (the numbers masked).
+    fn sources(&self, texts: &Texts, found: &[(Quantity, Option<Category>)]) -> Sources {
+        let rules = self.rules.rules();
+        let by_start: HashMap<usize, usize> = found
+            .iter()
+            .enumerate()
+            .map(|(i, (q, _))| (q.span.start, i))
+            .collect();
+        let mut starts: Vec<(usize, usize)> = by_start.iter().map(|(&s, &i)| (s, i)).collect();
+        starts.sort_unstable();
+        let mut category: Vec<Option<Source>> = vec![None; found.len()];
+        let mut subject: Vec<Option<(Source, Span)>> = vec![None; found.len()];
+        // The best source of a number's category or subject is the best match that names
+        // it, and among equals the first found. So the matches are taken best first (in
+        // the order found among equals), and a match's capture groups are read only if
+        // one of the numbers in its span still lacks what it could give: most matches
+        // come after a better one has said it all.
+        let hits = self.rules.hits(Table::Quantities, true, &texts);
+        let source = |rule: usize, span: Span| Source {
+            priority: rules[rule].priority,
+            len: span.len(),
+            order: rules[rule].order,
+            rule,
+        };
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_by_key(|&h| {
+            let s = source(hits[h].rule, hits[h].span);
+            (std::cmp::Reverse(s.priority), s.len, s.order, h)
+        });
+        for h in order {
+            let hit = &hits[h];
+            let rule = &rules[hit.rule];
+            let lo = starts.partition_point(|&(s, _)| s < hit.span.start);
+            let hi = starts.partition_point(|&(s, _)| s < hit.span.end);
+            let open = starts[lo..hi].iter().any(|&(_, i)| {
+                (rule.category.is_some() && category[i].is_none())
+                    || (self.subjects[hit.rule] && subject[i].is_none())
+            });
+            if !open {
+                continue;
+            }
+            let m = self.rules.captures(hit);
+            let src = source(m.rule, m.span);
+            let qtys = m
+                .placeholders(rule)
+                .into_iter()
+                .filter(|(p, _)| *p == Placeholder::Quantity)
+                .map(|(_, s)| s);
+            for (k, span) in qtys.enumerate() {
+                let Some(&i) = by_start.get(&span.start) else {
+                    continue;
+                };
+                if rule.category.is_some() && category[i].map_or(true, |c| src.better(&c)) {
+                    category[i] = Some(src);
+                }
+                let name = if k == 0 {
+                    "subject".to_string()
+                } else {
+                    format!("subject{k}")
+                };
+                if let Some(sp) = m.get(rule, &name) {
+                    if subject[i].map_or(true, |(c, _)| src.better(&c)) {
+                        subject[i] = Some((src, sp));
+                    }
+                }
+            }
+        }
+        (category, subject)
+    }
 }
 
 /// A subject as written, on one line.
@@ -261,47 +347,8 @@ impl Stage for NumberStage {
         spans.extend(found.iter().map(|(q, _)| (q.span, Placeholder::Quantity)));
         let masked = mask(text, &spans);
         let texts = Texts::new(text, Some(&masked));
-        let by_start: HashMap<usize, usize> = found
-            .iter()
-            .enumerate()
-            .map(|(i, (q, _))| (q.span.start, i))
-            .collect();
         let rules = self.rules.rules();
-        let mut category: Vec<Option<Source>> = vec![None; found.len()];
-        let mut subject: Vec<Option<(Source, Span)>> = vec![None; found.len()];
-        for m in self.rules.find(Table::Quantities, true, &texts) {
-            let rule = &rules[m.rule];
-            let src = Source {
-                priority: rule.priority,
-                len: m.span.len(),
-                order: rule.order,
-                rule: m.rule,
-            };
-            let qtys: Vec<Span> = m
-                .placeholders(rule)
-                .into_iter()
-                .filter(|(p, _)| *p == Placeholder::Quantity)
-                .map(|(_, s)| s)
-                .collect();
-            for (k, span) in qtys.iter().enumerate() {
-                let Some(&i) = by_start.get(&span.start) else {
-                    continue;
-                };
-                if rule.category.is_some() && category[i].map_or(true, |c| src.better(&c)) {
-                    category[i] = Some(src);
-                }
-                let name = if k == 0 {
-                    "subject".to_string()
-                } else {
-                    format!("subject{k}")
-                };
-                if let Some(sp) = m.get(rule, &name) {
-                    if subject[i].map_or(true, |(c, _)| src.better(&c)) {
-                        subject[i] = Some((src, sp));
-                    }
-                }
-            }
-        }
+        let (category, subject) = self.sources(&texts, &found);
         for (i, (mut q, fixed)) in found.into_iter().enumerate() {
             let mut ids = vec![q.rule.clone()];
             if fixed.is_none() {
@@ -362,5 +409,78 @@ mod tests {
         assert_eq!(scale("bn"), Some(1e9));
         assert_eq!(scale("Thousand"), Some(1e3));
         assert_eq!(scale("dozen"), None);
+    }
+
+    /// Reading capture groups only for the matches that can still say something gives
+    /// what reading them for every match (in the order found) gives.
+    #[test]
+    fn sources_match_reading_every_match() {
+        let rules = crate::rules::RuleSetBuilder::new().build().unwrap();
+        let stage = NumberStage::new(rules.clone());
+        let texts = [
+            "At least 15 villagers were killed and 20 wounded when gunmen attacked, killing three police officers and two civilians.",
+            "Twelve soldiers and three drivers died; 40 people were injured, 7 of them seriously.",
+            "The army said it killed 23 insurgents, including 5 commanders, and captured 12 fighters.",
+            "About 200 troops were deployed to Kidal, and 150 troops to Gao. A $5 million bounty was offered.",
+            "Five people died. Five people died. The toll rose to 30, officials said; 2,000 were displaced.",
+            "No numbers in this one.\n\nBut 4 students and 9 teachers were abducted, and 3 were later freed.",
+        ];
+        for text in texts {
+            let found = stage.numbers(&Texts::new(text, None));
+            let spans: Vec<(Span, Placeholder)> = found
+                .iter()
+                .map(|(q, _)| (q.span, Placeholder::Quantity))
+                .collect();
+            let masked = mask(text, &spans);
+            let t = Texts::new(text, Some(&masked));
+            let (category, subject) = stage.sources(&t, &found);
+
+            let mut want_cat: Vec<Option<Source>> = vec![None; found.len()];
+            let mut want_subj: Vec<Option<(Source, Span)>> = vec![None; found.len()];
+            for m in rules.find(Table::Quantities, true, &t) {
+                let rule = &rules.rules()[m.rule];
+                let src = Source {
+                    priority: rule.priority,
+                    len: m.span.len(),
+                    order: rule.order,
+                    rule: m.rule,
+                };
+                let qtys = m
+                    .placeholders(rule)
+                    .into_iter()
+                    .filter(|(p, _)| *p == Placeholder::Quantity)
+                    .map(|(_, s)| s);
+                for (k, span) in qtys.enumerate() {
+                    let Some(i) = found.iter().position(|(q, _)| q.span.start == span.start) else {
+                        continue;
+                    };
+                    if rule.category.is_some() && want_cat[i].map_or(true, |c| src.better(&c)) {
+                        want_cat[i] = Some(src);
+                    }
+                    let name = if k == 0 {
+                        "subject".into()
+                    } else {
+                        format!("subject{k}")
+                    };
+                    if let Some(sp) = m.get(rule, &name) {
+                        if want_subj[i].map_or(true, |(c, _)| src.better(&c)) {
+                            want_subj[i] = Some((src, sp));
+                        }
+                    }
+                }
+            }
+            let key = |s: &Option<Source>| s.map(|s| s.rule);
+            let got: Vec<_> = category.iter().map(key).collect();
+            let want: Vec<_> = want_cat.iter().map(key).collect();
+            assert_eq!(got, want, "categories in {text:?}");
+            let key = |s: &Option<(Source, Span)>| s.map(|(s, sp)| (s.rule, sp));
+            let got: Vec<_> = subject.iter().map(key).collect();
+            let want: Vec<_> = want_subj.iter().map(key).collect();
+            assert_eq!(got, want, "subjects in {text:?}");
+            assert!(
+                category.iter().any(Option::is_some),
+                "{text:?} says what it counts"
+            );
+        }
     }
 }

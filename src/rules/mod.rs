@@ -457,6 +457,17 @@ impl Match {
     }
 }
 
+/// A match without its capture groups (see [`RuleSet::hits`]).
+#[derive(Clone, Debug)]
+pub struct Hit<'t> {
+    /// Index of the rule in [`RuleSet::rules`].
+    pub rule: usize,
+    pub span: Span,
+    /// The paragraph the match was found in, and where it starts in the document.
+    chunk_start: usize,
+    chunk: &'t str,
+}
+
 /// The groups of a match as spans in the document (`start` is the paragraph's offset).
 fn groups(caps: &regex_automata::util::captures::Captures, start: usize) -> Vec<Option<Span>> {
     (0..caps.group_len())
@@ -651,59 +662,75 @@ impl RuleSet {
         out
     }
 
+    /// Every match of the rules of `table` that use `{QTY}` (`context`) or not, as bare
+    /// spans, in the order [`RuleSet::find`] gives them: the same matches, without their
+    /// capture groups, which [`RuleSet::captures`] reads for the hits that need them.
+    ///
+    /// Why: capture groups need the regex crate's slower backtracking engine, while bare
+    /// spans come from its DFAs alone, and most matches are not worth their groups (they
+    /// lose their overlap, or what they would say about a number is said already).
+    pub fn hits<'t>(&self, table: Table, context: bool, texts: &Texts<'t>) -> Vec<Hit<'t>> {
+        let mut hits = Vec::new();
+        self.scan(table, context, texts, |ri, start, chunk| {
+            for m in self.inner.rules[ri].regex.find_iter(chunk) {
+                if !m.is_empty() {
+                    hits.push(Hit {
+                        rule: ri,
+                        span: Span::new(start + m.start(), start + m.end()),
+                        chunk_start: start,
+                        chunk,
+                    });
+                }
+            }
+        });
+        hits
+    }
+
+    /// The match `hit` stands for, with its capture groups: what [`RuleSet::find`] gives
+    /// for it.
+    ///
+    /// An anchored search over the hit's own span finds the same match with the same
+    /// groups, without searching for it again: the match found was the preferred one
+    /// among those starting there, and cutting the text at its end only removes
+    /// alternatives that lost to it (assertions still see the text beyond the span).
+    pub fn captures(&self, hit: &Hit) -> Match {
+        let rules = &self.inner.rules;
+        let (span, start, chunk) = (hit.span, hit.chunk_start, hit.chunk);
+        let regex = &rules[hit.rule].regex;
+        let mut caps = regex.create_captures();
+        let input = Input::new(chunk)
+            .span(span.start - start..span.end - start)
+            .anchored(Anchored::Yes);
+        regex.search_captures(&input, &mut caps);
+        let same = caps
+            .get_match()
+            .is_some_and(|m| (start + m.start(), start + m.end()) == (span.start, span.end));
+        debug_assert!(same, "rule {} at {span:?}", rules[hit.rule].id);
+        if !same {
+            regex.search_captures(&Input::new(chunk).range(span.start - start..), &mut caps);
+        }
+        Match {
+            rule: hit.rule,
+            span,
+            groups: groups(&caps, start),
+        }
+    }
+
     /// The matches of the rules of `table` without `{QTY}` that win their overlaps (see
     /// [`RuleSet::resolve`]), without those of block rules, in text order: the same as
     /// `resolve(find(table, false, texts))` less the block rules' matches, for less.
     ///
     /// Why it is cheaper: most matches lose their overlap (a year is found by `digits`
     /// and `not-year`, a date by three rules) and block rules produce nothing, so the
-    /// rules first find bare match spans (the regex crate's DFAs alone), and capture
-    /// groups, which need its slower backtracking engine, are read only for the
-    /// winners, by an anchored search over the winner's span alone. That finds the same
-    /// match with the same groups: the match found was the preferred one among those
-    /// starting there, and cutting the text at its end only removes alternatives that
-    /// lost to it (assertions still see the text beyond the span).
+    /// overlaps are resolved on bare [hits](RuleSet::hits), and capture groups are read
+    /// for the winners only.
     pub fn winners(&self, table: Table, texts: &Texts) -> Vec<Match> {
-        let mut hits: Vec<(usize, Span, usize, &str)> = Vec::new();
-        self.scan(table, false, texts, |ri, start, chunk| {
-            for m in self.inner.rules[ri].regex.find_iter(chunk) {
-                if !m.is_empty() {
-                    hits.push((
-                        ri,
-                        Span::new(start + m.start(), start + m.end()),
-                        start,
-                        chunk,
-                    ));
-                }
-            }
-        });
+        let hits = self.hits(table, false, texts);
         let rules = &self.inner.rules;
-        self.winning(hits, |h| (h.0, h.1))
-            .into_iter()
-            .filter(|h| !rules[h.0].block)
-            .map(|(ri, span, start, chunk)| {
-                let regex = &rules[ri].regex;
-                let mut caps = regex.create_captures();
-                // The winner's own span, anchored at its start, gives the same match
-                // (see the method's doc) without searching for it again.
-                let input = Input::new(chunk)
-                    .span(span.start - start..span.end - start)
-                    .anchored(Anchored::Yes);
-                regex.search_captures(&input, &mut caps);
-                let same = caps.get_match().is_some_and(|m| {
-                    (start + m.start(), start + m.end()) == (span.start, span.end)
-                });
-                debug_assert!(same, "rule {} at {span:?}", rules[ri].id);
-                if !same {
-                    regex
-                        .search_captures(&Input::new(chunk).range(span.start - start..), &mut caps);
-                }
-                Match {
-                    rule: ri,
-                    span,
-                    groups: groups(&caps, start),
-                }
-            })
+        self.winning(hits, |h| (h.rule, h.span))
+            .iter()
+            .filter(|h| !rules[h.rule].block)
+            .map(|h| self.captures(h))
             .collect()
     }
 
