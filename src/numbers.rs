@@ -265,7 +265,7 @@ impl NumberStage {
         // the order found among equals), and a match's capture groups are read only if
         // one of the numbers in its span still lacks what it could give: most matches
         // come after a better one has said it all.
-        let hits = self.rules.hits(Table::Quantities, true, &texts);
+        let hits = self.rules.hits(Table::Quantities, true, texts);
         let source = |rule: usize, span: Span| Source {
             priority: rules[rule].priority,
             len: span.len(),
