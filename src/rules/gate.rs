@@ -78,15 +78,20 @@ impl Gate {
         }
     }
 
-    /// For each of `chunks` (byte ranges of `hay`), which members can match in it:
-    /// `out[c * members + k]`.
-    pub(crate) fn possible(&self, hay: &str, chunks: &[(usize, usize)], out: &mut Vec<bool>) {
+    /// For each of `chunks` (byte ranges of `hay`) and each member, where the member's
+    /// last match in the chunk can end at the latest: `out[c * members + k]`, 0 when the
+    /// member cannot match in the chunk, the chunk's end for ungated members.
+    ///
+    /// A member's search in a chunk can stop there: every match it can find in the chunk
+    /// ends at an end the gate saw, so none ends later, and the search no longer reads
+    /// the rest of the chunk after its last match only to find nothing.
+    pub(crate) fn possible(&self, hay: &str, chunks: &[(usize, usize)], out: &mut Vec<usize>) {
         let n = self.members;
         out.clear();
-        out.resize(chunks.len() * n, false);
-        for c in 0..chunks.len() {
+        out.resize(chunks.len() * n, 0);
+        for (c, &(_, end)) in chunks.iter().enumerate() {
             for &k in &self.ungated {
-                out[c * n + k] = true;
+                out[c * n + k] = end;
             }
         }
         let Some((dfa, pool, gated)) = &self.dfa else {
@@ -102,7 +107,9 @@ impl Gate {
                 .is_err()
             {
                 // The automaton gave up (it cannot here, but it may): no gating.
-                out.iter_mut().for_each(|b| *b = true);
+                for (c, &(_, end)) in chunks.iter().enumerate() {
+                    out[c * n..(c + 1) * n].iter_mut().for_each(|e| *e = end);
+                }
                 return;
             }
             let Some(m) = state.get_match() else {
@@ -118,7 +125,7 @@ impl Gate {
             }
             // A non-empty match inside chunk `c` ends after its start.
             if chunks[c].0 < end {
-                out[c * n + gated[m.pattern().as_usize()]] = true;
+                out[c * n + gated[m.pattern().as_usize()]] = end;
             }
         }
     }
@@ -234,15 +241,22 @@ mod tests {
         for (c, &(s, e)) in chunks.iter().enumerate() {
             for (k, p) in patterns.iter().enumerate() {
                 let re = regex::Regex::new(p).unwrap();
-                let matches = re.find_iter(&text[s..e]).any(|m| !m.is_empty());
+                let last = re
+                    .find_iter(&text[s..e])
+                    .filter(|m| !m.is_empty())
+                    .map(|m| s + m.end())
+                    .last();
+                let limit = got[c * patterns.len() + k];
                 assert!(
-                    !matches || got[c * patterns.len() + k],
-                    "{p} matches in {:?} but the gate hides it",
+                    last.map_or(true, |l| l <= limit),
+                    "{p} matches in {:?} up to {last:?}, the gate says up to {limit}",
                     &text[s..e]
                 );
             }
         }
-        // And it does filter: the number pattern cannot match in the second paragraph.
-        assert!(!got[patterns.len()]);
+        // And it does filter: the number pattern cannot match in the second paragraph,
+        // and in the first its last match ends at "12".
+        assert_eq!(got[patterns.len()], 0);
+        assert_eq!(got[0], 2);
     }
 }

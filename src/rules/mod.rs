@@ -21,12 +21,15 @@
 //!    the whole document and says in which paragraphs each rule can match (where a
 //!    match of its pattern ends). Rules that use `^`, `$` and the like are not gated.
 //! 2. Each rule runs its own regex over those paragraphs only, each paragraph as a
-//!    separate string, so that no match crosses a blank line.
-//! 3. [`RuleSet::find`] reads every match's capture groups as it goes; the quantities'
-//!    `{QTY}` pass needs them all. [`RuleSet::winners`] finds bare spans instead,
-//!    resolves overlaps on them, and reads the capture groups (the slow part of a
-//!    regex search) of the winning matches only, by an anchored search over each
-//!    winner's span.
+//!    separate string, so that no match crosses a blank line, and only up to the last
+//!    end of a match of its pattern that the gate saw there (no match ends later).
+//!    [`RuleSet::hits`] gives the bare match spans; [`RuleSet::captures`] reads the
+//!    capture groups of one of them.
+//! 3. Capture groups (the slow part of a regex search) are read for the matches that
+//!    need them only, by an anchored search over the match's span:
+//!    [`RuleSet::winners`] resolves overlaps on bare spans and reads the groups of the
+//!    winners; the numbers stage's `{QTY}` pass reads those of the best match for each
+//!    number. [`RuleSet::find`] reads every match's groups (rule examples use it).
 //!
 //! Compiling the rules is most of the start-up: every pattern is parsed once (the gate
 //! reuses the parsed form) and the regexes are compiled on all cores.
@@ -465,7 +468,7 @@ pub struct Hit<'t> {
     pub span: Span,
     /// The paragraph the match was found in, and where it starts in the document.
     chunk_start: usize,
-    chunk: &'t str,
+    chunk: &'t [u8],
 }
 
 /// The groups of a match as spans in the document (`start` is the paragraph's offset).
@@ -603,14 +606,16 @@ impl RuleSet {
     }
 
     /// Calls `each(rule, chunk_start, chunk)` for every rule of `table` that uses `{QTY}`
-    /// (`context`) or not, on each paragraph where the prefilter says it can match.
-    /// Rules with placeholders run over `texts.masked` and are skipped when there is none.
+    /// (`context`) or not, on each paragraph where the prefilter says it can match; `chunk`
+    /// is the paragraph as a search input that ends where the rule's last match in it can
+    /// end (see [`gate::Gate::possible`]). Rules with placeholders run over
+    /// `texts.masked` and are skipped when there is none.
     fn scan<'t>(
         &self,
         table: Table,
         context: bool,
         texts: &Texts<'t>,
-        mut each: impl FnMut(usize, usize, &'t str),
+        mut each: impl FnMut(usize, usize, Input<'t>),
     ) {
         let mut possible = Vec::new();
         for g in &self.inner.groups {
@@ -630,8 +635,9 @@ impl RuleSet {
             for (c, &(start, end)) in texts.chunks.iter().enumerate() {
                 let chunk = &hay[start..end];
                 for (k, &ri) in g.members.iter().enumerate() {
-                    if possible[c * n + k] {
-                        each(ri, start, chunk);
+                    let limit = possible[c * n + k];
+                    if limit > start {
+                        each(ri, start, Input::new(chunk).range(..limit - start));
                     }
                 }
             }
@@ -671,8 +677,9 @@ impl RuleSet {
     /// lose their overlap, or what they would say about a number is said already).
     pub fn hits<'t>(&self, table: Table, context: bool, texts: &Texts<'t>) -> Vec<Hit<'t>> {
         let mut hits = Vec::new();
-        self.scan(table, context, texts, |ri, start, chunk| {
-            for m in self.inner.rules[ri].regex.find_iter(chunk) {
+        self.scan(table, context, texts, |ri, start, input| {
+            let chunk = input.haystack();
+            for m in self.inner.rules[ri].regex.find_iter(input.clone()) {
                 if !m.is_empty() {
                     hits.push(Hit {
                         rule: ri,
