@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::gazetteer::Entry;
-use super::normalize::{fold, Folded};
+use super::normalize::{ascii_word, fold, Folded};
 use super::trie::Trie;
 use crate::error::Result;
 use crate::facts::{Entity, EntityType, Span};
@@ -362,7 +362,7 @@ impl Matcher {
         while at < bytes.len() {
             let b = bytes[at];
             let (word, width) = if b.is_ascii() {
-                (b.is_ascii_alphanumeric(), 1)
+                (ascii_word(b), 1)
             } else {
                 let c = ft[at..].chars().next().expect("a char boundary");
                 (is_word_char(c), c.len_utf8())
@@ -380,7 +380,7 @@ impl Matcher {
             while word_end < bytes.len() {
                 let b = bytes[word_end];
                 if b.is_ascii() {
-                    if !b.is_ascii_alphanumeric() {
+                    if !ascii_word(b) {
                         break;
                     }
                     word_end += 1;

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::normalize::fold;
+use super::normalize::{ascii_word, fold};
 use crate::error::{Error, Location, Result};
 use crate::facts::{EntityType, Span};
 use rustc_hash::FxHashSet;
@@ -56,9 +56,9 @@ pub struct Example {
 #[derive(Clone, Debug, Default)]
 pub struct NameRules {
     titles: Words,
-    roles: Vec<Vec<String>>,
-    introductions: Vec<Vec<String>>,
-    reporting: Vec<Vec<String>>,
+    roles: Phrases,
+    introductions: Phrases,
+    reporting: Phrases,
     /// One-word roles, for apposition: "X, a spokeswoman for".
     role_words: Words,
     arabic_markers: Words,
@@ -96,6 +96,24 @@ impl Words {
 impl FromIterator<String> for Words {
     fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Words {
         Words(iter.into_iter().collect())
+    }
+}
+
+/// Phrases of one or more words (as [`key`]s), with the set of their last words.
+///
+/// Why the set: [`NameRules::preceded_by`] is asked at every capitalised run, and most
+/// runs follow no phrase at all; one lookup of the word before the run settles that,
+/// where comparing it with every phrase cost some thousand instructions (callgrind).
+#[derive(Clone, Debug, Default)]
+struct Phrases {
+    list: Vec<Vec<String>>,
+    last: Words,
+}
+
+impl Phrases {
+    fn new(list: Vec<Vec<String>>) -> Phrases {
+        let last = list.iter().filter_map(|p| p.last().cloned()).collect();
+        Phrases { list, last }
     }
 }
 
@@ -211,9 +229,9 @@ impl NameRules {
         };
         let rules = NameRules {
             titles,
-            roles: phrases(&file.roles),
-            introductions: phrases(&file.introductions),
-            reporting: phrases(&file.reporting),
+            roles: Phrases::new(phrases(&file.roles)),
+            introductions: Phrases::new(phrases(&file.introductions)),
+            reporting: Phrases::new(phrases(&file.reporting)),
             role_words: file
                 .roles
                 .iter()
@@ -321,7 +339,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut i = 0;
     while i < len {
         let b = bytes[i];
-        if b.is_ascii() && !b.is_ascii_alphanumeric() {
+        if b.is_ascii() && !ascii_word(b) {
             i += 1;
             continue;
         }
@@ -340,7 +358,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             }
         } else {
             loop {
-                while j < len && bytes[j].is_ascii_alphanumeric() {
+                while j < len && ascii_word(bytes[j]) {
                     j += 1;
                 }
                 if j >= len {
@@ -672,8 +690,11 @@ impl NameRules {
     }
 
     /// Whether the words ending just before token `a` are one of `phrases`.
-    fn preceded_by(an: &Analysis, a: usize, phrases: &[Vec<String>]) -> bool {
-        phrases.iter().any(|p| {
+    fn preceded_by(an: &Analysis, a: usize, phrases: &Phrases) -> bool {
+        if a == 0 || !phrases.last.contains(&an.toks[a - 1].key) {
+            return false;
+        }
+        phrases.list.iter().any(|p| {
             if p.len() > a {
                 return false;
             }
