@@ -8,7 +8,7 @@
 //! Both take the full name's canonical form and id, so the tables and the cross-document
 //! identity see one entity.
 
-use super::names::{Analysis, NameRules};
+use super::names::{set, Analysis, NameRules};
 use crate::facts::{Entity, EntityType, Span};
 use rustc_hash::FxHashMap;
 
@@ -175,7 +175,7 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         let words: Vec<&super::names::Tok> = an.toks[first..]
             .iter()
             .take_while(|t| t.e <= e.span.end)
-            .filter(|t| !rules.is_particle(&t.key) || t.cap)
+            .filter(|t| !rules.is(t, set::PARTICLES) || t.cap)
             .collect();
         let Some(last) = words.last() else { continue };
         if words.len() < 2 || last.key.chars().count() < 3 {
@@ -195,11 +195,11 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
     let (mut adds, mut removed) = (Vec::new(), Vec::new());
     for &(a, b) in &an.runs {
         let mut s = a;
-        while s < b && rules.is_title(&t[s].key) {
+        while s < b && rules.is(&t[s], set::TITLES) {
             s += 1;
         }
         let names: Vec<usize> = (s..=b)
-            .filter(|&i| !rules.is_particle(&t[i].key) || t[i].cap)
+            .filter(|&i| !rules.is(&t[i], set::PARTICLES) || t[i].cap)
             .collect();
         // All capitals: a dateline ("GUSAU, Nigeria"), not a person.
         if names.len() != 1 || names[0] != b || t[b].caps {

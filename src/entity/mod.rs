@@ -294,7 +294,9 @@ impl EntityStage {
             let headline = an.headline.get(first).copied().unwrap_or(false);
             if words.len() >= 2
                 && words[1..].iter().all(|t| {
-                    (!t.cap || headline) && !self.rules.is_particle(&t.key) && t.key != "of"
+                    (!t.cap || headline)
+                        && !self.rules.is(t, names::set::PARTICLES)
+                        && t.key != "of"
                 })
             {
                 let head = &text[words[0].s..words[0].e];
