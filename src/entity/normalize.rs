@@ -33,6 +33,27 @@ pub(crate) fn ascii_word(b: u8) -> bool {
     ASCII_WORD[b as usize]
 }
 
+/// [`FOLD_ASCII`] of a byte that is not ASCII.
+const NOT_ASCII: u8 = 0xff;
+
+/// Each ASCII byte as the folded text has it (hyphens, underscores, tabs and carriage
+/// returns as spaces, a backquote as an apostrophe, the rest as they are); [`NOT_ASCII`]
+/// for the other bytes. One load a byte in [`Folded::new`]'s copy loop, instead of
+/// comparing each byte with the bytes that change and then again while copying.
+static FOLD_ASCII: [u8; 256] = {
+    let mut t = [NOT_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'-' | b'_' | b'\t' | b'\r' => b' ',
+            b'`' => b'\'',
+            c => c,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// A text folded for matching, with the way back to the original's byte offsets.
 ///
 /// ```
@@ -87,29 +108,22 @@ impl Folded {
             // and carriage returns read as spaces and backquotes as apostrophes, each in
             // place; up to a second space in a row, which is dropped, or a non-ASCII byte.
             let start = at;
+            let from = out.len();
             while at < bytes.len() {
-                let b = bytes[at];
-                if !b.is_ascii() {
+                let f = FOLD_ASCII[bytes[at] as usize];
+                if f == NOT_ASCII {
                     break;
                 }
-                let space = matches!(b, b' ' | b'-' | b'_' | b'\t' | b'\r');
+                let space = f == b' ';
                 if space && last_space {
                     break;
                 }
                 last_space = space;
+                out.push(f);
                 at += 1;
             }
             if at > start {
-                mark(&mut points, out.len(), start);
-                let from = out.len();
-                out.extend_from_slice(&bytes[start..at]);
-                for b in &mut out[from..] {
-                    match *b {
-                        b'-' | b'_' | b'\t' | b'\r' => *b = b' ',
-                        b'`' => *b = b'\'',
-                        _ => {}
-                    }
-                }
+                mark(&mut points, from, start);
                 continue;
             }
             if bytes[at].is_ascii() {
