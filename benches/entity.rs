@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 
 use gleaner::entity::{EntityStage, Gazetteers};
 
+/// The binary's allocator, so that allocation costs what it costs in a real run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The CPU time of this process so far, all threads, where the OS tells it (Linux
 /// `/proc/self/stat`, in ticks of 10 ms): a fair number on a machine busy with other work,
 /// where wall time is not.
@@ -42,6 +46,11 @@ fn mb_per_s(bytes: usize, d: Duration) -> f64 {
 }
 
 fn main() {
+    if let Some(dump) = std::env::var_os("ENTITY_BENCH_DUMP") {
+        let gaz = Gazetteers::builtin().expect("built-in gazetteers");
+        let stage = EntityStage::new(&gaz).expect("compiles");
+        return dump_stage(&stage, std::path::Path::new(&dump));
+    }
     let c0 = cpu();
     let (parse, gaz) = best_of(3, || Gazetteers::builtin().expect("built-in gazetteers"));
     let c1 = cpu();
@@ -105,5 +114,51 @@ fn main() {
         d.as_secs_f64() * 1e3,
         mb_per_s(one * rounds, d),
         n
+    );
+}
+
+/// With `ENTITY_BENCH_DUMP=FILE.jsonl`: the entity stage alone on each article of a dump
+/// (as `gleaner extract` gives it), best of `ENTITY_BENCH_RUNS` (default 3) runs, with a
+/// checksum of the entities found, so that two builds can be compared for speed and output
+/// without the other stages' noise (`perf record` on this too).
+fn dump_stage(stage: &EntityStage, path: &std::path::Path) {
+    use std::hash::{Hash, Hasher};
+    let content = std::fs::read_to_string(path).expect("readable dump");
+    let texts: Vec<String> = content
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            v["text"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let runs = std::env::var("ENTITY_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    // CPU time as well as wall: the machine may be busy with other work.
+    let mut best_cpu = Duration::MAX;
+    let (d, n) = best_of(runs, || {
+        let c = cpu();
+        let n = texts.iter().map(|t| stage.entities(t).len()).sum::<usize>();
+        if let (Some(c), Some(now)) = (c, cpu()) {
+            best_cpu = best_cpu.min(now - c);
+        }
+        n
+    });
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for t in &texts {
+        format!("{:?}", stage.entities(t)).hash(&mut h);
+    }
+    let sum = h.finish();
+    println!(
+        "entity stage on {}: {} documents, {:.1} MB in {:.0} ms wall, {:.0} ms CPU (best of {runs}): {:.1} MB/s ({n} entities, checksum {sum:016x})",
+        path.display(),
+        texts.len(),
+        bytes as f64 / 1e6,
+        ms(d),
+        ms(best_cpu),
+        mb_per_s(bytes, d)
     );
 }

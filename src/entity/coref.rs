@@ -8,7 +8,7 @@
 //! Both take the full name's canonical form and id, so the tables and the cross-document
 //! identity see one entity.
 
-use super::names::{Analysis, NameRules};
+use super::names::{set, Analysis, NameRules};
 use crate::facts::{Entity, EntityType, Span};
 use rustc_hash::FxHashMap;
 
@@ -168,14 +168,18 @@ fn merge_in(ents: &mut Vec<Entity>, adds: Vec<Entity>, removed: &[usize]) {
 
 /// Gives a person's family name, used alone, the full name's identity.
 pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>) {
-    // family name key -> the person (the longest name wins).
-    let mut people: FxHashMap<String, Entity> = FxHashMap::default();
-    for e in ents.iter().filter(|e| e.etype == EntityType::Person) {
+    // family name key -> the person's row (the longest name wins; the first of equals).
+    let mut people: FxHashMap<&str, usize> = FxHashMap::default();
+    for (i, e) in ents
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.etype == EntityType::Person)
+    {
         let first = an.toks.partition_point(|t| t.s < e.span.start);
         let words: Vec<&super::names::Tok> = an.toks[first..]
             .iter()
             .take_while(|t| t.e <= e.span.end)
-            .filter(|t| !rules.is_particle(&t.key) || t.cap)
+            .filter(|t| !rules.is(t, set::PARTICLES) || t.cap)
             .collect();
         let Some(last) = words.last() else { continue };
         if words.len() < 2 || last.key.chars().count() < 3 {
@@ -183,9 +187,9 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         }
         let better = people
             .get(last.key_str())
-            .map_or(true, |p| p.canonical.len() < e.canonical.len());
+            .map_or(true, |&p| ents[p].canonical.len() < e.canonical.len());
         if better {
-            people.insert(last.key.to_string(), e.clone());
+            people.insert(last.key_str(), i);
         }
     }
     if people.is_empty() {
@@ -195,19 +199,20 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
     let (mut adds, mut removed) = (Vec::new(), Vec::new());
     for &(a, b) in &an.runs {
         let mut s = a;
-        while s < b && rules.is_title(&t[s].key) {
+        while s < b && rules.is(&t[s], set::TITLES) {
             s += 1;
         }
         let names: Vec<usize> = (s..=b)
-            .filter(|&i| !rules.is_particle(&t[i].key) || t[i].cap)
+            .filter(|&i| !rules.is(&t[i], set::PARTICLES) || t[i].cap)
             .collect();
         // All capitals: a dateline ("GUSAU, Nigeria"), not a person.
         if names.len() != 1 || names[0] != b || t[b].caps {
             continue;
         }
-        let Some(person) = people.get(t[b].key_str()) else {
+        let Some(&person) = people.get(t[b].key_str()) else {
             continue;
         };
+        let person = &ents[person];
         let span = Span::new(t[s].s, t[b].e);
         let mut e = person.clone();
         e.span = span;
@@ -241,6 +246,14 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
 /// in the same document: "the Syrian Observatory" after "Syrian Observatory for Human
 /// Rights".
 pub(crate) fn org_short_forms(ents: &mut [Entity]) {
+    // Most documents have no organisation named by a rule alone: nothing to link, and no
+    // need to fold every organisation's name.
+    if !ents
+        .iter()
+        .any(|e| e.etype == EntityType::Org && e.entity_id.contains(":~"))
+    {
+        return;
+    }
     // Each organisation name once (the first row of it), sorted, for prefix lookups.
     let mut full: Vec<(String, usize)> = ents
         .iter()

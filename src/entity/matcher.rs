@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::gazetteer::Entry;
-use super::normalize::{fold, Folded};
+use super::normalize::{ascii_word, fold, Folded};
 use super::trie::Trie;
 use crate::error::Result;
 use crate::facts::{Entity, EntityType, Span};
@@ -356,11 +356,13 @@ impl Matcher {
         let mut out = Vec::new();
         let mut prev_word = false;
         let mut next_free = 0;
+        // The folded text's map back to the original, read forward (see `original_from`).
+        let mut point = 0;
         let mut at = 0;
         while at < bytes.len() {
             let b = bytes[at];
             let (word, width) = if b.is_ascii() {
-                (b.is_ascii_alphanumeric(), 1)
+                (ascii_word(b), 1)
             } else {
                 let c = ft[at..].chars().next().expect("a char boundary");
                 (is_word_char(c), c.len_utf8())
@@ -374,24 +376,26 @@ impl Matcher {
             }
             // The word starting here, lower-cased, for the filter of the case-insensitive
             // automaton's first words.
-            let mut end = here;
-            while end < bytes.len() {
-                let b = bytes[end];
+            let mut word_end = here;
+            while word_end < bytes.len() {
+                let b = bytes[word_end];
                 if b.is_ascii() {
-                    if !b.is_ascii_alphanumeric() {
+                    if !ascii_word(b) {
                         break;
                     }
-                    end += 1;
+                    word_end += 1;
                 } else {
-                    let c = ft[end..].chars().next().expect("a char boundary");
+                    let c = ft[word_end..].chars().next().expect("a char boundary");
                     if !is_word_char(c) {
                         break;
                     }
-                    end += c.len_utf8();
+                    word_end += c.len_utf8();
                 }
             }
-            let hash = word_hash(bytes[here..end].iter().map(u8::to_ascii_lowercase));
-            let words = if capitalised(&text[folded.original_span(here, here).0..]) {
+            // The rest of the word starts no word: the scan goes on after it.
+            at = word_end;
+            let hash = word_hash(bytes[here..word_end].iter().map(u8::to_ascii_lowercase));
+            let words = if capitalised(&text[folded.original_from(&mut point, here)..]) {
                 &self.folded_words
             } else {
                 &self.folded_lower_words

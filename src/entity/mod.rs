@@ -127,7 +127,22 @@ pub struct EntityStage {
     /// [`normalize::skeleton`] of every alias of the persons, organisations, groups,
     /// countries, regions and features, by type: a name found by a rule and spelt like one
     /// of these takes its identity.
-    skeletons: FxHashMap<(EntityType, String), usize>,
+    skeletons: Skeletons,
+}
+
+/// Per skeleton, the entry of each type that has it (by [`type_slot`]; `u32::MAX` for
+/// none): looked up by the skeleton alone, without making an owned `(type, key)` pair for
+/// every name a rule finds.
+type Skeletons = FxHashMap<String, [u32; 4]>;
+
+/// The index of a type in a [`Skeletons`] value.
+fn type_slot(t: EntityType) -> usize {
+    match t {
+        EntityType::Person => 0,
+        EntityType::Org => 1,
+        EntityType::Place => 2,
+        EntityType::Norp => 3,
+    }
 }
 
 impl EntityStage {
@@ -169,8 +184,9 @@ impl EntityStage {
         feature: bool,
     ) -> (String, String, String, Option<crate::facts::Geo>) {
         let key = normalize::skeleton(name);
-        if let Some(&i) = self.skeletons.get(&(etype, key.clone())) {
-            let e = &self.matcher.entries()[i];
+        let found = self.skeletons.get(&key).map(|s| s[type_slot(etype)]);
+        if let Some(i) = found.filter(|&i| i != u32::MAX) {
+            let e = &self.matcher.entries()[i as usize];
             return (
                 e.canonical.clone(),
                 e.id.clone(),
@@ -278,7 +294,9 @@ impl EntityStage {
             let headline = an.headline.get(first).copied().unwrap_or(false);
             if words.len() >= 2
                 && words[1..].iter().all(|t| {
-                    (!t.cap || headline) && !self.rules.is_particle(&t.key) && t.key != "of"
+                    (!t.cap || headline)
+                        && !self.rules.is(t, names::set::PARTICLES)
+                        && t.key != "of"
                 })
             {
                 let head = &text[words[0].s..words[0].e];
@@ -415,8 +433,8 @@ impl EntityStage {
 /// [`normalize::skeleton`] of every alias of the persons, organisations, groups,
 /// countries, regions and features (towns are too many and their alternate names too
 /// noisy), by type, to the first entry that has it.
-fn skeleton_table(entries: &[Entry]) -> FxHashMap<(EntityType, String), usize> {
-    let mut skeletons = FxHashMap::default();
+fn skeleton_table(entries: &[Entry]) -> Skeletons {
+    let mut skeletons = Skeletons::default();
     for (i, e) in entries.iter().enumerate() {
         if e.etype == EntityType::Place
             && !matches!(e.kind.as_str(), "country" | "region" | "feature" | "area")
@@ -426,7 +444,10 @@ fn skeleton_table(entries: &[Entry]) -> FxHashMap<(EntityType, String), usize> {
         for a in &e.aliases {
             let key = normalize::skeleton(&a.text);
             if key.len() >= 4 {
-                skeletons.entry((e.etype, key)).or_insert(i);
+                let slot = &mut skeletons.entry(key).or_insert([u32::MAX; 4])[type_slot(e.etype)];
+                if *slot == u32::MAX {
+                    *slot = u32::try_from(i).expect("fewer than 2^32 entries");
+                }
             }
         }
     }

@@ -11,10 +11,10 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::normalize::fold;
+use super::normalize::{ascii_word, fold};
 use crate::error::{Error, Location, Result};
 use crate::facts::{EntityType, Span};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The rule file compiled into the binary.
 pub const BUILTIN: &str = include_str!("../../rules/entities.toml");
@@ -52,13 +52,32 @@ pub struct Example {
     pub expect: Vec<String>,
 }
 
+/// The word sets of [`NameRules`], as bits of a token's memberships.
+pub(crate) mod set {
+    pub const TITLES: u32 = 1 << 0;
+    pub const ROLE_WORDS: u32 = 1 << 1;
+    pub const ARABIC_MARKERS: u32 = 1 << 2;
+    pub const PARTICLES: u32 = 1 << 3;
+    pub const GIVEN_NAMES: u32 = 1 << 4;
+    pub const OPENERS: u32 = 1 << 5;
+    pub const COMMON_WORDS: u32 = 1 << 6;
+    pub const ORG_HEADS: u32 = 1 << 7;
+    pub const ORG_STARTS: u32 = 1 << 8;
+    pub const ORG_FIRST: u32 = 1 << 9;
+    pub const PLACE_STARTS: u32 = 1 << 10;
+    pub const PLACE_HEADS: u32 = 1 << 11;
+    pub const PLACE_BEFORE: u32 = 1 << 12;
+    /// The memberships have been looked up.
+    pub const KNOWN: u32 = 1 << 31;
+}
+
 /// The compiled name rules: word sets keyed by [`key`].
 #[derive(Clone, Debug, Default)]
 pub struct NameRules {
     titles: Words,
-    roles: Vec<Vec<String>>,
-    introductions: Vec<Vec<String>>,
-    reporting: Vec<Vec<String>>,
+    roles: Phrases,
+    introductions: Phrases,
+    reporting: Phrases,
     /// One-word roles, for apposition: "X, a spokeswoman for".
     role_words: Words,
     arabic_markers: Words,
@@ -73,6 +92,10 @@ pub struct NameRules {
     place_heads: Words,
     place_after: Vec<Vec<String>>,
     place_before: Words,
+    /// Per word of any of the sets above, which sets hold it (bits as in [`set`]): a
+    /// token's memberships are looked up once, at its first question, and kept in the
+    /// token ([`NameRules::is`]); the rules ask up to a dozen of them per word of a name.
+    member: FxHashMap<String, u32>,
     /// The file's examples, checked by a test.
     pub examples: Vec<Example>,
 }
@@ -96,6 +119,24 @@ impl Words {
 impl FromIterator<String> for Words {
     fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Words {
         Words(iter.into_iter().collect())
+    }
+}
+
+/// Phrases of one or more words (as [`key`]s), with the set of their last words.
+///
+/// Why the set: [`NameRules::preceded_by`] is asked at every capitalised run, and most
+/// runs follow no phrase at all; one lookup of the word before the run settles that,
+/// where comparing it with every phrase cost some thousand instructions (callgrind).
+#[derive(Clone, Debug, Default)]
+struct Phrases {
+    list: Vec<Vec<String>>,
+    last: Words,
+}
+
+impl Phrases {
+    fn new(list: Vec<Vec<String>>) -> Phrases {
+        let last = list.iter().filter_map(|p| p.last().cloned()).collect();
+        Phrases { list, last }
     }
 }
 
@@ -211,9 +252,9 @@ impl NameRules {
         };
         let rules = NameRules {
             titles,
-            roles: phrases(&file.roles),
-            introductions: phrases(&file.introductions),
-            reporting: phrases(&file.reporting),
+            roles: Phrases::new(phrases(&file.roles)),
+            introductions: Phrases::new(phrases(&file.introductions)),
+            reporting: Phrases::new(phrases(&file.reporting)),
             role_words: file
                 .roles
                 .iter()
@@ -232,8 +273,31 @@ impl NameRules {
             place_heads,
             place_after: phrases(&file.place_after),
             place_before,
+            member: FxHashMap::default(),
             examples: file.example,
         };
+        let mut rules = rules;
+        let mut member: FxHashMap<String, u32> = FxHashMap::default();
+        for (bit, words) in [
+            (set::TITLES, &rules.titles),
+            (set::ROLE_WORDS, &rules.role_words),
+            (set::ARABIC_MARKERS, &rules.arabic_markers),
+            (set::PARTICLES, &rules.particles),
+            (set::GIVEN_NAMES, &rules.given_names),
+            (set::OPENERS, &rules.openers),
+            (set::COMMON_WORDS, &rules.common_words),
+            (set::ORG_HEADS, &rules.org_heads),
+            (set::ORG_STARTS, &rules.org_starts),
+            (set::ORG_FIRST, &rules.org_first),
+            (set::PLACE_STARTS, &rules.place_starts),
+            (set::PLACE_HEADS, &rules.place_heads),
+            (set::PLACE_BEFORE, &rules.place_before),
+        ] {
+            for w in words.iter() {
+                *member.entry(w.clone()).or_default() |= bit;
+            }
+        }
+        rules.member = member;
         if errors.is_empty() {
             Ok(rules)
         } else {
@@ -255,12 +319,15 @@ impl NameRules {
             .map(String::as_str)
     }
 
-    pub(crate) fn is_title(&self, k: &str) -> bool {
-        self.titles.contains(k)
-    }
-
-    pub(crate) fn is_particle(&self, k: &str) -> bool {
-        self.particles.contains(k)
+    /// Whether token `t`'s key is in the set(s) `bits` (of [`set`]).
+    #[inline]
+    pub(crate) fn is(&self, t: &Tok, bits: u32) -> bool {
+        let mut m = t.sets.get();
+        if m & set::KNOWN == 0 {
+            m = set::KNOWN | self.member.get(t.key_str()).copied().unwrap_or(0);
+            t.sets.set(m);
+        }
+        m & bits != 0
     }
 }
 
@@ -276,6 +343,8 @@ pub(crate) struct Tok<'t> {
     pub cap: bool,
     /// Two or more letters, none lowercase ("IS", "BAGHDAD", "U.S.").
     pub caps: bool,
+    /// The word sets that hold the key, once asked: see [`NameRules::is`].
+    pub sets: std::cell::Cell<u32>,
 }
 
 impl Tok<'_> {
@@ -301,7 +370,10 @@ fn in_word(c: char) -> bool {
 /// abbreviations ("U.S.") as one word.
 pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     // Walks byte offsets, decoding a character only where the byte is not ASCII: no copy of
-    // the text as characters, no allocation per token (see `token_key`).
+    // the text as characters, no allocation per token (see `token_key`). The ASCII letters
+    // and digits that make most of a text are read in tight loops over the bytes, and an
+    // ASCII word's key and shape come from one more pass over it: callgrind counted some
+    // 100 instructions a byte in the character-by-character version.
     let bytes = text.as_bytes();
     let len = bytes.len();
     // The character at byte `p`, a space past the end.
@@ -317,14 +389,19 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut out = Vec::with_capacity(len / 5);
     let mut i = 0;
     while i < len {
+        let b = bytes[i];
+        if b.is_ascii() && !ascii_word(b) {
+            i += 1;
+            continue;
+        }
         let c = ch(i);
+        let i1 = i + c.len_utf8();
         if !c.is_alphanumeric() {
-            i += c.len_utf8();
+            i = i1;
             continue;
         }
         let start = i;
         let mut j = i;
-        let i1 = next(i);
         if c.is_uppercase() && ch(i1) == '.' && ch(i1 + 1).is_uppercase() && ch(next(i1 + 1)) == '.'
         {
             while ch(j).is_uppercase() && ch(next(j)) == '.' {
@@ -332,11 +409,19 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             }
         } else {
             loop {
-                while j < len && in_word(ch(j)) {
-                    j = next(j);
+                while j < len && ascii_word(bytes[j]) {
+                    j += 1;
                 }
-                if j < len && is_apostrophe(ch(j)) {
-                    let j1 = next(j);
+                if j >= len {
+                    break;
+                }
+                let cj = ch(j);
+                if !cj.is_ascii() && in_word(cj) {
+                    j += cj.len_utf8();
+                    continue;
+                }
+                if is_apostrophe(cj) {
+                    let j1 = j + cj.len_utf8();
                     if j1 < len && ch(j1).is_alphanumeric() {
                         let possessive = matches!(ch(j1), 's' | 'S') && !in_word(ch(j1 + 1));
                         if !possessive {
@@ -350,29 +435,53 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
         }
         let word = &text[start..j];
         let (mut letters, mut lower) = (0, false);
-        if word.is_ascii() {
-            for b in word.bytes().filter(u8::is_ascii_alphabetic) {
-                letters += 1;
-                lower |= b.is_ascii_lowercase();
+        let key = if word.is_ascii() {
+            // As `token_key` of an ASCII word, which holds no hyphen, underscore, backquote
+            // or space: borrowed unless it has capitals or apostrophes.
+            let mut plain = true;
+            for &b in word.as_bytes() {
+                if b.is_ascii_alphabetic() {
+                    letters += 1;
+                    lower |= b.is_ascii_lowercase();
+                    plain &= b.is_ascii_lowercase();
+                } else {
+                    plain &= b != b'\'';
+                }
+            }
+            let trimmed = word.trim_end_matches('.');
+            if plain {
+                Cow::Borrowed(trimmed)
+            } else {
+                Cow::Owned(
+                    trimmed
+                        .bytes()
+                        .filter(|&c| c != b'\'')
+                        .map(|c| char::from(c.to_ascii_lowercase()))
+                        .collect(),
+                )
             }
         } else {
             for c in word.chars().filter(|c| c.is_alphabetic()) {
                 letters += 1;
                 lower |= c.is_lowercase();
             }
-        }
+            token_key(word)
+        };
         out.push(Tok {
             s: start,
             e: j,
-            key: token_key(word),
+            key,
             cap: c.is_uppercase(),
             caps: letters >= 2 && !lower,
+            sets: std::cell::Cell::new(0),
         });
         // Skip a possessive's "s" ("Iraq’s"): it is no word of its own.
-        let j1 = next(j);
-        let possessive =
-            j < len && is_apostrophe(ch(j)) && matches!(ch(j1), 's' | 'S') && !in_word(ch(j1 + 1));
-        i = if possessive { j1 + 1 } else { j.max(next(i)) };
+        let possessive = j < len && {
+            let cj = ch(j);
+            let j1 = j + cj.len_utf8();
+            is_apostrophe(cj) && matches!(ch(j1), 's' | 'S') && !in_word(ch(j1 + 1))
+        };
+        i = if possessive { next(j) + 1 } else { j.max(i1) };
     }
     out
 }
@@ -432,7 +541,7 @@ impl NameRules {
             let starts = toks[i].cap
                 || (i + 1 < n
                     && toks[i + 1].cap
-                    && self.particles.contains(&toks[i].key)
+                    && self.is(&toks[i], set::PARTICLES)
                     && Self::joined(gap(i, i + 1))
                     && (gap(i, i + 1) != " " || matches!(toks[i].key_str(), "al" | "el")));
             if !starts {
@@ -440,8 +549,8 @@ impl NameRules {
                 continue;
             }
             let mut j = i;
-            let org_word = |k: &str| self.org_starts.contains(k) || self.org_heads.contains(k);
-            let mut orgish = org_word(&toks[i].key);
+            let org_word = |t: &Tok| self.is(t, set::ORG_STARTS | set::ORG_HEADS);
+            let mut orgish = org_word(&toks[i]);
             loop {
                 let k = j + 1;
                 if k >= n || !Self::joined(gap(j, k)) {
@@ -449,13 +558,13 @@ impl NameRules {
                 }
                 if toks[k].cap {
                     j = k;
-                    orgish |= org_word(&toks[k].key);
+                    orgish |= org_word(&toks[k]);
                     continue;
                 }
                 // A particle inside a name, or "of (the)" inside an organisation's name.
                 let mut m = k;
-                if self.particles.contains(&toks[k].key) {
-                    while m < n && self.particles.contains(&toks[m].key) && !toks[m].cap {
+                if self.is(&toks[k], set::PARTICLES) {
+                    while m < n && self.is(&toks[m], set::PARTICLES) && !toks[m].cap {
                         if m + 1 >= n || !Self::joined(gap(m, m + 1)) {
                             break;
                         }
@@ -480,7 +589,7 @@ impl NameRules {
             }
             // Drop sentence openers ("The", "By", "Despite") from the front.
             let mut a = i;
-            while a <= j && toks[a].cap && self.openers.contains(&toks[a].key) {
+            while a <= j && toks[a].cap && self.is(&toks[a], set::OPENERS) {
                 a += 1;
             }
             if a <= j {
@@ -564,8 +673,8 @@ impl NameRules {
             && (after.starts_with([',', ';', '\n']) || after.trim().is_empty())
             && (2..=4).contains(&(a..=b).filter(|&i| t[i].cap).count())
             && (a..=b).all(|i| {
-                (t[i].cap && !t[i].caps && !self.common_words.contains(&t[i].key))
-                    || (!t[i].cap && self.particles.contains(&t[i].key))
+                (t[i].cap && !t[i].caps && !self.is(&t[i], set::COMMON_WORDS))
+                    || (!t[i].cap && self.is(&t[i], set::PARTICLES))
             });
         ok.then(|| Found {
             span: Self::span(an, a, b),
@@ -588,11 +697,10 @@ impl NameRules {
             if i > b + 1 && an.text[t[i - 1].e..t[i].s].trim() != "" {
                 return false;
             }
-            let k = t[i].key_str();
-            if !t[i].cap && self.role_words.contains(k) {
+            if !t[i].cap && self.is(&t[i], set::ROLE_WORDS) {
                 return true;
             }
-            if t[i].cap && !self.titles.contains(k) {
+            if t[i].cap && !self.is(&t[i], set::TITLES) {
                 return false;
             }
             i += 1;
@@ -615,7 +723,7 @@ impl NameRules {
         (a.saturating_sub(7)..a).rev().any(|i| {
             let between_ok =
                 (i..a - 1).all(|j| !an.text[t[j].e..t[j + 1].s].contains(['.', ',', ';', '\n']));
-            between_ok && !t[i].cap && self.role_words.contains(t[i].key_str())
+            between_ok && !t[i].cap && self.is(&t[i], set::ROLE_WORDS)
         })
     }
 
@@ -633,8 +741,11 @@ impl NameRules {
     }
 
     /// Whether the words ending just before token `a` are one of `phrases`.
-    fn preceded_by(an: &Analysis, a: usize, phrases: &[Vec<String>]) -> bool {
-        phrases.iter().any(|p| {
+    fn preceded_by(an: &Analysis, a: usize, phrases: &Phrases) -> bool {
+        if a == 0 || !phrases.last.contains(&an.toks[a - 1].key) {
+            return false;
+        }
+        phrases.list.iter().any(|p| {
             if p.len() > a {
                 return false;
             }
@@ -685,13 +796,13 @@ impl NameRules {
             .any(|(ty, _)| *ty == EntityType::Org);
         if !headline
             && len >= 2
-            && (self.org_heads.contains(&t[b].key)
-                || (has_of && self.org_starts.contains(&t[a].key))
-                || (has_of && self.org_starts.contains(&t[a + 1].key))
-                || (has_of && self.org_heads.contains(&t[a + 1].key))
-                || self.org_first.contains(&t[a].key)
-                || (has_org && self.place_heads.contains(&t[b].key)))
-            && (!self.place_heads.contains(&t[b].key) || has_org)
+            && (self.is(&t[b], set::ORG_HEADS)
+                || (has_of && self.is(&t[a], set::ORG_STARTS))
+                || (has_of && self.is(&t[a + 1], set::ORG_STARTS))
+                || (has_of && self.is(&t[a + 1], set::ORG_HEADS))
+                || self.is(&t[a], set::ORG_FIRST)
+                || (has_org && self.is(&t[b], set::PLACE_HEADS)))
+            && (!self.is(&t[b], set::PLACE_HEADS) || has_org)
         {
             push(out, a, b, EntityType::Org, "org-shape", false);
             return;
@@ -730,18 +841,18 @@ impl NameRules {
                 Some((EntityType::Place, "country" | "region"))
             )
         };
-        if len >= 2 && self.place_heads.contains(&t[b].key) {
+        if len >= 2 && self.is(&t[b], set::PLACE_HEADS) {
             if !region_or_country(a, b - 1) {
                 push(out, a, b, EntityType::Place, "place-head", true);
             }
             return;
         }
-        if len >= 2 && self.place_starts.contains(&t[a].key) {
+        if len >= 2 && self.is(&t[a], set::PLACE_STARTS) {
             push(out, a, b, EntityType::Place, "place-start", true);
             return;
         }
         let plain = (a..=b).all(|i| {
-            !self.common_words.contains(&t[i].key) && !self.titles.contains(&t[i].key) && !t[i].caps
+            !self.is(&t[i], set::COMMON_WORDS) && !self.is(&t[i], set::TITLES) && !t[i].caps
         });
         if plain && len <= 3 && b + 1 < t.len() {
             let after = self.place_after.iter().any(|p| {
@@ -761,7 +872,7 @@ impl NameRules {
             && a >= 2
             && t[a - 1].key == "of"
             && !t[a - 1].cap
-            && self.place_before.contains(&t[a - 2].key)
+            && self.is(&t[a - 2], set::PLACE_BEFORE)
             && !t[a - 2].cap
         {
             push(out, a, b, EntityType::Place, "place-before", false);
@@ -769,20 +880,20 @@ impl NameRules {
         }
         // Persons.
         let mut s = a;
-        while s <= b && self.titles.contains(&t[s].key) {
+        while s <= b && self.is(&t[s], set::TITLES) {
             s += 1;
         }
         if s > b {
             return;
         }
         let names: Vec<usize> = (s..=b)
-            .filter(|&i| !self.particles.contains(&t[i].key) || t[i].cap)
+            .filter(|&i| !self.is(&t[i], set::PARTICLES) || t[i].cap)
             .collect();
         if names.len() > 6
             || names
                 .iter()
-                .any(|&i| t[i].caps || self.common_words.contains(&t[i].key))
-            || self.openers.contains(&t[s].key)
+                .any(|&i| t[i].caps || self.is(&t[i], set::COMMON_WORDS))
+            || self.is(&t[s], set::OPENERS)
         {
             return;
         }
@@ -794,15 +905,15 @@ impl NameRules {
         };
         let prev_title = a > 0
             && (gap_before == " " || (gap_before == ". " && t[a - 1].key.len() <= 5))
-            && (self.titles.contains(&t[a - 1].key)
+            && (self.is(&t[a - 1], set::TITLES)
                 || (!t[a - 1].cap && Self::preceded_by(an, a, &self.roles)));
         let intro = Self::preceded_by(an, a, &self.introductions);
         let arabic = names.len() >= 2
             && (s..=b).any(|i| {
-                self.arabic_markers.contains(&t[i].key)
+                self.is(&t[i], set::ARABIC_MARKERS)
                     || (i > s && !t[i].cap && matches!(t[i].key_str(), "al" | "el"))
             });
-        let given = (2..=4).contains(&names.len()) && self.given_names.contains(&t[s].key);
+        let given = (2..=4).contains(&names.len()) && self.is(&t[s], set::GIVEN_NAMES);
         let byline = self.byline(an, a, b).is_some();
         // Context that tells a person's name of two to four words which holds no country,
         // region, organisation or group: "said X", "according to X", "X, a spokesman
