@@ -86,6 +86,7 @@ const KILLED_BEFORE_ENDS: &[&str] = &[
 
 /// Words every match of `statistic` contains: "since", "year", "in all of", "over the",
 /// "annually", "half of".
+#[cfg(test)]
 const STATISTIC_WORDS: &[&str] = &[
     "since ",
     "year",
@@ -96,12 +97,109 @@ const STATISTIC_WORDS: &[&str] = &[
 ];
 
 /// Words every match of `new_incident` contains.
+#[cfg(test)]
 const NEW_INCIDENT_WORDS: &[&str] = &[
     "another", "separate", "second", "similar", "earlier", "previous", "last ",
 ];
 
 /// Words every match of `described` contains (its group starts with one).
+#[cfg(test)]
 const DIRECTION_WORDS: &[&str] = &["north", "south", "east", "west"];
+
+/// The word lists of [`list_words`], as bits.
+const STATISTIC: u8 = 1;
+const NEW_INCIDENT: u8 = 2;
+const DIRECTION: u8 = 4;
+
+/// The lists ([`STATISTIC`], [`NEW_INCIDENT`], [`DIRECTION`]) of which ASCII text `h`
+/// has a word at a word start, ignoring case: the patterns gated by a list cannot match
+/// without one.
+///
+/// Why word starts: in every pattern gated by a list, the list's word begins a word (it
+/// follows `\b` or a space: "since", "per year", "a separate", "the north..."), so a
+/// sentence without one at a word start cannot match either. One pass over a sentence for
+/// all three lists (asked once per sentence), where a substring search per word and per
+/// question set up some fifteen searchers per sentence.
+fn list_words(h: &str) -> u8 {
+    /// Per byte: 0 not a word character (ASCII `\w`), 1 a word character that begins no
+    /// word of the lists, else 2 + the index of its letter in `BY_FIRST`.
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                t[b] = 1;
+            }
+            b += 1;
+        }
+        let mut k = 0;
+        while k < BY_FIRST.len() {
+            let f = BY_FIRST[k].0;
+            t[f as usize] = 2 + k as u8;
+            t[f.to_ascii_uppercase() as usize] = 2 + k as u8;
+            k += 1;
+        }
+        t
+    };
+    let bytes = h.as_bytes();
+    let mut out = 0;
+    let mut i = 0;
+    while i < bytes.len() && CLASS[bytes[i] as usize] == 0 {
+        i += 1;
+    }
+    while i < bytes.len() {
+        // At a word start.
+        let class = CLASS[bytes[i] as usize];
+        if class >= 2 {
+            let rest = &bytes[i..];
+            for &(w, bit) in BY_FIRST[(class - 2) as usize].1 {
+                let w = w.as_bytes();
+                // (`| 0x20` lower-cases a letter and makes no other byte one.)
+                let fits = rest.len() >= w.len()
+                    && rest[1] | 0x20 == w[1]
+                    && rest[2..w.len()].eq_ignore_ascii_case(&w[2..]);
+                if fits {
+                    out |= bit;
+                }
+            }
+        }
+        i += 1;
+        while i < bytes.len() && CLASS[bytes[i] as usize] != 0 {
+            i += 1;
+        }
+        while i < bytes.len() && CLASS[bytes[i] as usize] == 0 {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The words of `STATISTIC_WORDS`, `NEW_INCIDENT_WORDS` and `DIRECTION_WORDS` by their
+/// first letter, with their lists, as [`list_words`] reads them (a test checks that they
+/// are the same words).
+const BY_FIRST: [(u8, &[(&str, u8)]); 11] = [
+    (b'a', &[("annually", STATISTIC), ("another", NEW_INCIDENT)]),
+    (b'e', &[("earlier", NEW_INCIDENT), ("east", DIRECTION)]),
+    (b'h', &[("half of", STATISTIC)]),
+    (b'i', &[("in all of ", STATISTIC)]),
+    (b'l', &[("last ", NEW_INCIDENT)]),
+    (b'n', &[("north", DIRECTION)]),
+    (b'o', &[("over the ", STATISTIC)]),
+    (b'p', &[("previous", NEW_INCIDENT)]),
+    (
+        b's',
+        &[
+            ("since ", STATISTIC),
+            ("separate", NEW_INCIDENT),
+            ("second", NEW_INCIDENT),
+            ("similar", NEW_INCIDENT),
+            ("south", DIRECTION),
+        ],
+    ),
+    (b'w', &[("west", DIRECTION)]),
+    (b'y', &[("year", STATISTIC)]),
+];
 
 /// The verbs right before "to"/"at" at the end of a match of `toll`.
 const TOLL_VERBS: &[&str] = &[
@@ -395,6 +493,18 @@ type Sides = (Vec<String>, Vec<String>);
 /// The incident type of a sentence, and where its first incident word starts.
 type Trigger = (Option<(&'static str, bool)>, Option<usize>);
 
+/// What the stage reads of a sentence, read once: a sentence is looked at again as the
+/// one before or after a sentence with figures.
+#[derive(Default)]
+struct SentenceMemo<'e> {
+    /// The word lists it has words of ([`list_words`]).
+    lists: OnceCell<u8>,
+    trigger: OnceCell<Trigger>,
+    /// The place named in it, and the place described.
+    place: OnceCell<(Option<&'e Entity>, Option<Entity>)>,
+    date: OnceCell<Option<String>>,
+}
+
 /// A sentence with casualty figures: one report of an incident.
 struct Mention {
     span: Span,
@@ -524,12 +634,11 @@ impl EventStage {
         text: &str,
         end: usize,
         places: &[&Entity],
-        people: &People,
         ctx: &CountryContext,
     ) -> Option<String> {
         match ctx.at(end) {
             Some(found) => found,
-            None => context_country_scan(text, end, places, people),
+            None => context_country_scan(text, end, places),
         }
     }
 
@@ -540,16 +649,16 @@ impl EventStage {
         hay: &Haystack,
         text: &str,
         span: Span,
+        lists: u8,
         places: &[&Entity],
-        people: &People,
         ctx: &CountryContext,
     ) -> Option<Entity> {
-        if !hay.mentions(span, DIRECTION_WORDS) {
+        if lists & DIRECTION == 0 {
             return None;
         }
         let at = hay.group(&self.described, span)?;
         let m = &text[at.start..at.end];
-        let country = self.context_country(text, span.end, places, people, ctx)?;
+        let country = self.context_country(text, span.end, places, ctx)?;
         Some(Entity {
             span: at,
             text: m.to_string(),
@@ -588,11 +697,11 @@ impl EventStage {
     fn date(
         &self,
         hay: &Haystack,
-        text: &str,
         span: Span,
         dates: &[(usize, &DateFact)],
+        lines: &Lines,
     ) -> Option<String> {
-        let datelined = dateline_end(text, span);
+        let datelined = lines.dateline_end(span.start);
         // In the document's order: the last of the most precise dates wins.
         let mut inside: Vec<(usize, &DateFact)> =
             starting_in(dates, span, |d| d.1.span.start).to_vec();
@@ -637,8 +746,6 @@ fn ceil(text: &str, mut i: usize) -> usize {
 /// the same; offsets are mapped back, so a match's text is read from the document.
 struct Haystack<'a> {
     ascii: std::borrow::Cow<'a, str>,
-    /// `ascii` in lower case, to look for the words a pattern cannot match without.
-    lower: String,
     /// For a copy: the document offset of each byte of `ascii`, and of its end.
     origin: Vec<usize>,
 }
@@ -648,7 +755,6 @@ impl<'a> Haystack<'a> {
         if text.is_ascii() {
             return Haystack {
                 ascii: text.into(),
-                lower: text.to_ascii_lowercase(),
                 origin: Vec::new(),
             };
         }
@@ -674,18 +780,14 @@ impl<'a> Haystack<'a> {
         origin.push(text.len());
         let ascii = String::from_utf8(ascii).expect("ASCII bytes");
         Haystack {
-            lower: ascii.to_ascii_lowercase(),
             ascii: ascii.into(),
             origin,
         }
     }
 
-    /// Whether the text of `span` contains one of `words` (lower case), ignoring case: a
-    /// pattern ignoring case whose every match contains one of them cannot match without.
-    /// (A search per word in a lower-case copy costs less here than an automaton.)
-    fn mentions(&self, span: Span, words: &[&str]) -> bool {
-        let h = &self.lower[self.at(span.start)..self.at(span.end)];
-        words.iter().any(|w| h.contains(w))
+    /// The word lists `span` has words of (see [`list_words`]).
+    fn lists(&self, span: Span) -> u8 {
+        list_words(self.slice(span).0)
     }
 
     /// The offset in the copy of document offset `at` (a character boundary).
@@ -911,7 +1013,7 @@ struct CountryContext {
 }
 
 impl CountryContext {
-    fn new(text: &str, places: &[&Entity], people: &People) -> CountryContext {
+    fn new(text: &str, places: &[&Entity]) -> CountryContext {
         let mut c = CountryContext {
             ends: Vec::new(),
             happened: vec![None],
@@ -923,11 +1025,7 @@ impl CountryContext {
         let mut counts: Vec<(usize, usize, usize)> = Vec::new();
         let mut slot: std::collections::HashMap<String, usize> = Default::default();
         let mut best: Option<usize> = None;
-        for e in places
-            .iter()
-            .filter(|e| e.kind == "country")
-            .filter(|e| usable_place(text, e, people))
-        {
+        for e in places.iter().filter(|e| e.kind == "country") {
             if c.ends.last().is_some_and(|&l| l > e.span.end) {
                 c.monotone = false;
             }
@@ -989,18 +1087,12 @@ impl CountryContext {
 /// The country the article is talking about at `end`: the one things were last said
 /// to happen in ("in Iraq"), else the one named most often so far (the latest on a
 /// tie). "the west of the country", and places the gazetteers do not know, are there.
-fn context_country_scan(
-    text: &str,
-    end: usize,
-    places: &[&Entity],
-    people: &People,
-) -> Option<String> {
+fn context_country_scan(text: &str, end: usize, places: &[&Entity]) -> Option<String> {
     let before = |e: &Entity| Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
     let countries = || {
         places
             .iter()
             .filter(move |e| e.kind == "country" && e.span.end <= end)
-            .filter(|e| usable_place(text, e, people))
     };
     let happened_in = countries()
         .filter(|e| locative(text, before(e), e))
@@ -1048,7 +1140,10 @@ const ACTOR_VERBS: &[&str] = &[
 /// Whether a place mention can be where something happened: not a modifier ("US troops",
 /// "US-led"), not an actor ("Washington announced"), not part of a person's name, not a
 /// dateline ("BAGHDAD –").
-fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
+///
+/// Every use of a place asks this, and the answer depends on the mention alone, so the
+/// stage asks it once per mention and keeps only the usable ones.
+fn usable_place(text: &str, e: &Entity, people: &People, lines: &Lines) -> bool {
     if people.overlaps(&e.span) {
         return false;
     }
@@ -1057,15 +1152,7 @@ fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
         return false;
     }
     let possessive = tail.starts_with("'s") || tail.starts_with("’s");
-    let next = tail
-        .trim_start_matches("'s")
-        .trim_start_matches("’s")
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .trim_end_matches("’s")
-        .trim_end_matches("'s");
+    let next = tail_word(tail);
     let next = lower(next);
     let next = next.as_ref();
     if NOT_LOCATION_AFTER.contains(&next) && (!possessive || e.kind == "country") {
@@ -1077,13 +1164,75 @@ fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
     if !possessive && ACTOR_VERBS[..ACTOR_VERBS.len() - 1].contains(&next) {
         return false;
     }
-    if let Some(line_start) = line_start_near(text, e.span.start) {
-        if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
-            return false;
-        }
+    if e.span.start < lines.dateline_end(e.span.start) {
+        return false;
     }
     let head = text[..e.span.start].trim_end();
     !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
+}
+
+/// The word after a place name ("Iraq's forces" -> "forces"), without a possessive "'s"
+/// or the punctuation around it. (`strip_prefix` in a loop is `trim_start_matches` for a
+/// two-character pattern without building a substring searcher each time.)
+fn tail_word(tail: &str) -> &str {
+    fn strip_all<'a>(mut s: &'a str, p: &str, start: bool) -> &'a str {
+        loop {
+            let rest = if start {
+                s.strip_prefix(p)
+            } else {
+                s.strip_suffix(p)
+            };
+            match rest {
+                Some(r) => s = r,
+                None => return s,
+            }
+        }
+    }
+    let rest = strip_all(strip_all(tail, "'s", true), "’s", true);
+    let word = rest
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphanumeric());
+    strip_all(strip_all(word, "’s", false), "'s", false)
+}
+
+/// Where the datelines of a document's lines end, for [`dateline_end`] without looking
+/// back for the line start and reading the line's head again for every sentence and place
+/// (it was asked some twenty times per document).
+struct Lines {
+    /// The start of every line, in order: 0 and every offset after a `\n`.
+    starts: Vec<usize>,
+    /// For each line: `dateline_end` at its start (the end of its dateline, or its start).
+    datelines: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let datelines = starts
+            .iter()
+            .map(|&s| dateline_end(text, Span::new(s, s)))
+            .collect();
+        Lines { starts, datelines }
+    }
+
+    /// `dateline_end(text, Span::new(pos, _))`: the line start that `line_start_near`
+    /// finds is the last line start at or before `pos`, when it is near enough.
+    fn dateline_end(&self, pos: usize) -> usize {
+        let k = self.starts.partition_point(|&s| s <= pos) - 1;
+        if pos <= DATELINE_REACH || pos - self.starts[k] < DATELINE_REACH {
+            self.datelines[k].max(pos)
+        } else {
+            pos
+        }
+    }
 }
 
 /// How far into its line a dateline can end.
@@ -1174,12 +1323,11 @@ fn place_in<'a>(
     text: &str,
     span: Span,
     places: &[&'a Entity],
-    people: &People,
     sourced: &Regex,
 ) -> Option<&'a Entity> {
     starting_in(places, span, |e| e.span.start)
         .iter()
-        .filter(|e| span.contains(&e.span) && usable_place(text, e, people))
+        .filter(|e| span.contains(&e.span))
         // "a military source in Maiduguri said": where the source is, not the incident.
         .filter(|e| !hay.is_match(sourced, Span::new(span.start, e.span.start)))
         .max_by_key(|e| {
@@ -1416,9 +1564,12 @@ impl Stage for EventStage {
         let names: Vec<&str> = facts.roles.iter().map(|r| r.person.as_str()).collect();
         people.extend(occurrences(text, &names));
         let people = People::new(people);
+        let lines = Lines::new(text);
+        // Only places that can be where something happened: every use of them asks.
+        places.retain(|e| usable_place(text, e, &people, &lines));
         let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
         quantities.sort_by_key(|q| q.span);
-        let countries = CountryContext::new(text, &places, &people);
+        let countries = CountryContext::new(text, &places);
         let hay = Haystack::new(text, self);
 
         // What is read of a number, a sentence, is read once: a sentence is looked at again
@@ -1429,24 +1580,26 @@ impl Stage for EventStage {
         let figure = |k: usize, s: Span| {
             *figures_of[k].get_or_init(|| self.figure(&hay, text, s, quantities[k]))
         };
-        let triggers: Vec<OnceCell<Trigger>> = sentences.iter().map(|_| OnceCell::new()).collect();
-        let trigger = |i: usize| *triggers[i].get_or_init(|| self.etype(&hay, text, sentences[i]));
-        let places_of: Vec<OnceCell<(Option<&Entity>, Option<Entity>)>> =
-            sentences.iter().map(|_| OnceCell::new()).collect();
+        let memo: Vec<SentenceMemo> = sentences.iter().map(|_| Default::default()).collect();
+        let lists = |i: usize| *memo[i].lists.get_or_init(|| hay.lists(sentences[i]));
+        let trigger = |i: usize| {
+            *memo[i]
+                .trigger
+                .get_or_init(|| self.etype(&hay, text, sentences[i]))
+        };
         let place_of = |i: usize| {
-            places_of[i].get_or_init(|| {
+            memo[i].place.get_or_init(|| {
                 let span = sentences[i];
                 (
-                    place_in(&hay, text, span, &places, &people, &self.sourced),
-                    self.described_place(&hay, text, span, &places, &people, &countries),
+                    place_in(&hay, text, span, &places, &self.sourced),
+                    self.described_place(&hay, text, span, lists(i), &places, &countries),
                 )
             })
         };
-        let dates_of: Vec<OnceCell<Option<String>>> =
-            sentences.iter().map(|_| OnceCell::new()).collect();
         let date_of = |i: usize| {
-            dates_of[i]
-                .get_or_init(|| self.date(&hay, text, sentences[i], &dates))
+            memo[i]
+                .date
+                .get_or_init(|| self.date(&hay, sentences[i], &dates, &lines))
                 .clone()
         };
         // The indices of the numbers starting in `span`.
@@ -1457,12 +1610,13 @@ impl Stage for EventStage {
 
         let mut mentions: Vec<(Mention, Sides)> = Vec::new();
         for (i, &s) in sentences.iter().enumerate() {
-            if hay.mentions(s, STATISTIC_WORDS) && hay.is_match(&self.statistic, s) {
+            let numbers = numbers_in(s);
+            if numbers.is_empty() {
                 continue;
             }
-            let datelined = dateline_end(text, s);
+            let datelined = lines.dateline_end(s.start);
             let record = OnceCell::new();
-            let figures: Vec<Figure> = numbers_in(s)
+            let figures: Vec<Figure> = numbers
                 .filter(|&k| {
                     let q = quantities[k];
                     s.contains(&q.span) && q.span.start >= datelined
@@ -1471,7 +1625,9 @@ impl Stage for EventStage {
                 // Large figures with "recorded", "this year"... are tallies, not tolls.
                 .filter(|f| f.value < 100 || !*record.get_or_init(|| hay.is_match(&self.record, s)))
                 .collect();
-            if figures.is_empty() {
+            // (Figures first: most sentences have none, and then what they say of
+            // statistics does not matter; the figures are the same either way.)
+            if figures.is_empty() || lists(i) & STATISTIC != 0 && hay.is_match(&self.statistic, s) {
                 continue;
             }
             // The sentence before, in the same line, can name the incident and its place.
@@ -1531,8 +1687,7 @@ impl Stage for EventStage {
             // the article is talking about.
             if let Some(p) = place.as_mut() {
                 if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
-                    if let Some(c) = self.context_country(text, s.end, &places, &people, &countries)
-                    {
+                    if let Some(c) = self.context_country(text, s.end, &places, &countries) {
                         let mut g = p.geo.clone().unwrap_or_default();
                         g.country = c;
                         p.geo = Some(g);
@@ -1550,7 +1705,7 @@ impl Stage for EventStage {
                     place,
                     weak_place: weak,
                     date,
-                    new_incident: hay.mentions(s, NEW_INCIDENT_WORDS)
+                    new_incident: lists(i) & NEW_INCIDENT != 0
                         && hay.is_match(&self.new_incident, s),
                 },
                 who,
@@ -1715,7 +1870,6 @@ impl Stage for EventStage {
                         starting_in(&places, sp, |e| e.span.start)
                             .iter()
                             .filter(move |e| sp.contains(&e.span))
-                            .filter(|e| usable_place(text, e, &people))
                             .filter(move |e| locative(text, sp, e) && specificity(e) >= 2)
                             .filter(move |e| {
                                 !hay.is_match(&self.sourced, Span::new(sp.start, e.span.start))
@@ -2269,15 +2423,15 @@ mod tests {
             }
             // A pattern matches only where its words are.
             for (k, (re, words)) in [
-                (&written.statistic, STATISTIC_WORDS),
-                (&written.new_incident, NEW_INCIDENT_WORDS),
-                (&written.described, DIRECTION_WORDS),
+                (&written.statistic, STATISTIC),
+                (&written.new_incident, NEW_INCIDENT),
+                (&written.described, DIRECTION),
             ]
             .into_iter()
             .enumerate()
             {
                 if re.is_match(&text[a..]) {
-                    assert!(hay.mentions(span, words), "{re} on {:?}", &text[a..]);
+                    assert!(hay.lists(span) & words != 0, "{re} on {:?}", &text[a..]);
                     worded[k] += 1;
                 }
             }
@@ -2310,6 +2464,39 @@ mod tests {
         );
     }
 
+    /// `BY_FIRST` holds the words of the three lists, each under its first letter.
+    #[test]
+    fn words_by_first_letter_are_the_lists() {
+        let mut want: Vec<(&str, u8)> = Vec::new();
+        for (list, bit) in [
+            (STATISTIC_WORDS, STATISTIC),
+            (NEW_INCIDENT_WORDS, NEW_INCIDENT),
+            (DIRECTION_WORDS, DIRECTION),
+        ] {
+            want.extend(list.iter().map(|w| (*w, bit)));
+        }
+        let mut got: Vec<(&str, u8)> = Vec::new();
+        for (first, words) in BY_FIRST {
+            for &(w, bit) in words {
+                assert_eq!(w.as_bytes()[0], first, "{w}");
+                got.push((w, bit));
+            }
+        }
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        for (text, want) in [
+            ("Since 2009, a SEPARATE raid", STATISTIC | NEW_INCIDENT),
+            ("midyear, the northeast", DIRECTION),
+            ("last\nyear", STATISTIC),
+            ("lastyear, Southeast", DIRECTION),
+            ("since", 0),
+            ("", 0),
+        ] {
+            assert_eq!(list_words(text), want, "{text:?}");
+        }
+    }
+
     #[test]
     fn country_context_agrees_with_the_scan() {
         let text = "Troops in Chad and Mali met. Mali officials said Chad was calm. \
@@ -2336,15 +2523,13 @@ mod tests {
         places.sort_by_key(|e| e.span);
         // "Mali officials" is a modifier, and so is anything in a person's name.
         let people = People::new(vec![Span::new(0, 6)]);
-        let ctx = CountryContext::new(text, &places, &people);
+        let lines = Lines::new(text);
+        places.retain(|e| usable_place(text, e, &people, &lines));
+        let ctx = CountryContext::new(text, &places);
         let mut seen = Vec::new();
         for end in 0..=text.len() {
             let got = ctx.at(end).expect("mentions do not overlap");
-            assert_eq!(
-                got,
-                context_country_scan(text, end, &places, &people),
-                "at {end}"
-            );
+            assert_eq!(got, context_country_scan(text, end, &places), "at {end}");
             seen.push(got);
         }
         seen.dedup();
@@ -2373,6 +2558,35 @@ mod tests {
                 .iter()
                 .find_map(|dash| head.find(dash).map(|i| i + dash.len()));
             assert_eq!(first_dash(head), want, "{head:?}");
+        }
+    }
+
+    /// `tail_word` is the chain of `trim_*_matches` it replaced.
+    #[test]
+    fn tail_word_is_the_trimmed_next_word() {
+        for tail in [
+            "",
+            " forces",
+            "'s forces",
+            "’s army said",
+            "'s's’s troops",
+            ", (Reuters) said",
+            "\u{a0}officials’s’s's",
+            "-led",
+            " ’s’s",
+            "'",
+            " İstanbul's.",
+        ] {
+            let want = tail
+                .trim_start_matches("'s")
+                .trim_start_matches("’s")
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .trim_end_matches("’s")
+                .trim_end_matches("'s");
+            assert_eq!(tail_word(tail), want, "{tail:?}");
         }
     }
 
@@ -2408,6 +2622,7 @@ mod tests {
                  and the wires of the world, late in the evening (Wire) — {filler}"
             ),
         ] {
+            let lines = Lines::new(&text);
             for (pos, _) in text.char_indices() {
                 let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
                 let head = &text[line_start..floor(&text, (line_start + 160).min(text.len()))];
@@ -2425,6 +2640,7 @@ mod tests {
                     }
                 }
                 assert_eq!(dateline_end(&text, Span::new(pos, pos)), want, "at {pos}");
+                assert_eq!(lines.dateline_end(pos), want, "memo at {pos}");
             }
         }
     }
