@@ -221,11 +221,6 @@ pub struct EventStage {
     killed_after: Regex,
     /// The words of `killed_after` alone (see [`EventStage::killed_after`]).
     casualty_word: Regex,
-    and_others: Regex,
-    others_after: Regex,
-    part_after: Regex,
-    others: Regex,
-    part_before: Regex,
     total: Regex,
     statistic: Regex,
     new_incident: Regex,
@@ -290,13 +285,6 @@ impl EventStage {
             ),
             killed_after: re(&format!(r"(?i)^[^,;.:()\d]{{0,90}}?\b({CASUALTY_WORDS})\b")),
             casualty_word: re(&format!(r"(?i)\b(?:{CASUALTY_WORDS})\b")),
-            and_others: re(r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$"),
-            others_after: re(r"(?i)^\s+(?:other|additional|more|further)\b"),
-            part_after: re(r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b"),
-            others: re(r"(?i)^\s+(?:others|more)\b"),
-            part_before: re(
-                r"(?i)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
-            ),
             total: re(
                 r"(?i)\b(?:in total|a total of|total of|altogether|in all|toll (?:\w+ ){0,3}(?:to|at)|(?:rose|risen|rises|climbed|increased|reached) to)\b",
             ),
@@ -399,7 +387,10 @@ pub(crate) fn sentences(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut from = 0;
+    while let Some(i) = next_of(bytes, from, b"\n.!?") {
+        from = i + 1;
+        let b = bytes[i];
         let end = match b {
             b'\n' => Some(i),
             b'.' | b'!' | b'?' if bytes.get(i + 1).is_some_and(|n| *n == b' ') => {
@@ -429,6 +420,33 @@ pub(crate) fn sentences(text: &str) -> Vec<Span> {
         out.push(Span::new(start, text.len()));
     }
     out
+}
+
+/// The offset of the first byte at or after `from` that is one of `needles` (at most a
+/// few), eight bytes at a time: the sentence and line splits look for a handful of bytes
+/// in every byte of a document, and a test per byte cost more than the rest of the split.
+fn next_of(bytes: &[u8], from: usize, needles: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while i + 8 <= bytes.len() {
+        let v = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        let mut found = 0;
+        for &n in needles {
+            // The high bit of each zero byte of `v ^ n`: exact for the lowest one (a
+            // borrow only runs upwards), which is the one wanted.
+            let x = v ^ (ONES * u64::from(n));
+            found |= x.wrapping_sub(ONES) & !x & HIGHS;
+        }
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i.min(bytes.len())..]
+        .iter()
+        .position(|b| needles.contains(b))
+        .map(|p| i + p)
 }
 
 /// How specific a place is: towns and features over regions over countries.
@@ -552,13 +570,14 @@ impl EventStage {
         let anaphoric = trimmed.len() >= 4
             && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b" the")
             || trimmed.eq_ignore_ascii_case(b"the");
-        let mut part = hay.is_match(&self.part_after, after_span)
-            || hay.is_match(&self.part_before, before_span)
+        let (before_h, after_h) = (hay.slice(before_span).0, hay.slice(after_span).0);
+        let mut part = starts_with_phrase(after_h, PART_AFTER)
+            || ends_with_phrase(before_h, PART_BEFORE)
             || anaphoric;
         // "a senior leader and eight other militants": one more than the number.
         let mut category = None;
-        let one_more = hay.is_match(&self.and_others, before_span)
-            && hay.is_match(&self.others_after, after_span);
+        let one_more =
+            ends_with_phrase(before_h, AND_OTHERS) && starts_with_phrase(after_h, OTHERS_AFTER);
         if one_more {
             value += 1;
             part = false;
@@ -616,7 +635,7 @@ impl EventStage {
         let window_end = (q.span.end + 60).min(sentence.end);
         let window_start = q.span.start.saturating_sub(60).max(sentence.start);
         let near = Span::new(floor(text, window_start), ceil(text, window_end));
-        let additional = !part && !one_more && hay.is_match(&self.others, after_span);
+        let additional = !part && !one_more && starts_with_phrase(after_h, OTHERS);
         Some(Figure {
             category,
             value,
@@ -841,6 +860,74 @@ impl<'a> Haystack<'a> {
 fn before_spaces(h: &str) -> Option<&str> {
     let t = h.trim_end_matches(['\t', '\n', '\x0B', '\x0C', '\r', ' ']);
     (t.len() < h.len()).then_some(t)
+}
+
+/// A word character of an ASCII text (`\w` without Unicode).
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The phrases of `and_others`: `\b(?:...)\s+$`, "a leader and eight other fighters".
+const AND_OTHERS: &[&str] = &[
+    "and",
+    "along with",
+    "alongside",
+    "together with",
+    "as well as",
+];
+/// The words of `others_after`: `^\s+(?:...)\b`.
+const OTHERS_AFTER: &[&str] = &["other", "additional", "more", "further"];
+/// The phrases of `part_after`: `^\s+(?:...)\b`, "five of the wounded".
+const PART_AFTER: &[&str] = &[
+    "of the",
+    "of them",
+    "of those",
+    "of whom",
+    "of these",
+    "among them",
+    "among the",
+];
+/// The words of `others`: `^\s+(?:...)\b`, "eight others were wounded".
+const OTHERS: &[&str] = &["others", "more"];
+/// The phrases of `part_before`: `\b(?:...)\s+$`, "including five children".
+const PART_BEFORE: &[&str] = &[
+    "including",
+    "among them",
+    "among whom",
+    "of whom",
+    "of which",
+    "of them",
+];
+
+/// Whether ASCII text `h` ends with one of `phrases` (ignoring case) on a word boundary,
+/// then one or more spaces: the pattern `\b(?:phrases)\s+$` for phrases that begin and
+/// end with a letter, without a regex search for each number of a document.
+fn ends_with_phrase(h: &str, phrases: &[&str]) -> bool {
+    let Some(t) = before_spaces(h) else {
+        return false;
+    };
+    phrases.iter().any(|p| {
+        ends_with_ci(t, p)
+            && (t.len() == p.len() || !is_word_byte(t.as_bytes()[t.len() - p.len() - 1]))
+    })
+}
+
+/// Whether ASCII text `h` begins with one or more spaces, then one of `phrases` (ignoring
+/// case) on a word boundary: the pattern `^\s+(?:phrases)\b` for phrases that begin and
+/// end with a letter.
+fn starts_with_phrase(h: &str, phrases: &[&str]) -> bool {
+    let rest = h.trim_start_matches(['\t', '\n', '\x0B', '\x0C', '\r', ' ']);
+    if rest.len() == h.len() {
+        return false;
+    }
+    phrases.iter().any(|p| {
+        rest.len() >= p.len()
+            && rest.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            && rest
+                .as_bytes()
+                .get(p.len())
+                .map_or(true, |&b| !is_word_byte(b))
+    })
 }
 
 /// Whether ASCII text `t` ends with `w`, ignoring ASCII case.
@@ -1209,16 +1296,26 @@ struct Lines {
 
 impl Lines {
     fn new(text: &str) -> Lines {
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        while let Some(i) = next_of(bytes, starts[starts.len() - 1], b"\n") {
+            starts.push(i + 1);
+        }
         let datelines = starts
             .iter()
-            .map(|&s| dateline_end(text, Span::new(s, s)))
+            .map(|&s| {
+                // A dateline begins with a word of three capitals or more: a line whose
+                // first or second byte is ASCII but not a capital has none.
+                let no_capitals = bytes[s..]
+                    .iter()
+                    .take(2)
+                    .any(|b| b.is_ascii() && !b.is_ascii_uppercase());
+                if no_capitals || s + 2 > bytes.len() {
+                    s
+                } else {
+                    dateline_end(text, Span::new(s, s))
+                }
+            })
             .collect();
         Lines { starts, datelines }
     }
@@ -1907,6 +2004,25 @@ mod tests {
     use super::*;
     use crate::facts::{Geo, Qualifier};
 
+    /// `next_of` finds what a search byte by byte finds, at every alignment.
+    #[test]
+    fn next_of_is_the_first_needle() {
+        let text = b"a.b\n\x8A\xAE.. ?!x\n\n0123456789abcdef?ghij\x0B!";
+        for needles in [&b"\n.!?"[..], b"\n", b"?", b"xyz", b""] {
+            for from in 0..=text.len() {
+                let want = text[from..]
+                    .iter()
+                    .position(|b| needles.contains(b))
+                    .map(|p| from + p);
+                assert_eq!(
+                    next_of(text, from, needles),
+                    want,
+                    "{needles:?} from {from}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn sentence_split() {
         let s = sentences("One. Two!\nThree");
@@ -2221,11 +2337,6 @@ mod tests {
             &stage.trigger,
             &stage.killed_before,
             &stage.killed_after,
-            &stage.and_others,
-            &stage.others_after,
-            &stage.part_after,
-            &stage.others,
-            &stage.part_before,
             &stage.total,
             &stage.statistic,
             &stage.new_incident,
@@ -2345,17 +2456,24 @@ mod tests {
             "in the western desert",
             "in the west of the country",
             "a separate",
+            "along with",
+            "As well as",
+            "together with",
+            "alongside",
+            "additional",
+            "further",
+            "more",
+            "these",
+            "those",
+            "whom",
+            "which",
+            "\t",
         ];
         let patterns = |s: &'static EventStage| {
             [
                 &s.trigger,
                 &s.killed_before,
                 &s.killed_after,
-                &s.and_others,
-                &s.others_after,
-                &s.part_after,
-                &s.others,
-                &s.part_before,
                 &s.total,
                 &s.statistic,
                 &s.new_incident,
@@ -2377,7 +2495,34 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        let (mut matched, mut found, mut worded) = (0, [0; 3], [0; 3]);
+        let (mut matched, mut found, mut worded, mut said) = (0, [0; 3], [0; 3], [0; 5]);
+        // The patterns as they were written, and the byte tests that replaced them.
+        type Test = Box<dyn Fn(&str) -> bool>;
+        let phrase_patterns: Vec<(Regex, Test)> = [
+            (
+                r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$",
+                Box::new(|h: &str| ends_with_phrase(h, AND_OTHERS)) as Test,
+            ),
+            (
+                r"(?i)^\s+(?:other|additional|more|further)\b",
+                Box::new(|h: &str| starts_with_phrase(h, OTHERS_AFTER)),
+            ),
+            (
+                r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b",
+                Box::new(|h: &str| starts_with_phrase(h, PART_AFTER)),
+            ),
+            (
+                r"(?i)^\s+(?:others|more)\b",
+                Box::new(|h: &str| starts_with_phrase(h, OTHERS)),
+            ),
+            (
+                r"(?i)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
+                Box::new(|h: &str| ends_with_phrase(h, PART_BEFORE)),
+            ),
+        ]
+        .into_iter()
+        .map(|(p, t)| (Regex::new(p).unwrap(), t))
+        .collect();
         for _ in 0..3000 {
             let len = 1 + next(24);
             let mut text = String::new();
@@ -2435,6 +2580,17 @@ mod tests {
                     worded[k] += 1;
                 }
             }
+            // The byte tests that stand for a pattern say what it says, on the text from
+            // `a` and on the text up to `a`.
+            for sp in [span, Span::new(0, a)] {
+                let (h, _) = hay.slice(sp);
+                let t = &text[sp.start..sp.end];
+                for (k, (pattern, fast)) in phrase_patterns.iter().enumerate() {
+                    let want = pattern.is_match(t);
+                    assert_eq!(fast(h), want, "{pattern} on {t:?}");
+                    said[k] += usize::from(want);
+                }
+            }
             // The searches that stand for a pattern find its group 1.
             type Search = fn(&EventStage, &Haystack, Span) -> Option<Span>;
             for (k, (re, fast)) in [
@@ -2462,6 +2618,104 @@ mod tests {
             found.iter().all(|&n| n > 50),
             "the texts exercise the searches: {found:?}"
         );
+        assert!(
+            said.iter().all(|&n| n > 0),
+            "the texts exercise the byte tests: {said:?}"
+        );
+    }
+
+    /// The byte tests say what the patterns they replaced say, before and after every
+    /// offset of texts made of the phrases' words.
+    #[test]
+    fn phrase_tests_agree_with_their_patterns() {
+        let cases: [(&str, &[&str], bool); 5] = [
+            (
+                r"(?i-u)\b(?:and|along with|alongside|together with|as well as)\s+$",
+                AND_OTHERS,
+                true,
+            ),
+            (
+                r"(?i-u)^\s+(?:other|additional|more|further)\b",
+                OTHERS_AFTER,
+                false,
+            ),
+            (
+                r"(?i-u)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b",
+                PART_AFTER,
+                false,
+            ),
+            (r"(?i-u)^\s+(?:others|more)\b", OTHERS, false),
+            (
+                r"(?i-u)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
+                PART_BEFORE,
+                true,
+            ),
+        ];
+        let words = [
+            "and",
+            "AND",
+            "along",
+            "with",
+            "alongside",
+            "together",
+            "as",
+            "well",
+            "other",
+            "others",
+            "Others",
+            "additional",
+            "more",
+            "further",
+            "of",
+            "the",
+            "them",
+            "those",
+            "whom",
+            "these",
+            "which",
+            "among",
+            "including",
+            "land",
+            "x_",
+            "5",
+            "and5",
+            ",",
+            "\t",
+            "\x0B",
+            "  ",
+            "-",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let res: Vec<Regex> = cases.iter().map(|c| Regex::new(c.0).unwrap()).collect();
+        let mut matched = [0; 5];
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..1 + next(8) {
+                text.push_str(words[next(words.len())]);
+                if next(4) > 0 {
+                    text.push(' ');
+                }
+            }
+            for at in 0..=text.len() {
+                for (k, &(pattern, phrases, at_end)) in cases.iter().enumerate() {
+                    let re = &res[k];
+                    let (h, got) = if at_end {
+                        (&text[..at], ends_with_phrase(&text[..at], phrases))
+                    } else {
+                        (&text[at..], starts_with_phrase(&text[at..], phrases))
+                    };
+                    assert_eq!(got, re.is_match(h), "{pattern} on {h:?}");
+                    matched[k] += usize::from(got);
+                }
+            }
+        }
+        assert!(matched.iter().all(|&n| n > 10), "{matched:?}");
     }
 
     /// `BY_FIRST` holds the words of the three lists, each under its first letter.
