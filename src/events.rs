@@ -423,9 +423,10 @@ pub(crate) fn sentences(text: &str) -> Vec<Span> {
 }
 
 /// The offset of the first byte at or after `from` that is one of `needles` (at most a
-/// few), eight bytes at a time: the sentence and line splits look for a handful of bytes
-/// in every byte of a document, and a test per byte cost more than the rest of the split.
-fn next_of(bytes: &[u8], from: usize, needles: &[u8]) -> Option<usize> {
+/// few), eight bytes at a time: the sentence and line splits (here and in the roles stage)
+/// look for a handful of bytes in every byte of a document, and a test per byte cost more
+/// than the rest of the split.
+pub(crate) fn next_of(bytes: &[u8], from: usize, needles: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut i = from;
