@@ -86,6 +86,7 @@ const KILLED_BEFORE_ENDS: &[&str] = &[
 
 /// Words every match of `statistic` contains: "since", "year", "in all of", "over the",
 /// "annually", "half of".
+#[cfg(test)]
 const STATISTIC_WORDS: &[&str] = &[
     "since ",
     "year",
@@ -96,12 +97,109 @@ const STATISTIC_WORDS: &[&str] = &[
 ];
 
 /// Words every match of `new_incident` contains.
+#[cfg(test)]
 const NEW_INCIDENT_WORDS: &[&str] = &[
     "another", "separate", "second", "similar", "earlier", "previous", "last ",
 ];
 
 /// Words every match of `described` contains (its group starts with one).
+#[cfg(test)]
 const DIRECTION_WORDS: &[&str] = &["north", "south", "east", "west"];
+
+/// The word lists of [`list_words`], as bits.
+const STATISTIC: u8 = 1;
+const NEW_INCIDENT: u8 = 2;
+const DIRECTION: u8 = 4;
+
+/// The lists ([`STATISTIC`], [`NEW_INCIDENT`], [`DIRECTION`]) of which ASCII text `h`
+/// has a word at a word start, ignoring case: the patterns gated by a list cannot match
+/// without one.
+///
+/// Why word starts: in every pattern gated by a list, the list's word begins a word (it
+/// follows `\b` or a space: "since", "per year", "a separate", "the north..."), so a
+/// sentence without one at a word start cannot match either. One pass over a sentence for
+/// all three lists (asked once per sentence), where a substring search per word and per
+/// question set up some fifteen searchers per sentence.
+fn list_words(h: &str) -> u8 {
+    /// Per byte: 0 not a word character (ASCII `\w`), 1 a word character that begins no
+    /// word of the lists, else 2 + the index of its letter in `BY_FIRST`.
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                t[b] = 1;
+            }
+            b += 1;
+        }
+        let mut k = 0;
+        while k < BY_FIRST.len() {
+            let f = BY_FIRST[k].0;
+            t[f as usize] = 2 + k as u8;
+            t[f.to_ascii_uppercase() as usize] = 2 + k as u8;
+            k += 1;
+        }
+        t
+    };
+    let bytes = h.as_bytes();
+    let mut out = 0;
+    let mut i = 0;
+    while i < bytes.len() && CLASS[bytes[i] as usize] == 0 {
+        i += 1;
+    }
+    while i < bytes.len() {
+        // At a word start.
+        let class = CLASS[bytes[i] as usize];
+        if class >= 2 {
+            let rest = &bytes[i..];
+            for &(w, bit) in BY_FIRST[(class - 2) as usize].1 {
+                let w = w.as_bytes();
+                // (`| 0x20` lower-cases a letter and makes no other byte one.)
+                let fits = rest.len() >= w.len()
+                    && rest[1] | 0x20 == w[1]
+                    && rest[2..w.len()].eq_ignore_ascii_case(&w[2..]);
+                if fits {
+                    out |= bit;
+                }
+            }
+        }
+        i += 1;
+        while i < bytes.len() && CLASS[bytes[i] as usize] != 0 {
+            i += 1;
+        }
+        while i < bytes.len() && CLASS[bytes[i] as usize] == 0 {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The words of `STATISTIC_WORDS`, `NEW_INCIDENT_WORDS` and `DIRECTION_WORDS` by their
+/// first letter, with their lists, as [`list_words`] reads them (a test checks that they
+/// are the same words).
+const BY_FIRST: [(u8, &[(&str, u8)]); 11] = [
+    (b'a', &[("annually", STATISTIC), ("another", NEW_INCIDENT)]),
+    (b'e', &[("earlier", NEW_INCIDENT), ("east", DIRECTION)]),
+    (b'h', &[("half of", STATISTIC)]),
+    (b'i', &[("in all of ", STATISTIC)]),
+    (b'l', &[("last ", NEW_INCIDENT)]),
+    (b'n', &[("north", DIRECTION)]),
+    (b'o', &[("over the ", STATISTIC)]),
+    (b'p', &[("previous", NEW_INCIDENT)]),
+    (
+        b's',
+        &[
+            ("since ", STATISTIC),
+            ("separate", NEW_INCIDENT),
+            ("second", NEW_INCIDENT),
+            ("similar", NEW_INCIDENT),
+            ("south", DIRECTION),
+        ],
+    ),
+    (b'w', &[("west", DIRECTION)]),
+    (b'y', &[("year", STATISTIC)]),
+];
 
 /// The verbs right before "to"/"at" at the end of a match of `toll`.
 const TOLL_VERBS: &[&str] = &[
@@ -123,11 +221,6 @@ pub struct EventStage {
     killed_after: Regex,
     /// The words of `killed_after` alone (see [`EventStage::killed_after`]).
     casualty_word: Regex,
-    and_others: Regex,
-    others_after: Regex,
-    part_after: Regex,
-    others: Regex,
-    part_before: Regex,
     total: Regex,
     statistic: Regex,
     new_incident: Regex,
@@ -192,13 +285,6 @@ impl EventStage {
             ),
             killed_after: re(&format!(r"(?i)^[^,;.:()\d]{{0,90}}?\b({CASUALTY_WORDS})\b")),
             casualty_word: re(&format!(r"(?i)\b(?:{CASUALTY_WORDS})\b")),
-            and_others: re(r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$"),
-            others_after: re(r"(?i)^\s+(?:other|additional|more|further)\b"),
-            part_after: re(r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b"),
-            others: re(r"(?i)^\s+(?:others|more)\b"),
-            part_before: re(
-                r"(?i)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
-            ),
             total: re(
                 r"(?i)\b(?:in total|a total of|total of|altogether|in all|toll (?:\w+ ){0,3}(?:to|at)|(?:rose|risen|rises|climbed|increased|reached) to)\b",
             ),
@@ -301,7 +387,10 @@ pub(crate) fn sentences(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut from = 0;
+    while let Some(i) = next_of(bytes, from, b"\n.!?") {
+        from = i + 1;
+        let b = bytes[i];
         let end = match b {
             b'\n' => Some(i),
             b'.' | b'!' | b'?' if bytes.get(i + 1).is_some_and(|n| *n == b' ') => {
@@ -331,6 +420,34 @@ pub(crate) fn sentences(text: &str) -> Vec<Span> {
         out.push(Span::new(start, text.len()));
     }
     out
+}
+
+/// The offset of the first byte at or after `from` that is one of `needles` (at most a
+/// few), eight bytes at a time: the sentence and line splits (here and in the roles stage)
+/// look for a handful of bytes in every byte of a document, and a test per byte cost more
+/// than the rest of the split.
+pub(crate) fn next_of(bytes: &[u8], from: usize, needles: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while i + 8 <= bytes.len() {
+        let v = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        let mut found = 0;
+        for &n in needles {
+            // The high bit of each zero byte of `v ^ n`: exact for the lowest one (a
+            // borrow only runs upwards), which is the one wanted.
+            let x = v ^ (ONES * u64::from(n));
+            found |= x.wrapping_sub(ONES) & !x & HIGHS;
+        }
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i.min(bytes.len())..]
+        .iter()
+        .position(|b| needles.contains(b))
+        .map(|p| i + p)
 }
 
 /// How specific a place is: towns and features over regions over countries.
@@ -395,6 +512,18 @@ type Sides = (Vec<String>, Vec<String>);
 /// The incident type of a sentence, and where its first incident word starts.
 type Trigger = (Option<(&'static str, bool)>, Option<usize>);
 
+/// What the stage reads of a sentence, read once: a sentence is looked at again as the
+/// one before or after a sentence with figures.
+#[derive(Default)]
+struct SentenceMemo<'e> {
+    /// The word lists it has words of ([`list_words`]).
+    lists: OnceCell<u8>,
+    trigger: OnceCell<Trigger>,
+    /// The place named in it, and the place described.
+    place: OnceCell<(Option<&'e Entity>, Option<Entity>)>,
+    date: OnceCell<Option<String>>,
+}
+
 /// A sentence with casualty figures: one report of an incident.
 struct Mention {
     span: Span,
@@ -442,13 +571,14 @@ impl EventStage {
         let anaphoric = trimmed.len() >= 4
             && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b" the")
             || trimmed.eq_ignore_ascii_case(b"the");
-        let mut part = hay.is_match(&self.part_after, after_span)
-            || hay.is_match(&self.part_before, before_span)
+        let (before_h, after_h) = (hay.slice(before_span).0, hay.slice(after_span).0);
+        let mut part = starts_with_phrase(after_h, PART_AFTER)
+            || ends_with_phrase(before_h, PART_BEFORE)
             || anaphoric;
         // "a senior leader and eight other militants": one more than the number.
         let mut category = None;
-        let one_more = hay.is_match(&self.and_others, before_span)
-            && hay.is_match(&self.others_after, after_span);
+        let one_more =
+            ends_with_phrase(before_h, AND_OTHERS) && starts_with_phrase(after_h, OTHERS_AFTER);
         if one_more {
             value += 1;
             part = false;
@@ -506,7 +636,7 @@ impl EventStage {
         let window_end = (q.span.end + 60).min(sentence.end);
         let window_start = q.span.start.saturating_sub(60).max(sentence.start);
         let near = Span::new(floor(text, window_start), ceil(text, window_end));
-        let additional = !part && !one_more && hay.is_match(&self.others, after_span);
+        let additional = !part && !one_more && starts_with_phrase(after_h, OTHERS);
         Some(Figure {
             category,
             value,
@@ -524,12 +654,11 @@ impl EventStage {
         text: &str,
         end: usize,
         places: &[&Entity],
-        people: &People,
         ctx: &CountryContext,
     ) -> Option<String> {
         match ctx.at(end) {
             Some(found) => found,
-            None => context_country_scan(text, end, places, people),
+            None => context_country_scan(text, end, places),
         }
     }
 
@@ -540,16 +669,16 @@ impl EventStage {
         hay: &Haystack,
         text: &str,
         span: Span,
+        lists: u8,
         places: &[&Entity],
-        people: &People,
         ctx: &CountryContext,
     ) -> Option<Entity> {
-        if !hay.mentions(span, DIRECTION_WORDS) {
+        if lists & DIRECTION == 0 {
             return None;
         }
         let at = hay.group(&self.described, span)?;
         let m = &text[at.start..at.end];
-        let country = self.context_country(text, span.end, places, people, ctx)?;
+        let country = self.context_country(text, span.end, places, ctx)?;
         Some(Entity {
             span: at,
             text: m.to_string(),
@@ -588,11 +717,11 @@ impl EventStage {
     fn date(
         &self,
         hay: &Haystack,
-        text: &str,
         span: Span,
         dates: &[(usize, &DateFact)],
+        lines: &Lines,
     ) -> Option<String> {
-        let datelined = dateline_end(text, span);
+        let datelined = lines.dateline_end(span.start);
         // In the document's order: the last of the most precise dates wins.
         let mut inside: Vec<(usize, &DateFact)> =
             starting_in(dates, span, |d| d.1.span.start).to_vec();
@@ -637,8 +766,6 @@ fn ceil(text: &str, mut i: usize) -> usize {
 /// the same; offsets are mapped back, so a match's text is read from the document.
 struct Haystack<'a> {
     ascii: std::borrow::Cow<'a, str>,
-    /// `ascii` in lower case, to look for the words a pattern cannot match without.
-    lower: String,
     /// For a copy: the document offset of each byte of `ascii`, and of its end.
     origin: Vec<usize>,
 }
@@ -648,7 +775,6 @@ impl<'a> Haystack<'a> {
         if text.is_ascii() {
             return Haystack {
                 ascii: text.into(),
-                lower: text.to_ascii_lowercase(),
                 origin: Vec::new(),
             };
         }
@@ -674,18 +800,14 @@ impl<'a> Haystack<'a> {
         origin.push(text.len());
         let ascii = String::from_utf8(ascii).expect("ASCII bytes");
         Haystack {
-            lower: ascii.to_ascii_lowercase(),
             ascii: ascii.into(),
             origin,
         }
     }
 
-    /// Whether the text of `span` contains one of `words` (lower case), ignoring case: a
-    /// pattern ignoring case whose every match contains one of them cannot match without.
-    /// (A search per word in a lower-case copy costs less here than an automaton.)
-    fn mentions(&self, span: Span, words: &[&str]) -> bool {
-        let h = &self.lower[self.at(span.start)..self.at(span.end)];
-        words.iter().any(|w| h.contains(w))
+    /// The word lists `span` has words of (see [`list_words`]).
+    fn lists(&self, span: Span) -> u8 {
+        list_words(self.slice(span).0)
     }
 
     /// The offset in the copy of document offset `at` (a character boundary).
@@ -739,6 +861,74 @@ impl<'a> Haystack<'a> {
 fn before_spaces(h: &str) -> Option<&str> {
     let t = h.trim_end_matches(['\t', '\n', '\x0B', '\x0C', '\r', ' ']);
     (t.len() < h.len()).then_some(t)
+}
+
+/// A word character of an ASCII text (`\w` without Unicode).
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The phrases of `and_others`: `\b(?:...)\s+$`, "a leader and eight other fighters".
+const AND_OTHERS: &[&str] = &[
+    "and",
+    "along with",
+    "alongside",
+    "together with",
+    "as well as",
+];
+/// The words of `others_after`: `^\s+(?:...)\b`.
+const OTHERS_AFTER: &[&str] = &["other", "additional", "more", "further"];
+/// The phrases of `part_after`: `^\s+(?:...)\b`, "five of the wounded".
+const PART_AFTER: &[&str] = &[
+    "of the",
+    "of them",
+    "of those",
+    "of whom",
+    "of these",
+    "among them",
+    "among the",
+];
+/// The words of `others`: `^\s+(?:...)\b`, "eight others were wounded".
+const OTHERS: &[&str] = &["others", "more"];
+/// The phrases of `part_before`: `\b(?:...)\s+$`, "including five children".
+const PART_BEFORE: &[&str] = &[
+    "including",
+    "among them",
+    "among whom",
+    "of whom",
+    "of which",
+    "of them",
+];
+
+/// Whether ASCII text `h` ends with one of `phrases` (ignoring case) on a word boundary,
+/// then one or more spaces: the pattern `\b(?:phrases)\s+$` for phrases that begin and
+/// end with a letter, without a regex search for each number of a document.
+fn ends_with_phrase(h: &str, phrases: &[&str]) -> bool {
+    let Some(t) = before_spaces(h) else {
+        return false;
+    };
+    phrases.iter().any(|p| {
+        ends_with_ci(t, p)
+            && (t.len() == p.len() || !is_word_byte(t.as_bytes()[t.len() - p.len() - 1]))
+    })
+}
+
+/// Whether ASCII text `h` begins with one or more spaces, then one of `phrases` (ignoring
+/// case) on a word boundary: the pattern `^\s+(?:phrases)\b` for phrases that begin and
+/// end with a letter.
+fn starts_with_phrase(h: &str, phrases: &[&str]) -> bool {
+    let rest = h.trim_start_matches(['\t', '\n', '\x0B', '\x0C', '\r', ' ']);
+    if rest.len() == h.len() {
+        return false;
+    }
+    phrases.iter().any(|p| {
+        rest.len() >= p.len()
+            && rest.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            && rest
+                .as_bytes()
+                .get(p.len())
+                .map_or(true, |&b| !is_word_byte(b))
+    })
 }
 
 /// Whether ASCII text `t` ends with `w`, ignoring ASCII case.
@@ -911,7 +1101,7 @@ struct CountryContext {
 }
 
 impl CountryContext {
-    fn new(text: &str, places: &[&Entity], people: &People) -> CountryContext {
+    fn new(text: &str, places: &[&Entity]) -> CountryContext {
         let mut c = CountryContext {
             ends: Vec::new(),
             happened: vec![None],
@@ -923,11 +1113,7 @@ impl CountryContext {
         let mut counts: Vec<(usize, usize, usize)> = Vec::new();
         let mut slot: std::collections::HashMap<String, usize> = Default::default();
         let mut best: Option<usize> = None;
-        for e in places
-            .iter()
-            .filter(|e| e.kind == "country")
-            .filter(|e| usable_place(text, e, people))
-        {
+        for e in places.iter().filter(|e| e.kind == "country") {
             if c.ends.last().is_some_and(|&l| l > e.span.end) {
                 c.monotone = false;
             }
@@ -989,18 +1175,12 @@ impl CountryContext {
 /// The country the article is talking about at `end`: the one things were last said
 /// to happen in ("in Iraq"), else the one named most often so far (the latest on a
 /// tie). "the west of the country", and places the gazetteers do not know, are there.
-fn context_country_scan(
-    text: &str,
-    end: usize,
-    places: &[&Entity],
-    people: &People,
-) -> Option<String> {
+fn context_country_scan(text: &str, end: usize, places: &[&Entity]) -> Option<String> {
     let before = |e: &Entity| Span::new(floor(text, e.span.start.saturating_sub(40)), e.span.start);
     let countries = || {
         places
             .iter()
             .filter(move |e| e.kind == "country" && e.span.end <= end)
-            .filter(|e| usable_place(text, e, people))
     };
     let happened_in = countries()
         .filter(|e| locative(text, before(e), e))
@@ -1048,7 +1228,10 @@ const ACTOR_VERBS: &[&str] = &[
 /// Whether a place mention can be where something happened: not a modifier ("US troops",
 /// "US-led"), not an actor ("Washington announced"), not part of a person's name, not a
 /// dateline ("BAGHDAD –").
-fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
+///
+/// Every use of a place asks this, and the answer depends on the mention alone, so the
+/// stage asks it once per mention and keeps only the usable ones.
+fn usable_place(text: &str, e: &Entity, people: &People, lines: &Lines) -> bool {
     if people.overlaps(&e.span) {
         return false;
     }
@@ -1057,15 +1240,7 @@ fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
         return false;
     }
     let possessive = tail.starts_with("'s") || tail.starts_with("’s");
-    let next = tail
-        .trim_start_matches("'s")
-        .trim_start_matches("’s")
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .trim_end_matches("’s")
-        .trim_end_matches("'s");
+    let next = tail_word(tail);
     let next = lower(next);
     let next = next.as_ref();
     if NOT_LOCATION_AFTER.contains(&next) && (!possessive || e.kind == "country") {
@@ -1077,13 +1252,85 @@ fn usable_place(text: &str, e: &Entity, people: &People) -> bool {
     if !possessive && ACTOR_VERBS[..ACTOR_VERBS.len() - 1].contains(&next) {
         return false;
     }
-    if let Some(line_start) = line_start_near(text, e.span.start) {
-        if e.span.start < dateline_end(text, Span::new(line_start, line_start)) {
-            return false;
-        }
+    if e.span.start < lines.dateline_end(e.span.start) {
+        return false;
     }
     let head = text[..e.span.start].trim_end();
     !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
+}
+
+/// The word after a place name ("Iraq's forces" -> "forces"), without a possessive "'s"
+/// or the punctuation around it. (`strip_prefix` in a loop is `trim_start_matches` for a
+/// two-character pattern without building a substring searcher each time.)
+fn tail_word(tail: &str) -> &str {
+    fn strip_all<'a>(mut s: &'a str, p: &str, start: bool) -> &'a str {
+        loop {
+            let rest = if start {
+                s.strip_prefix(p)
+            } else {
+                s.strip_suffix(p)
+            };
+            match rest {
+                Some(r) => s = r,
+                None => return s,
+            }
+        }
+    }
+    let rest = strip_all(strip_all(tail, "'s", true), "’s", true);
+    let word = rest
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphanumeric());
+    strip_all(strip_all(word, "’s", false), "'s", false)
+}
+
+/// Where the datelines of a document's lines end, for [`dateline_end`] without looking
+/// back for the line start and reading the line's head again for every sentence and place
+/// (it was asked some twenty times per document).
+struct Lines {
+    /// The start of every line, in order: 0 and every offset after a `\n`.
+    starts: Vec<usize>,
+    /// For each line: `dateline_end` at its start (the end of its dateline, or its start).
+    datelines: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        while let Some(i) = next_of(bytes, starts[starts.len() - 1], b"\n") {
+            starts.push(i + 1);
+        }
+        let datelines = starts
+            .iter()
+            .map(|&s| {
+                // A dateline begins with a word of three capitals or more: a line whose
+                // first or second byte is ASCII but not a capital has none.
+                let no_capitals = bytes[s..]
+                    .iter()
+                    .take(2)
+                    .any(|b| b.is_ascii() && !b.is_ascii_uppercase());
+                if no_capitals || s + 2 > bytes.len() {
+                    s
+                } else {
+                    dateline_end(text, Span::new(s, s))
+                }
+            })
+            .collect();
+        Lines { starts, datelines }
+    }
+
+    /// `dateline_end(text, Span::new(pos, _))`: the line start that `line_start_near`
+    /// finds is the last line start at or before `pos`, when it is near enough.
+    fn dateline_end(&self, pos: usize) -> usize {
+        let k = self.starts.partition_point(|&s| s <= pos) - 1;
+        if pos <= DATELINE_REACH || pos - self.starts[k] < DATELINE_REACH {
+            self.datelines[k].max(pos)
+        } else {
+            pos
+        }
+    }
 }
 
 /// How far into its line a dateline can end.
@@ -1174,12 +1421,11 @@ fn place_in<'a>(
     text: &str,
     span: Span,
     places: &[&'a Entity],
-    people: &People,
     sourced: &Regex,
 ) -> Option<&'a Entity> {
     starting_in(places, span, |e| e.span.start)
         .iter()
-        .filter(|e| span.contains(&e.span) && usable_place(text, e, people))
+        .filter(|e| span.contains(&e.span))
         // "a military source in Maiduguri said": where the source is, not the incident.
         .filter(|e| !hay.is_match(sourced, Span::new(span.start, e.span.start)))
         .max_by_key(|e| {
@@ -1416,9 +1662,12 @@ impl Stage for EventStage {
         let names: Vec<&str> = facts.roles.iter().map(|r| r.person.as_str()).collect();
         people.extend(occurrences(text, &names));
         let people = People::new(people);
+        let lines = Lines::new(text);
+        // Only places that can be where something happened: every use of them asks.
+        places.retain(|e| usable_place(text, e, &people, &lines));
         let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
         quantities.sort_by_key(|q| q.span);
-        let countries = CountryContext::new(text, &places, &people);
+        let countries = CountryContext::new(text, &places);
         let hay = Haystack::new(text, self);
 
         // What is read of a number, a sentence, is read once: a sentence is looked at again
@@ -1429,24 +1678,26 @@ impl Stage for EventStage {
         let figure = |k: usize, s: Span| {
             *figures_of[k].get_or_init(|| self.figure(&hay, text, s, quantities[k]))
         };
-        let triggers: Vec<OnceCell<Trigger>> = sentences.iter().map(|_| OnceCell::new()).collect();
-        let trigger = |i: usize| *triggers[i].get_or_init(|| self.etype(&hay, text, sentences[i]));
-        let places_of: Vec<OnceCell<(Option<&Entity>, Option<Entity>)>> =
-            sentences.iter().map(|_| OnceCell::new()).collect();
+        let memo: Vec<SentenceMemo> = sentences.iter().map(|_| Default::default()).collect();
+        let lists = |i: usize| *memo[i].lists.get_or_init(|| hay.lists(sentences[i]));
+        let trigger = |i: usize| {
+            *memo[i]
+                .trigger
+                .get_or_init(|| self.etype(&hay, text, sentences[i]))
+        };
         let place_of = |i: usize| {
-            places_of[i].get_or_init(|| {
+            memo[i].place.get_or_init(|| {
                 let span = sentences[i];
                 (
-                    place_in(&hay, text, span, &places, &people, &self.sourced),
-                    self.described_place(&hay, text, span, &places, &people, &countries),
+                    place_in(&hay, text, span, &places, &self.sourced),
+                    self.described_place(&hay, text, span, lists(i), &places, &countries),
                 )
             })
         };
-        let dates_of: Vec<OnceCell<Option<String>>> =
-            sentences.iter().map(|_| OnceCell::new()).collect();
         let date_of = |i: usize| {
-            dates_of[i]
-                .get_or_init(|| self.date(&hay, text, sentences[i], &dates))
+            memo[i]
+                .date
+                .get_or_init(|| self.date(&hay, sentences[i], &dates, &lines))
                 .clone()
         };
         // The indices of the numbers starting in `span`.
@@ -1457,12 +1708,13 @@ impl Stage for EventStage {
 
         let mut mentions: Vec<(Mention, Sides)> = Vec::new();
         for (i, &s) in sentences.iter().enumerate() {
-            if hay.mentions(s, STATISTIC_WORDS) && hay.is_match(&self.statistic, s) {
+            let numbers = numbers_in(s);
+            if numbers.is_empty() {
                 continue;
             }
-            let datelined = dateline_end(text, s);
+            let datelined = lines.dateline_end(s.start);
             let record = OnceCell::new();
-            let figures: Vec<Figure> = numbers_in(s)
+            let figures: Vec<Figure> = numbers
                 .filter(|&k| {
                     let q = quantities[k];
                     s.contains(&q.span) && q.span.start >= datelined
@@ -1471,7 +1723,9 @@ impl Stage for EventStage {
                 // Large figures with "recorded", "this year"... are tallies, not tolls.
                 .filter(|f| f.value < 100 || !*record.get_or_init(|| hay.is_match(&self.record, s)))
                 .collect();
-            if figures.is_empty() {
+            // (Figures first: most sentences have none, and then what they say of
+            // statistics does not matter; the figures are the same either way.)
+            if figures.is_empty() || lists(i) & STATISTIC != 0 && hay.is_match(&self.statistic, s) {
                 continue;
             }
             // The sentence before, in the same line, can name the incident and its place.
@@ -1531,8 +1785,7 @@ impl Stage for EventStage {
             // the article is talking about.
             if let Some(p) = place.as_mut() {
                 if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
-                    if let Some(c) = self.context_country(text, s.end, &places, &people, &countries)
-                    {
+                    if let Some(c) = self.context_country(text, s.end, &places, &countries) {
                         let mut g = p.geo.clone().unwrap_or_default();
                         g.country = c;
                         p.geo = Some(g);
@@ -1550,7 +1803,7 @@ impl Stage for EventStage {
                     place,
                     weak_place: weak,
                     date,
-                    new_incident: hay.mentions(s, NEW_INCIDENT_WORDS)
+                    new_incident: lists(i) & NEW_INCIDENT != 0
                         && hay.is_match(&self.new_incident, s),
                 },
                 who,
@@ -1715,7 +1968,6 @@ impl Stage for EventStage {
                         starting_in(&places, sp, |e| e.span.start)
                             .iter()
                             .filter(move |e| sp.contains(&e.span))
-                            .filter(|e| usable_place(text, e, &people))
                             .filter(move |e| locative(text, sp, e) && specificity(e) >= 2)
                             .filter(move |e| {
                                 !hay.is_match(&self.sourced, Span::new(sp.start, e.span.start))
@@ -1752,6 +2004,25 @@ fn less_precise(known: Option<&str>, than: &str) -> bool {
 mod tests {
     use super::*;
     use crate::facts::{Geo, Qualifier};
+
+    /// `next_of` finds what a search byte by byte finds, at every alignment.
+    #[test]
+    fn next_of_is_the_first_needle() {
+        let text = b"a.b\n\x8A\xAE.. ?!x\n\n0123456789abcdef?ghij\x0B!";
+        for needles in [&b"\n.!?"[..], b"\n", b"?", b"xyz", b""] {
+            for from in 0..=text.len() {
+                let want = text[from..]
+                    .iter()
+                    .position(|b| needles.contains(b))
+                    .map(|p| from + p);
+                assert_eq!(
+                    next_of(text, from, needles),
+                    want,
+                    "{needles:?} from {from}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn sentence_split() {
@@ -2067,11 +2338,6 @@ mod tests {
             &stage.trigger,
             &stage.killed_before,
             &stage.killed_after,
-            &stage.and_others,
-            &stage.others_after,
-            &stage.part_after,
-            &stage.others,
-            &stage.part_before,
             &stage.total,
             &stage.statistic,
             &stage.new_incident,
@@ -2191,17 +2457,24 @@ mod tests {
             "in the western desert",
             "in the west of the country",
             "a separate",
+            "along with",
+            "As well as",
+            "together with",
+            "alongside",
+            "additional",
+            "further",
+            "more",
+            "these",
+            "those",
+            "whom",
+            "which",
+            "\t",
         ];
         let patterns = |s: &'static EventStage| {
             [
                 &s.trigger,
                 &s.killed_before,
                 &s.killed_after,
-                &s.and_others,
-                &s.others_after,
-                &s.part_after,
-                &s.others,
-                &s.part_before,
                 &s.total,
                 &s.statistic,
                 &s.new_incident,
@@ -2223,7 +2496,34 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        let (mut matched, mut found, mut worded) = (0, [0; 3], [0; 3]);
+        let (mut matched, mut found, mut worded, mut said) = (0, [0; 3], [0; 3], [0; 5]);
+        // The patterns as they were written, and the byte tests that replaced them.
+        type Test = Box<dyn Fn(&str) -> bool>;
+        let phrase_patterns: Vec<(Regex, Test)> = [
+            (
+                r"(?i)\b(?:and|along with|alongside|together with|as well as)\s+$",
+                Box::new(|h: &str| ends_with_phrase(h, AND_OTHERS)) as Test,
+            ),
+            (
+                r"(?i)^\s+(?:other|additional|more|further)\b",
+                Box::new(|h: &str| starts_with_phrase(h, OTHERS_AFTER)),
+            ),
+            (
+                r"(?i)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b",
+                Box::new(|h: &str| starts_with_phrase(h, PART_AFTER)),
+            ),
+            (
+                r"(?i)^\s+(?:others|more)\b",
+                Box::new(|h: &str| starts_with_phrase(h, OTHERS)),
+            ),
+            (
+                r"(?i)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
+                Box::new(|h: &str| ends_with_phrase(h, PART_BEFORE)),
+            ),
+        ]
+        .into_iter()
+        .map(|(p, t)| (Regex::new(p).unwrap(), t))
+        .collect();
         for _ in 0..3000 {
             let len = 1 + next(24);
             let mut text = String::new();
@@ -2269,16 +2569,27 @@ mod tests {
             }
             // A pattern matches only where its words are.
             for (k, (re, words)) in [
-                (&written.statistic, STATISTIC_WORDS),
-                (&written.new_incident, NEW_INCIDENT_WORDS),
-                (&written.described, DIRECTION_WORDS),
+                (&written.statistic, STATISTIC),
+                (&written.new_incident, NEW_INCIDENT),
+                (&written.described, DIRECTION),
             ]
             .into_iter()
             .enumerate()
             {
                 if re.is_match(&text[a..]) {
-                    assert!(hay.mentions(span, words), "{re} on {:?}", &text[a..]);
+                    assert!(hay.lists(span) & words != 0, "{re} on {:?}", &text[a..]);
                     worded[k] += 1;
+                }
+            }
+            // The byte tests that stand for a pattern say what it says, on the text from
+            // `a` and on the text up to `a`.
+            for sp in [span, Span::new(0, a)] {
+                let (h, _) = hay.slice(sp);
+                let t = &text[sp.start..sp.end];
+                for (k, (pattern, fast)) in phrase_patterns.iter().enumerate() {
+                    let want = pattern.is_match(t);
+                    assert_eq!(fast(h), want, "{pattern} on {t:?}");
+                    said[k] += usize::from(want);
                 }
             }
             // The searches that stand for a pattern find its group 1.
@@ -2308,6 +2619,137 @@ mod tests {
             found.iter().all(|&n| n > 50),
             "the texts exercise the searches: {found:?}"
         );
+        assert!(
+            said.iter().all(|&n| n > 0),
+            "the texts exercise the byte tests: {said:?}"
+        );
+    }
+
+    /// The byte tests say what the patterns they replaced say, before and after every
+    /// offset of texts made of the phrases' words.
+    #[test]
+    fn phrase_tests_agree_with_their_patterns() {
+        let cases: [(&str, &[&str], bool); 5] = [
+            (
+                r"(?i-u)\b(?:and|along with|alongside|together with|as well as)\s+$",
+                AND_OTHERS,
+                true,
+            ),
+            (
+                r"(?i-u)^\s+(?:other|additional|more|further)\b",
+                OTHERS_AFTER,
+                false,
+            ),
+            (
+                r"(?i-u)^\s+(?:of (?:the|them|those|whom|these)|among (?:them|the))\b",
+                PART_AFTER,
+                false,
+            ),
+            (r"(?i-u)^\s+(?:others|more)\b", OTHERS, false),
+            (
+                r"(?i-u)\b(?:including|among them|among whom|of whom|of which|of them)\s+$",
+                PART_BEFORE,
+                true,
+            ),
+        ];
+        let words = [
+            "and",
+            "AND",
+            "along",
+            "with",
+            "alongside",
+            "together",
+            "as",
+            "well",
+            "other",
+            "others",
+            "Others",
+            "additional",
+            "more",
+            "further",
+            "of",
+            "the",
+            "them",
+            "those",
+            "whom",
+            "these",
+            "which",
+            "among",
+            "including",
+            "land",
+            "x_",
+            "5",
+            "and5",
+            ",",
+            "\t",
+            "\x0B",
+            "  ",
+            "-",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let res: Vec<Regex> = cases.iter().map(|c| Regex::new(c.0).unwrap()).collect();
+        let mut matched = [0; 5];
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..1 + next(8) {
+                text.push_str(words[next(words.len())]);
+                if next(4) > 0 {
+                    text.push(' ');
+                }
+            }
+            for at in 0..=text.len() {
+                for (k, &(pattern, phrases, at_end)) in cases.iter().enumerate() {
+                    let re = &res[k];
+                    let (h, got) = if at_end {
+                        (&text[..at], ends_with_phrase(&text[..at], phrases))
+                    } else {
+                        (&text[at..], starts_with_phrase(&text[at..], phrases))
+                    };
+                    assert_eq!(got, re.is_match(h), "{pattern} on {h:?}");
+                    matched[k] += usize::from(got);
+                }
+            }
+        }
+        assert!(matched.iter().all(|&n| n > 10), "{matched:?}");
+    }
+
+    /// `BY_FIRST` holds the words of the three lists, each under its first letter.
+    #[test]
+    fn words_by_first_letter_are_the_lists() {
+        let mut want: Vec<(&str, u8)> = Vec::new();
+        for (list, bit) in [
+            (STATISTIC_WORDS, STATISTIC),
+            (NEW_INCIDENT_WORDS, NEW_INCIDENT),
+            (DIRECTION_WORDS, DIRECTION),
+        ] {
+            want.extend(list.iter().map(|w| (*w, bit)));
+        }
+        let mut got: Vec<(&str, u8)> = Vec::new();
+        for (first, words) in BY_FIRST {
+            for &(w, bit) in words {
+                assert_eq!(w.as_bytes()[0], first, "{w}");
+                got.push((w, bit));
+            }
+        }
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        for (text, want) in [
+            ("Since 2009, a SEPARATE raid", STATISTIC | NEW_INCIDENT),
+            ("midyear, the northeast", DIRECTION),
+            ("last\nyear", STATISTIC),
+            ("lastyear, Southeast", DIRECTION),
+            ("since", 0),
+            ("", 0),
+        ] {
+            assert_eq!(list_words(text), want, "{text:?}");
+        }
     }
 
     #[test]
@@ -2336,15 +2778,13 @@ mod tests {
         places.sort_by_key(|e| e.span);
         // "Mali officials" is a modifier, and so is anything in a person's name.
         let people = People::new(vec![Span::new(0, 6)]);
-        let ctx = CountryContext::new(text, &places, &people);
+        let lines = Lines::new(text);
+        places.retain(|e| usable_place(text, e, &people, &lines));
+        let ctx = CountryContext::new(text, &places);
         let mut seen = Vec::new();
         for end in 0..=text.len() {
             let got = ctx.at(end).expect("mentions do not overlap");
-            assert_eq!(
-                got,
-                context_country_scan(text, end, &places, &people),
-                "at {end}"
-            );
+            assert_eq!(got, context_country_scan(text, end, &places), "at {end}");
             seen.push(got);
         }
         seen.dedup();
@@ -2373,6 +2813,35 @@ mod tests {
                 .iter()
                 .find_map(|dash| head.find(dash).map(|i| i + dash.len()));
             assert_eq!(first_dash(head), want, "{head:?}");
+        }
+    }
+
+    /// `tail_word` is the chain of `trim_*_matches` it replaced.
+    #[test]
+    fn tail_word_is_the_trimmed_next_word() {
+        for tail in [
+            "",
+            " forces",
+            "'s forces",
+            "’s army said",
+            "'s's’s troops",
+            ", (Reuters) said",
+            "\u{a0}officials’s’s's",
+            "-led",
+            " ’s’s",
+            "'",
+            " İstanbul's.",
+        ] {
+            let want = tail
+                .trim_start_matches("'s")
+                .trim_start_matches("’s")
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .trim_end_matches("’s")
+                .trim_end_matches("'s");
+            assert_eq!(tail_word(tail), want, "{tail:?}");
         }
     }
 
@@ -2408,6 +2877,7 @@ mod tests {
                  and the wires of the world, late in the evening (Wire) — {filler}"
             ),
         ] {
+            let lines = Lines::new(&text);
             for (pos, _) in text.char_indices() {
                 let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
                 let head = &text[line_start..floor(&text, (line_start + 160).min(text.len()))];
@@ -2425,6 +2895,7 @@ mod tests {
                     }
                 }
                 assert_eq!(dateline_end(&text, Span::new(pos, pos)), want, "at {pos}");
+                assert_eq!(lines.dateline_end(pos), want, "memo at {pos}");
             }
         }
     }

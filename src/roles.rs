@@ -779,7 +779,12 @@ impl Stage for RoleStage {
             return;
         }
         let bytes = text.as_bytes();
-        let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+        let mut newlines: Vec<usize> = Vec::new();
+        while let Some(i) =
+            crate::events::next_of(bytes, newlines.last().map_or(0, |&l| l + 1), b"\n")
+        {
+            newlines.push(i);
+        }
         let breaks: Vec<usize> = newlines
             .iter()
             .copied()
