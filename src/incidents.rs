@@ -314,7 +314,7 @@ fn assign(prepared: &[Prepared], cap: usize) -> Vec<usize> {
         let p = &prepared[i];
         let country = p.report.event.geo.country.as_str();
         let mut best: Option<(u32, usize)> = None;
-        if let Some(index) = by_country.get(country).filter(|_| !country.is_empty()) {
+        if let Some(index) = by_country.get_mut(country).filter(|_| !country.is_empty()) {
             index.candidates(p, |_, &c| {
                 if let Some(total) = join_score(p, sample(&members[c], prepared)) {
                     if better(best, total, c) {
@@ -344,58 +344,50 @@ fn assign(prepared: &[Prepared], cap: usize) -> Vec<usize> {
     cluster_of
 }
 
-/// The lists of [`Index`] an incident is filed in, by the place of its first report: what
-/// another place must name to lie in it or contain it (see [`within`]). `I` + its gazetteer
-/// id (the same entry); `B` for a country or a described place (containing every place of
-/// its country); `R` + the bare name of a region (containing the places that lie in it);
-/// `S` + the bare name of the region a smaller place lies in. A report without a place is in
-/// none: it agrees with nothing.
-fn homes(e: &Event) -> [Option<String>; 2] {
-    let Some(p) = PlaceRef::of_event(e) else {
-        return [None, None];
-    };
-    let id = (!p.id.is_empty()).then(|| format!("I{}", p.id));
-    let around = match p.kind {
-        "country" | "direction" => Some("B".to_string()),
-        "region" => Some(format!("R{}", bare(p.name))),
-        // `same_region` never matches an empty region name.
-        _ if !p.admin1.is_empty() => Some(format!("S{}", bare(p.admin1))),
-        _ => None,
-    };
-    [id, around]
+/// Where a report's place can match another's: the same gazetteer entry; a country or a
+/// described place (containing every place of its country); a region (containing the
+/// places that lie in it); a smaller place, in its region. See [`within`].
+enum Where<'a> {
+    /// No place: it agrees with nothing.
+    Nowhere,
+    /// A country or a described place.
+    Broad(&'a str),
+    /// A region, with its name.
+    Region(&'a str, &'a str),
+    /// A smaller place, with the name of its region, if known.
+    Inside(&'a str, &'a str),
 }
 
-/// Which incidents a report's place can agree with: [`homes`] lists, or all.
-enum Reach {
-    Nothing,
-    Everything,
-    Lists([Option<String>; 3]),
+impl<'a> Where<'a> {
+    fn of(e: &'a Event) -> Where<'a> {
+        let Some(p) = PlaceRef::of_event(e) else {
+            return Where::Nowhere;
+        };
+        match p.kind {
+            "country" | "direction" => Where::Broad(p.id),
+            "region" => Where::Region(p.id, p.name),
+            _ => Where::Inside(p.id, p.admin1),
+        }
+    }
 }
 
-/// The lists of [`homes`] that hold every incident whose first report's place lies in the
-/// report's place or contains it: the same gazetteer entry; a country or described place;
-/// for a region, the places that lie in it; for a smaller place, its region. A country or a
-/// described place contains every place of its country, so it reaches everything.
-fn reach(e: &Event) -> Reach {
-    let Some(p) = PlaceRef::of_event(e) else {
-        return Reach::Nothing;
-    };
-    let region = match p.kind {
-        "country" | "direction" => return Reach::Everything,
-        "region" => Some(format!("S{}", bare(p.name))),
-        _ if !p.admin1.is_empty() => Some(format!("R{}", bare(p.admin1))),
-        _ => None,
-    };
-    let id = (!p.id.is_empty()).then(|| format!("I{}", p.id));
-    Reach::Lists([id, Some("B".to_string()), region])
-}
+/// The list of [`Index`] that holds the incidents of countries and described places.
+const BROAD: usize = 0;
 
 /// The incidents of one country a report may join, in the order they were made: the latest
-/// `cap`, filed by place ([`homes`]) so that a report visits only those whose first report's
-/// place can agree with its own. Every report of an incident must agree with a newcomer, the
-/// first one included, so this hides nothing that could be joined; and since [`better`]
-/// decides among the candidates whatever the order they are visited in, the merge is the
-/// same as comparing with all of them.
+/// `cap`, filed by the place of their first report so that a report visits only those
+/// whose place can agree with its own. Every report of an incident must agree with a
+/// newcomer, the first one included, so this hides nothing that could be joined; and since
+/// [`better`] decides among the candidates whatever the order they are visited in, the
+/// merge is the same as comparing with all of them.
+///
+/// An incident is filed in the list of its gazetteer id, and in [`BROAD`], or the list of
+/// regions of its region's bare name, or the list of places inside regions of that bare name
+/// (two names are the same region exactly when their bare names are equal, see
+/// [`crate::events::same_region`]). A report visits the list of its id, [`BROAD`], and for a
+/// region the places inside it, for a smaller place the regions of its region's name; a
+/// country or described place visits every incident. Lists are numbered, and names map to
+/// their lists once, so that a report costs a few hash look-ups and no allocation.
 ///
 /// It also answers where the search stops in time: after the latest incident that began more
 /// than three [`WINDOW_DAYS`] before the report (`minima`, the incidents that began before
@@ -405,12 +397,18 @@ struct Index<T> {
     /// How many incidents were made: the position of the next one.
     made: usize,
     /// The latest `cap` incidents, from position `made - window.len()`, with their lists.
-    window: VecDeque<(T, [Option<String>; 2])>,
+    window: VecDeque<(T, [Option<usize>; 2])>,
     /// (first day, position) of the incidents of the window that began strictly before
     /// every later one: days and positions both increase.
     minima: VecDeque<(i64, usize)>,
     /// The positions of the incidents of the window in each list, in increasing order.
-    lists: HashMap<String, VecDeque<usize>>,
+    lists: Vec<VecDeque<usize>>,
+    /// The list of each gazetteer id.
+    ids: HashMap<String, usize>,
+    /// For a region name as written: the lists of regions, and of places inside regions,
+    /// of its bare name (shared by the names with one bare name, in `bares`).
+    names: HashMap<String, (usize, usize)>,
+    bares: HashMap<String, (usize, usize)>,
 }
 
 impl<T> Index<T> {
@@ -420,7 +418,10 @@ impl<T> Index<T> {
             made: 0,
             window: VecDeque::new(),
             minima: VecDeque::new(),
-            lists: HashMap::new(),
+            lists: vec![VecDeque::new()],
+            ids: HashMap::new(),
+            names: HashMap::new(),
+            bares: HashMap::new(),
         }
     }
 
@@ -429,9 +430,32 @@ impl<T> Index<T> {
         self.made - self.window.len()
     }
 
+    fn new_list(&mut self) -> usize {
+        self.lists.push(VecDeque::new());
+        self.lists.len() - 1
+    }
+
+    /// The lists of a region name: (regions, places inside).
+    fn region(&mut self, name: &str) -> (usize, usize) {
+        if let Some(&lists) = self.names.get(name) {
+            return lists;
+        }
+        let bare = bare(name);
+        let lists = match self.bares.get(&bare) {
+            Some(&lists) => lists,
+            None => {
+                let lists = (self.new_list(), self.new_list());
+                self.bares.insert(bare, lists);
+                lists
+            }
+        };
+        self.names.insert(name.to_string(), lists);
+        lists
+    }
+
     /// Calls `visit` with the position and the item of every incident `p` may join whose
     /// first report's place can agree with `p`'s (some maybe twice), in no set order.
-    fn candidates(&self, p: &Prepared, mut visit: impl FnMut(usize, &T)) {
+    fn candidates(&mut self, p: &Prepared, mut visit: impl FnMut(usize, &T)) {
         let oldest = self.oldest();
         let mut from = oldest;
         if let Some(d) = p.day {
@@ -441,19 +465,27 @@ impl<T> Index<T> {
                 from = from.max(self.minima[k - 1].1 + 1);
             }
         }
-        match reach(&p.report.event) {
-            Reach::Nothing => {}
-            Reach::Everything => {
+        let (id, region) = match Where::of(&p.report.event) {
+            Where::Nowhere => return,
+            Where::Broad(_) => {
                 for pos in from..self.made {
                     visit(pos, &self.window[pos - oldest].0);
                 }
+                return;
             }
-            Reach::Lists(keys) => {
-                for list in keys.iter().flatten().filter_map(|k| self.lists.get(k)) {
-                    for &pos in list.iter().rev().take_while(|&&pos| pos >= from) {
-                        visit(pos, &self.window[pos - oldest].0);
-                    }
-                }
+            Where::Region(id, name) => (id, Some(self.region(name).1)),
+            // `same_region` never matches an empty region name.
+            Where::Inside(id, admin1) if !admin1.is_empty() => (id, Some(self.region(admin1).0)),
+            Where::Inside(id, _) => (id, None),
+        };
+        let id = self.ids.get(id).copied().filter(|_| !id.is_empty());
+        for list in [id, Some(BROAD), region].into_iter().flatten() {
+            for &pos in self.lists[list]
+                .iter()
+                .rev()
+                .take_while(|&&pos| pos >= from)
+            {
+                visit(pos, &self.window[pos - oldest].0);
             }
         }
     }
@@ -468,9 +500,24 @@ impl<T> Index<T> {
     fn push(&mut self, item: T, first: &Prepared) -> &mut T {
         let pos = self.made;
         self.made += 1;
-        let homes = homes(&first.report.event);
-        for key in homes.iter().flatten() {
-            self.lists.entry(key.clone()).or_default().push_back(pos);
+        let (id, around) = match Where::of(&first.report.event) {
+            Where::Nowhere => ("", None),
+            Where::Broad(id) => (id, Some(BROAD)),
+            Where::Region(id, name) => (id, Some(self.region(name).0)),
+            Where::Inside(id, admin1) if !admin1.is_empty() => (id, Some(self.region(admin1).1)),
+            Where::Inside(id, _) => (id, None),
+        };
+        let id = (!id.is_empty()).then(|| match self.ids.get(id) {
+            Some(&list) => list,
+            None => {
+                let list = self.new_list();
+                self.ids.insert(id.to_string(), list);
+                list
+            }
+        });
+        let filed = [id, around];
+        for &list in filed.iter().flatten() {
+            self.lists[list].push_back(pos);
         }
         if let Some(f) = first.day {
             while self.minima.back().is_some_and(|&(g, _)| g >= f) {
@@ -478,17 +525,13 @@ impl<T> Index<T> {
             }
             self.minima.push_back((f, pos));
         }
-        self.window.push_back((item, homes));
+        self.window.push_back((item, filed));
         if self.window.len() > self.cap {
             let gone = self.oldest();
-            let (_, homes) = self.window.pop_front().expect("a full window");
-            for key in homes.iter().flatten() {
-                let list = self.lists.get_mut(key).expect("a filed incident");
-                debug_assert_eq!(list.front(), Some(&gone));
-                list.pop_front();
-                if list.is_empty() {
-                    self.lists.remove(key);
-                }
+            let (_, filed) = self.window.pop_front().expect("a full window");
+            for &list in filed.iter().flatten() {
+                let front = self.lists[list].pop_front();
+                debug_assert_eq!(front, Some(gone));
             }
             if self.minima.front().is_some_and(|&(_, p)| p == gone) {
                 self.minima.pop_front();
@@ -794,7 +837,7 @@ mod tests {
                         .count();
                     seen.1 += anywhere - want.len();
                     let mut got = BTreeSet::new();
-                    if let Some(index) = indexes.get(country).filter(|_| !country.is_empty()) {
+                    if let Some(index) = indexes.get_mut(country).filter(|_| !country.is_empty()) {
                         index.candidates(p, |_, &c| {
                             seen.2 += 1;
                             got.extend(score(c).map(|s| (c, s)));
