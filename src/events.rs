@@ -1499,8 +1499,9 @@ pub(crate) fn same_region(a: &str, b: &str) -> bool {
 }
 
 /// A region name lower-cased, without [`REGION_WORDS`], its words joined by one space, and
-/// hyphens and apostrophes read as spaces.
-fn bare(s: &str) -> String {
+/// hyphens and apostrophes read as spaces. Two names are [`same_region`] exactly when the
+/// first is not empty and their bare names are equal: the incident merge indexes on it.
+pub(crate) fn bare(s: &str) -> String {
     let s = s.to_lowercase();
     let mut words: Vec<&str> = s.split_whitespace().collect();
     words.retain(|w| !REGION_WORDS.contains(w));

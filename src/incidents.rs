@@ -6,8 +6,10 @@
 //! use ACLED's names where they mean the same, so the table loads beside ACLED data.
 //! The merging rules are documented in docs/incidents.md.
 
+use std::collections::{HashMap, VecDeque};
+
 use crate::calendar::Ymd;
-use crate::events::{dates_agree, within, PlaceRef};
+use crate::events::{bare, dates_agree, within, PlaceRef};
 use crate::facts::Event;
 use crate::sink::csv_number as number;
 
@@ -167,8 +169,8 @@ fn agreement(a: &Prepared, b: &Prepared) -> Option<u32> {
         return None;
     }
     let mut score = 0;
-    // The checks that can only refuse come in order of cost: the merge asks this of up to
-    // MAX_CANDIDATES incidents per report, and most differ in date or kind.
+    // The checks that can only refuse come in order of cost: the merge asks this of every
+    // incident of the report's place that `Index` finds, and most differ in date or kind.
     let (px, py) = (PlaceRef::of_event(x)?, PlaceRef::of_event(y)?);
     // Date: never two different days; a shared day is strong evidence.
     match (&a.date, &b.date) {
@@ -227,8 +229,11 @@ const MERGE_SCORE: u32 = 3;
 /// less, since it only adds a mention, not a source or figures.
 const MENTION_SCORE: u32 = 2;
 
-/// How many earlier incidents of its country a report is compared with at most: the cap
-/// that keeps the merge linear even on dumps without dates.
+/// How many of the latest incidents of its country a report may join: the last
+/// `MAX_CANDIDATES` made, whether they could agree with it or not (so the merge is the
+/// same as when each report was compared with all of them). The cap bounds the memory of
+/// the merge ([`Spill`] keeps these incidents only); [`Index`] bounds the work, visiting
+/// only those whose place can agree.
 const MAX_CANDIDATES: usize = 2000;
 
 /// How many reports of an incident a new report is compared with at most (the first and
@@ -241,79 +246,19 @@ const WINDOW_DAYS: i64 = 31;
 /// Merges reports into incidents. Deterministic: the result depends only on the reports and
 /// their order, and incidents come out in the order of their first report.
 ///
-/// Reports are blocked by country and compared only with the incidents of their country
-/// whose dates are within [`WINDOW_DAYS`], and with [`MAX_CANDIDATES`] at most, so the work grows with the number of reports, not its square. A
-/// report joins the incident it agrees with best, if it contradicts none of its reports;
-/// a document's first incident is merged first, and the incidents it recalls in passing
-/// (`background`) join afterwards as mentions.
+/// Reports are blocked by country and may join only an incident of their country among the
+/// latest [`MAX_CANDIDATES`] made before them, and only those made after the latest one that
+/// began more than three [`WINDOW_DAYS`] before them. Within that range [`Index`] visits only
+/// the incidents whose first report's place can agree with theirs, so the work grows with
+/// the number of reports, not its square. A report joins the incident it agrees with best,
+/// if it contradicts none of its reports; a document's first incident is merged first, and
+/// the incidents it recalls in passing (`background`) join afterwards as mentions.
 pub fn merge(reports: Vec<Report>) -> Vec<Incident> {
-    let mut order: Vec<usize> = (0..reports.len()).collect();
     let prepared: Vec<Prepared> = reports.into_iter().map(Prepared::new).collect();
-    // Main reports first, then background ones; by time within each (undated last).
-    order.sort_by_key(|&i| {
-        let p = &prepared[i];
-        (p.report.event.background, p.day.is_none(), p.day, i)
-    });
-    // Per country: the incidents, as lists of report indices, and their latest day.
-    struct Cluster {
-        members: Vec<usize>,
-        first_day: Option<i64>,
-    }
-    let mut clusters: Vec<Cluster> = Vec::new();
-    let mut by_country: std::collections::HashMap<&str, Vec<usize>> = Default::default();
-    let mut cluster_of = vec![usize::MAX; prepared.len()];
-    for &i in &order {
-        let p = &prepared[i];
-        let country = p.report.event.geo.country.as_str();
-        let mut best: Option<(u32, usize)> = None;
-        if let Some(list) = by_country.get(country).filter(|_| !country.is_empty()) {
-            // Newest first. Dated incidents were made in date order, so the scan stops at
-            // the first one too old to be this one.
-            for &c in list.iter().rev().take(MAX_CANDIDATES) {
-                let cl = &clusters[c];
-                if let (Some(d), Some(f)) = (p.day, cl.first_day) {
-                    if f < d - 3 * WINDOW_DAYS {
-                        break;
-                    }
-                }
-                // A big incident (a wire story reprinted a thousand times) is checked
-                // against its first and latest reports only, to stay linear.
-                let n = cl.members.len();
-                let sample = cl
-                    .members
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| *k < MEMBER_SAMPLE / 2 || *k + MEMBER_SAMPLE / 2 >= n)
-                    .map(|(_, &m)| &prepared[m]);
-                if let Some(total) = join_score(p, sample) {
-                    if better(best, total, c) {
-                        best = Some((total, c));
-                    }
-                }
-            }
-        }
-        match best {
-            Some((_, c)) => {
-                clusters[c].members.push(i);
-                cluster_of[i] = c;
-            }
-            None => {
-                clusters.push(Cluster {
-                    members: vec![i],
-                    first_day: p.day,
-                });
-                cluster_of[i] = clusters.len() - 1;
-                if !country.is_empty() {
-                    by_country
-                        .entry(country)
-                        .or_default()
-                        .push(clusters.len() - 1);
-                }
-            }
-        }
-    }
+    let cluster_of = assign(&prepared, MAX_CANDIDATES);
     // Output in the order of each incident's first report.
-    let mut slots: Vec<Option<Vec<Prepared>>> = (0..clusters.len()).map(|_| None).collect();
+    let count = cluster_of.iter().map(|&c| c + 1).max().unwrap_or(0);
+    let mut slots: Vec<Option<Vec<Prepared>>> = (0..count).map(|_| None).collect();
     let mut first_seen: Vec<usize> = Vec::new();
     for (i, p) in prepared.into_iter().enumerate() {
         let c = cluster_of[i];
@@ -336,8 +281,266 @@ pub fn merge(reports: Vec<Report>) -> Vec<Incident> {
         .collect()
 }
 
-/// Whether a candidate beats the best so far: a higher score, or the same score and an
-/// earlier incident (so the result does not depend on the scan order).
+/// The order reports are merged in: main reports first, then background ones; by time
+/// within each (undated last), then in input order.
+fn merge_order(prepared: &[Prepared]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..prepared.len()).collect();
+    order.sort_by_key(|&i| {
+        let p = &prepared[i];
+        (p.report.event.background, p.day.is_none(), p.day, i)
+    });
+    order
+}
+
+/// The reports an incident is compared with: its first and latest `MEMBER_SAMPLE / 2` (a
+/// wire story reprinted a thousand times is checked against those only, to stay linear).
+fn sample<'a>(
+    members: &'a [usize],
+    prepared: &'a [Prepared],
+) -> impl Iterator<Item = &'a Prepared> {
+    let n = members.len();
+    let head = &members[..n.min(MEMBER_SAMPLE / 2)];
+    let tail = &members[n.saturating_sub(MEMBER_SAMPLE / 2).max(head.len())..];
+    head.iter().chain(tail).map(move |&m| &prepared[m])
+}
+
+/// Each report's incident, numbered in the order the incidents are made, with `cap` as
+/// [`MAX_CANDIDATES`].
+fn assign(prepared: &[Prepared], cap: usize) -> Vec<usize> {
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut by_country: std::collections::HashMap<&str, Index<usize>> = Default::default();
+    let mut cluster_of = vec![usize::MAX; prepared.len()];
+    for i in merge_order(prepared) {
+        let p = &prepared[i];
+        let country = p.report.event.geo.country.as_str();
+        let mut best: Option<(u32, usize)> = None;
+        if let Some(index) = by_country.get_mut(country).filter(|_| !country.is_empty()) {
+            index.candidates(p, |_, &c| {
+                if let Some(total) = join_score(p, sample(&members[c], prepared)) {
+                    if better(best, total, c) {
+                        best = Some((total, c));
+                    }
+                }
+            });
+        }
+        let c = match best {
+            Some((_, c)) => {
+                members[c].push(i);
+                c
+            }
+            None => {
+                members.push(vec![i]);
+                let c = members.len() - 1;
+                if !country.is_empty() {
+                    (by_country.entry(country))
+                        .or_insert_with(|| Index::new(cap))
+                        .push(c, p);
+                }
+                c
+            }
+        };
+        cluster_of[i] = c;
+    }
+    cluster_of
+}
+
+/// Where a report's place can match another's: the same gazetteer entry; a country or a
+/// described place (containing every place of its country); a region (containing the
+/// places that lie in it); a smaller place, in its region. See [`within`].
+enum Where<'a> {
+    /// No place: it agrees with nothing.
+    Nowhere,
+    /// A country or a described place.
+    Broad(&'a str),
+    /// A region, with its name.
+    Region(&'a str, &'a str),
+    /// A smaller place, with the name of its region, if known.
+    Inside(&'a str, &'a str),
+}
+
+impl<'a> Where<'a> {
+    fn of(e: &'a Event) -> Where<'a> {
+        let Some(p) = PlaceRef::of_event(e) else {
+            return Where::Nowhere;
+        };
+        match p.kind {
+            "country" | "direction" => Where::Broad(p.id),
+            "region" => Where::Region(p.id, p.name),
+            _ => Where::Inside(p.id, p.admin1),
+        }
+    }
+}
+
+/// The list of [`Index`] that holds the incidents of countries and described places.
+const BROAD: usize = 0;
+
+/// The incidents of one country a report may join, in the order they were made: the latest
+/// `cap`, filed by the place of their first report so that a report visits only those
+/// whose place can agree with its own. Every report of an incident must agree with a
+/// newcomer, the first one included, so this hides nothing that could be joined; and since
+/// [`better`] decides among the candidates whatever the order they are visited in, the
+/// merge is the same as comparing with all of them.
+///
+/// An incident is filed in the list of its gazetteer id, and in [`BROAD`], or the list of
+/// regions of its region's bare name, or the list of places inside regions of that bare name
+/// (two names are the same region exactly when their bare names are equal, see
+/// [`crate::events::same_region`]). A report visits the list of its id, [`BROAD`], and for a
+/// region the places inside it, for a smaller place the regions of its region's name; a
+/// country or described place visits every incident. Lists are numbered, and names map to
+/// their lists once, so that a report costs a few hash look-ups and no allocation.
+///
+/// It also answers where the search stops in time: after the latest incident that began more
+/// than three [`WINDOW_DAYS`] before the report (`minima`, the incidents that began before
+/// every later one, in order; the latest one before a day is found by bisection).
+struct Index<T> {
+    cap: usize,
+    /// How many incidents were made: the position of the next one.
+    made: usize,
+    /// The latest `cap` incidents, from position `made - window.len()`, with their lists.
+    window: VecDeque<(T, [Option<usize>; 2])>,
+    /// (first day, position) of the incidents of the window that began strictly before
+    /// every later one: days and positions both increase.
+    minima: VecDeque<(i64, usize)>,
+    /// The positions of the incidents of the window in each list, in increasing order.
+    lists: Vec<VecDeque<usize>>,
+    /// The list of each gazetteer id.
+    ids: HashMap<String, usize>,
+    /// For a region name as written: the lists of regions, and of places inside regions,
+    /// of its bare name (shared by the names with one bare name, in `bares`).
+    names: HashMap<String, (usize, usize)>,
+    bares: HashMap<String, (usize, usize)>,
+}
+
+impl<T> Index<T> {
+    fn new(cap: usize) -> Index<T> {
+        Index {
+            cap,
+            made: 0,
+            window: VecDeque::new(),
+            minima: VecDeque::new(),
+            lists: vec![VecDeque::new()],
+            ids: HashMap::new(),
+            names: HashMap::new(),
+            bares: HashMap::new(),
+        }
+    }
+
+    /// The position of the oldest incident still in the window.
+    fn oldest(&self) -> usize {
+        self.made - self.window.len()
+    }
+
+    fn new_list(&mut self) -> usize {
+        self.lists.push(VecDeque::new());
+        self.lists.len() - 1
+    }
+
+    /// The lists of a region name: (regions, places inside).
+    fn region(&mut self, name: &str) -> (usize, usize) {
+        if let Some(&lists) = self.names.get(name) {
+            return lists;
+        }
+        let bare = bare(name);
+        let lists = match self.bares.get(&bare) {
+            Some(&lists) => lists,
+            None => {
+                let lists = (self.new_list(), self.new_list());
+                self.bares.insert(bare, lists);
+                lists
+            }
+        };
+        self.names.insert(name.to_string(), lists);
+        lists
+    }
+
+    /// Calls `visit` with the position and the item of every incident `p` may join whose
+    /// first report's place can agree with `p`'s (some maybe twice), in no set order.
+    fn candidates(&mut self, p: &Prepared, mut visit: impl FnMut(usize, &T)) {
+        let oldest = self.oldest();
+        let mut from = oldest;
+        if let Some(d) = p.day {
+            let too_old = d - 3 * WINDOW_DAYS;
+            let k = self.minima.partition_point(|&(f, _)| f < too_old);
+            if k > 0 {
+                from = from.max(self.minima[k - 1].1 + 1);
+            }
+        }
+        let (id, region) = match Where::of(&p.report.event) {
+            Where::Nowhere => return,
+            Where::Broad(_) => {
+                for pos in from..self.made {
+                    visit(pos, &self.window[pos - oldest].0);
+                }
+                return;
+            }
+            Where::Region(id, name) => (id, Some(self.region(name).1)),
+            // `same_region` never matches an empty region name.
+            Where::Inside(id, admin1) if !admin1.is_empty() => (id, Some(self.region(admin1).0)),
+            Where::Inside(id, _) => (id, None),
+        };
+        let id = self.ids.get(id).copied().filter(|_| !id.is_empty());
+        for list in [id, Some(BROAD), region].into_iter().flatten() {
+            for &pos in self.lists[list]
+                .iter()
+                .rev()
+                .take_while(|&&pos| pos >= from)
+            {
+                visit(pos, &self.window[pos - oldest].0);
+            }
+        }
+    }
+
+    fn get_mut(&mut self, pos: usize) -> &mut T {
+        let oldest = self.oldest();
+        &mut self.window[pos - oldest].0
+    }
+
+    /// Adds a new incident, filed by `first`, its first report; the oldest leaves beyond
+    /// `cap`. Returns the new incident's item.
+    fn push(&mut self, item: T, first: &Prepared) -> &mut T {
+        let pos = self.made;
+        self.made += 1;
+        let (id, around) = match Where::of(&first.report.event) {
+            Where::Nowhere => ("", None),
+            Where::Broad(id) => (id, Some(BROAD)),
+            Where::Region(id, name) => (id, Some(self.region(name).0)),
+            Where::Inside(id, admin1) if !admin1.is_empty() => (id, Some(self.region(admin1).1)),
+            Where::Inside(id, _) => (id, None),
+        };
+        let id = (!id.is_empty()).then(|| match self.ids.get(id) {
+            Some(&list) => list,
+            None => {
+                let list = self.new_list();
+                self.ids.insert(id.to_string(), list);
+                list
+            }
+        });
+        let filed = [id, around];
+        for &list in filed.iter().flatten() {
+            self.lists[list].push_back(pos);
+        }
+        if let Some(f) = first.day {
+            while self.minima.back().is_some_and(|&(g, _)| g >= f) {
+                self.minima.pop_back();
+            }
+            self.minima.push_back((f, pos));
+        }
+        self.window.push_back((item, filed));
+        if self.window.len() > self.cap {
+            let gone = self.oldest();
+            let (_, filed) = self.window.pop_front().expect("a full window");
+            for &list in filed.iter().flatten() {
+                let front = self.lists[list].pop_front();
+                debug_assert_eq!(front, Some(gone));
+            }
+            if self.minima.front().is_some_and(|&(_, p)| p == gone) {
+                self.minima.pop_front();
+            }
+        }
+        &mut self.window.back_mut().expect("the new incident").0
+    }
+}
+
 /// How well `p` fits an incident whose (sampled) reports are `members`: the summed
 /// agreement, if every one agrees and the strongest reaches what `p` needs to join (a
 /// background mention needs less than a report of its own).
@@ -357,6 +560,8 @@ fn join_score<'a>(p: &Prepared, members: impl IntoIterator<Item = &'a Prepared>)
     (strongest >= needed).then_some(total)
 }
 
+/// Whether a candidate beats the best so far: a higher score, or the same score and an
+/// earlier incident (so the result does not depend on the order candidates are visited in).
 fn better(best: Option<(u32, usize)>, score: u32, cluster: usize) -> bool {
     match best {
         None => true,
@@ -489,6 +694,209 @@ impl Incident {
 mod tests {
     use super::*;
     use crate::facts::Geo;
+    use std::collections::BTreeSet;
+
+    /// A small deterministic generator (xorshift), so the tests need no crate.
+    pub(super) struct Rng(pub(super) u64);
+
+    impl Rng {
+        pub(super) fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// Reports with every shape of place, date and kind the index must sort out: regions
+    /// whose names vary ("Anbar Governorate", "anbar province", "Ñinawa"/"ñinawa"), places in
+    /// them, features, places of no known kind or region, countries, described places,
+    /// gazetteer ids shared by places that differ in kind or region, places without an id,
+    /// reports without a place; exact, partial, yearless and missing dates over more than a
+    /// year (so that the search stops in time), with and without publication dates; generic,
+    /// specific and unknown kinds; several reports a document, background ones included.
+    pub(super) fn varied_reports(seed: u64, n: usize) -> Vec<Report> {
+        let mut rng = Rng(seed);
+        // id, name, kind, admin1
+        let places = [
+            ("L:anbar", "Anbar", "region", ""),
+            ("L:anbar-gov", "Anbar Governorate", "region", ""),
+            ("L:ramadi", "Ramadi", "city", "Anbar"),
+            ("L:falluja", "Fallujah", "city", "anbar province"),
+            ("L:hit", "Hit", "city", "Al-Anbar"),
+            ("L:diyala", "Diyala", "region", ""),
+            ("L:baquba", "Baqubah", "city", "Diyala"),
+            ("L:hamrin", "Hamrin Mountains", "feature", "Diyala"),
+            ("L:odd", "Odd Town", "", "Diyala"),
+            ("L:ninawa", "Ñinawa", "region", ""),
+            ("L:mosul", "Mosul", "city", "ñinawa"),
+            ("L:iq", "Iraq", "country", ""),
+            ("D:west", "the west of the country", "direction", ""),
+            ("L:asia", "Asia", "continent", ""),
+            ("", "Somewhere Village", "", ""),
+            ("", "Anbar", "region", ""),
+            ("L:ramadi", "Ramadi", "city", ""),
+            ("L:diyala", "Diyala", "city", "Diyala"),
+            ("", "", "", ""),
+        ];
+        let types = [
+            "raid",
+            "airstrike",
+            "attack",
+            "bombing",
+            "clash",
+            "arrest",
+            "shooting",
+            "parade",
+        ];
+        let start = Ymd::new(2024, 1, 1).expect("a date").to_days();
+        let mut out = Vec::new();
+        let mut doc = 0;
+        while out.len() < n {
+            doc += 1;
+            let events = 1 + rng.next(3);
+            let published = (rng.next(6) > 0).then(|| Ymd::from_days(start + rng.next(400) as i64));
+            for k in 0..events {
+                let (id, name, kind, admin1) = places[rng.next(places.len() as u64) as usize];
+                let when = Ymd::from_days(start + rng.next(400) as i64);
+                let (y, m, d) = (when.year, when.month, when.day);
+                let date = match rng.next(8) {
+                    0 | 1 => None,
+                    2 => Some(format!("XXXX-{m:02}-{d:02}")),
+                    3 => Some(format!("{y}-{m:02}")),
+                    4 => Some(format!("XXXX-{m:02}")),
+                    5 => Some(format!("{y}")),
+                    _ => Some(format!("{y}-{m:02}-{d:02}")),
+                };
+                let country = ["IQ", "IQ", "IQ", "SY", ""][rng.next(5) as usize];
+                let toll = |rng: &mut Rng| (rng.next(3) > 0).then(|| 10 + rng.next(6));
+                out.push(Report {
+                    doc_id: format!("d{doc}"),
+                    published,
+                    event: Event {
+                        event_id: format!("d{doc}#{}", k + 1),
+                        etype: types[rng.next(types.len() as u64) as usize].into(),
+                        date,
+                        place: name.into(),
+                        place_id: id.into(),
+                        place_canonical: name.into(),
+                        place_kind: kind.into(),
+                        geo: Geo {
+                            country: country.into(),
+                            admin1: admin1.into(),
+                            lat: None,
+                            lon: None,
+                        },
+                        killed: toll(&mut rng),
+                        injured: toll(&mut rng),
+                        background: k > 0,
+                        ..Default::default()
+                    },
+                });
+            }
+        }
+        out
+    }
+
+    /// The index against the search it replaces: every incident of the country, newest
+    /// first, at most `cap`, stopping at the first that began three windows before. For
+    /// each report, the incidents it can join must be the same, and so the merge.
+    #[test]
+    fn the_index_finds_every_incident_a_full_scan_would_join() {
+        // (reports that could join something, agreeing incidents left out by the cap or the
+        // stop in time, comparisons by the index, comparisons by the scan)
+        let mut seen = (0, 0, 0, 0);
+        for seed in 1..=30 {
+            for cap in [2, 7, 40, MAX_CANDIDATES] {
+                let prepared: Vec<Prepared> = varied_reports(seed, 400)
+                    .into_iter()
+                    .map(Prepared::new)
+                    .collect();
+                let mut members: Vec<Vec<usize>> = Vec::new();
+                let mut first_day: Vec<Option<i64>> = Vec::new();
+                let mut lists: HashMap<&str, Vec<usize>> = HashMap::new();
+                let mut indexes: HashMap<&str, Index<usize>> = HashMap::new();
+                let mut cluster_of = vec![usize::MAX; prepared.len()];
+                for i in merge_order(&prepared) {
+                    let p = &prepared[i];
+                    let country = p.report.event.geo.country.as_str();
+                    let score = |c: usize| join_score(p, sample(&members[c], &prepared));
+                    let all = lists.get(country).filter(|_| !country.is_empty());
+                    let mut want = BTreeSet::new();
+                    for &c in all.into_iter().flatten().rev().take(cap) {
+                        if let (Some(d), Some(f)) = (p.day, first_day[c]) {
+                            if f < d - 3 * WINDOW_DAYS {
+                                break;
+                            }
+                        }
+                        seen.3 += 1;
+                        want.extend(score(c).map(|s| (c, s)));
+                    }
+                    let anywhere = (all.into_iter().flatten())
+                        .filter(|&&c| score(c).is_some())
+                        .count();
+                    seen.1 += anywhere - want.len();
+                    let mut got = BTreeSet::new();
+                    if let Some(index) = indexes.get_mut(country).filter(|_| !country.is_empty()) {
+                        index.candidates(p, |_, &c| {
+                            seen.2 += 1;
+                            got.extend(score(c).map(|s| (c, s)));
+                        });
+                    }
+                    assert_eq!(got, want, "seed {seed}, cap {cap}, report {i}");
+                    seen.0 += usize::from(!want.is_empty());
+                    let best = want.iter().fold(None, |best, &(c, s)| {
+                        better(best, s, c).then_some((s, c)).or(best)
+                    });
+                    cluster_of[i] = match best {
+                        Some((_, c)) => {
+                            members[c].push(i);
+                            c
+                        }
+                        None => {
+                            members.push(vec![i]);
+                            first_day.push(p.day);
+                            let c = members.len() - 1;
+                            if !country.is_empty() {
+                                lists.entry(country).or_default().push(c);
+                                (indexes.entry(country))
+                                    .or_insert_with(|| Index::new(cap))
+                                    .push(c, p);
+                            }
+                            c
+                        }
+                    };
+                }
+                assert_eq!(assign(&prepared, cap), cluster_of, "seed {seed}, cap {cap}");
+            }
+        }
+        let (joined, cut, visited, scanned) = seen;
+        assert!(
+            joined > 1000 && cut > 1000,
+            "a test that tests little: {seen:?}"
+        );
+        assert!(visited * 2 < scanned, "the index visits too much: {seen:?}");
+    }
+
+    #[test]
+    fn the_cap_counts_incidents_that_could_not_agree() {
+        // Four incidents in four towns of Anbar on one day, then another report from the
+        // first town: it joins that town's incident while it is among the latest four, even
+        // though the index never visits the three others (other towns cannot agree).
+        let town = |doc: &str, place: &str| {
+            let mut r = report(doc, Some("2024-08-29"), place, Some(15));
+            r.event.place_kind = "city".into();
+            r.event.geo.admin1 = "Anbar".into();
+            r
+        };
+        let prepared: Vec<Prepared> = ["Ramadi", "Hit", "Fallujah", "Haditha", "Ramadi"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e"])
+            .map(|(place, doc)| Prepared::new(town(doc, place)))
+            .collect();
+        assert_eq!(assign(&prepared, 4), [0, 1, 2, 3, 0]);
+        assert_eq!(assign(&prepared, 3), [0, 1, 2, 3, 4]);
+    }
 
     fn report(doc: &str, date: Option<&str>, place: &str, killed: Option<u64>) -> Report {
         Report {

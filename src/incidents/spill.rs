@@ -29,9 +29,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::slice::ParallelSliceMut;
 
-use super::{
-    better, join_score, Incident, Prepared, Report, MAX_CANDIDATES, MEMBER_SAMPLE, WINDOW_DAYS,
-};
+use super::{better, join_score, Incident, Index, Prepared, Report, MAX_CANDIDATES, MEMBER_SAMPLE};
 use crate::calendar::Ymd;
 use crate::error::{Error, Result};
 use crate::facts::{Event, Geo, Span};
@@ -548,7 +546,6 @@ impl Merged {
 /// its first and its latest `MEMBER_SAMPLE / 2`.
 struct Open {
     id: usize,
-    first_day: Option<i64>,
     head: Vec<Prepared>,
     tail: VecDeque<Prepared>,
 }
@@ -568,58 +565,57 @@ impl Open {
 
 /// The candidate search of [`super::merge`] for one country at a time (reports come sorted
 /// by country, and no incident crosses one), keeping only the incidents it can still look
-/// at: the latest [`MAX_CANDIDATES`].
-#[derive(Default)]
+/// at: the latest [`MAX_CANDIDATES`], in an [`Index`].
 struct Clusters {
+    cap: usize,
     country: String,
-    open: VecDeque<Open>,
+    open: Index<Open>,
     made: usize,
 }
 
 impl Clusters {
+    fn new(cap: usize) -> Clusters {
+        Clusters {
+            cap,
+            country: String::new(),
+            open: Index::new(cap),
+            made: 0,
+        }
+    }
+
     /// The incident (numbered in the order they were made) a report joins.
     fn place(&mut self, p: Prepared) -> usize {
         if p.report.event.geo.country != self.country {
             self.country.clone_from(&p.report.event.geo.country);
-            self.open.clear();
+            self.open = Index::new(self.cap);
         }
         let mut best: Option<(u32, usize)> = None;
+        let mut best_pos = 0;
         if !self.country.is_empty() {
-            for cl in self.open.iter().rev().take(MAX_CANDIDATES) {
-                if let (Some(d), Some(f)) = (p.day, cl.first_day) {
-                    if f < d - 3 * WINDOW_DAYS {
-                        break;
-                    }
-                }
+            self.open.candidates(&p, |pos, cl| {
                 if let Some(total) = join_score(&p, cl.head.iter().chain(cl.tail.iter())) {
                     if better(best, total, cl.id) {
                         best = Some((total, cl.id));
+                        best_pos = pos;
                     }
                 }
-            }
+            });
         }
         let p = slim(p);
         if let Some((_, c)) = best {
-            let cl = (self.open.iter_mut().rev())
-                .find(|cl| cl.id == c)
-                .expect("a listed candidate");
-            cl.push(p);
+            self.open.get_mut(best_pos).push(p);
             return c;
         }
         let id = self.made;
         self.made += 1;
         if !self.country.is_empty() {
-            let mut open = Open {
+            let open = Open {
                 id,
-                first_day: p.day,
                 head: Vec::new(),
                 tail: VecDeque::new(),
             };
-            open.push(p);
-            self.open.push_back(open);
-            if self.open.len() > MAX_CANDIDATES {
-                self.open.pop_front();
-            }
+            // Filed by its first report (`slim` keeps what the filing reads).
+            self.open.push(open, &p).push(p);
         }
         id
     }
@@ -723,7 +719,7 @@ impl Spill {
         // 1. In merge order, each report gets its incident.
         let mut sorted = self.input.sort(files)?;
         let mut assigned = Collect::new(batch);
-        let mut clusters = Clusters::default();
+        let mut clusters = Clusters::new(MAX_CANDIDATES);
         while let Some(Rec { key, body }) = sorted.next_rec()? {
             let seq = key
                 .get(key.len().saturating_sub(20)..)
@@ -904,6 +900,41 @@ mod tests {
             let got = spilled(&reports, batch);
             assert!(want.len() < reports.len(), "seed {seed}: nothing merged");
             assert_eq!(got, want, "seed {seed}");
+        }
+    }
+
+    /// Each incident's reports (indices), incidents in the order of their first report.
+    fn partition(cluster_of: &[usize]) -> Vec<Vec<usize>> {
+        let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for (i, &c) in cluster_of.iter().enumerate() {
+            groups.entry(c).or_default().push(i);
+        }
+        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+        groups.sort();
+        groups
+    }
+
+    #[test]
+    fn the_spill_joins_like_the_merge_whatever_the_cap() {
+        // Small caps, so that incidents leave the index while their country is merged.
+        for seed in 1..=10 {
+            for cap in [2, 7, 40] {
+                let prepared: Vec<Prepared> = super::super::tests::varied_reports(seed, 400)
+                    .into_iter()
+                    .map(Prepared::new)
+                    .collect();
+                let want = partition(&super::super::assign(&prepared, cap));
+                let mut order: Vec<usize> = (0..prepared.len()).collect();
+                order.sort_by_key(|&i| merge_key(&prepared[i], i as u64));
+                let mut clusters = Clusters::new(cap);
+                let mut got = vec![usize::MAX; prepared.len()];
+                for i in order {
+                    got[i] = clusters.place(Prepared::new(prepared[i].report.clone()));
+                }
+                let got = partition(&got);
+                assert!(got.len() < prepared.len(), "seed {seed}: nothing merged");
+                assert_eq!(got, want, "seed {seed}, cap {cap}");
+            }
         }
     }
 
