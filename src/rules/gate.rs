@@ -1,5 +1,5 @@
 //! The prefilter of a group of rules: which rules can match in which paragraphs of a
-//! document, from one pass of one lazy DFA over the whole document.
+//! document, from one pass of one lazy DFA over the document's paragraphs.
 //!
 //! Every rule still finds its matches paragraph by paragraph with its own regex; the
 //! gate only says where that is worth doing. It must never hide a paragraph in which a
@@ -13,14 +13,16 @@
 //! edges are a line start (after `\n`) and the start of a blank line (whitespace), and a
 //! word boundary sees the same non-word character there as at the edge of a separate
 //! string. Patterns that use other assertions (`^`, `$`, `\A`, `\z`) are not gated:
-//! they run in every paragraph.
+//! they run in every paragraph. For the same reason the pass may start afresh at any
+//! paragraph: it walks up to four runs of paragraphs side by side (see `walk`).
 //!
 //! Why it is cheaper to build than a `RegexSet`: the gate needs the forward automaton
 //! only (no reverse automaton, no capture groups), and it relaxes bounded repetitions
 //! (`{0,3}`, `{0,50}?`) to unbounded ones, which match a superset and compile to one
 //! copy of their body instead of many.
 
-use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Input, MatchKind};
@@ -98,37 +100,208 @@ impl Gate {
             return;
         };
         let mut cache = pool.get();
-        let input = Input::new(hay);
-        let mut state = OverlappingState::start();
-        let mut c = 0;
-        loop {
-            if dfa
-                .try_search_overlapping_fwd(&mut cache, &input, &mut state)
-                .is_err()
-            {
-                // The automaton gave up (it cannot here, but it may): no gating.
-                for (c, &(_, end)) in chunks.iter().enumerate() {
-                    out[c * n..(c + 1) * n].iter_mut().for_each(|e| *e = end);
-                }
-                return;
-            }
-            let Some(m) = state.get_match() else {
-                return;
-            };
-            let end = m.offset();
-            // Ends come in increasing order.
-            while c < chunks.len() && chunks[c].1 < end {
-                c += 1;
-            }
-            if c == chunks.len() {
-                return;
-            }
-            // A non-empty match inside chunk `c` ends after its start.
-            if chunks[c].0 < end {
-                out[c * n + gated[m.pattern().as_usize()]] = end;
+        // Each paragraph's bytes are walked by one walk, and the document's paragraphs
+        // shared among up to four walks side by side (see `walk`): a match the gate would
+        // see across the split only ever marked a paragraph that no rule can match in,
+        // since rules run inside paragraphs.
+        let hay = hay.as_bytes();
+        let ok = match chunks.len() {
+            0 => true,
+            1 => walks::<1>(dfa, &mut cache, hay, chunks, gated, n, out),
+            2 | 3 => walks::<2>(dfa, &mut cache, hay, chunks, gated, n, out),
+            _ => walks::<4>(dfa, &mut cache, hay, chunks, gated, n, out),
+        };
+        if !ok {
+            // The automaton gave up (it cannot here, but it may): no gating.
+            for (c, &(_, end)) in chunks.iter().enumerate() {
+                out[c * n..(c + 1) * n].iter_mut().for_each(|e| *e = end);
             }
         }
     }
+}
+
+/// [`Gate::possible`] with the paragraphs shared among `N` walks of about the same
+/// length (`N` at most the number of paragraphs, so that none is empty). `false` if the
+/// automaton gave up.
+fn walks<const N: usize>(
+    dfa: &DFA,
+    cache: &mut Cache,
+    hay: &[u8],
+    chunks: &[(usize, usize)],
+    gated: &[usize],
+    n: usize,
+    out: &mut [usize],
+) -> bool {
+    // bounds[k]..bounds[k + 1]: the paragraphs of walk k, never empty.
+    let total: usize = chunks.iter().map(|&(s, e)| e - s).sum();
+    let mut bounds = [0; N];
+    let mut seen = 0;
+    let mut part = 1;
+    for (i, &(s, e)) in chunks.iter().enumerate() {
+        seen += e - s;
+        while part < N && seen * N >= total * part {
+            // At least one paragraph per walk, and one left for each walk after it.
+            bounds[part] = (i + 1)
+                .max(bounds[part - 1] + 1)
+                .min(chunks.len() - (N - part));
+            part += 1;
+        }
+    }
+    let part = |k: usize| {
+        &chunks[bounds[k]..if k + 1 < N {
+            bounds[k + 1]
+        } else {
+            chunks.len()
+        }]
+    };
+    let mut ends: [Ends; N] = std::array::from_fn(|k| Ends::new(part(k), bounds[k]));
+    let regions: [(usize, usize); N] = std::array::from_fn(|k| {
+        let p = part(k);
+        (p[0].0, p[p.len() - 1].1)
+    });
+    walk(dfa, cache, hay, regions, |walk, pattern, end| {
+        ends[walk].hit(end, |c| out[c * n + gated[pattern]] = end)
+    })
+}
+
+/// Maps match ends, in increasing order, to the paragraph they end in.
+struct Ends<'c> {
+    chunks: &'c [(usize, usize)],
+    /// Index in `chunks` of the paragraph of the latest end, and of `chunks[0]` overall.
+    c: usize,
+    offset: usize,
+}
+
+impl<'c> Ends<'c> {
+    fn new(chunks: &'c [(usize, usize)], offset: usize) -> Ends<'c> {
+        Ends {
+            chunks,
+            c: 0,
+            offset,
+        }
+    }
+
+    /// Calls `mark(paragraph)` if a non-empty match ending at `end` can lie in one.
+    fn hit(&mut self, end: usize, mut mark: impl FnMut(usize)) {
+        while self.c < self.chunks.len() && self.chunks[self.c].1 < end {
+            self.c += 1;
+        }
+        // A non-empty match inside a paragraph ends after its start.
+        if self.c < self.chunks.len() && self.chunks[self.c].0 < end {
+            mark(self.offset + self.c);
+        }
+    }
+}
+
+/// Runs the automaton unanchored over `N` regions of `hay` side by side, calling
+/// `hit(region, pattern, end)` for every end of a match of every pattern (ends come in
+/// increasing order within a region). `false` if the automaton gave up.
+///
+/// Why several at once: the automaton is large (thousands of states of 193 byte classes),
+/// so nearly every byte's transition is a cache miss, and one walk waits for each miss
+/// before the next. Independent walks in one loop let the processor wait for several
+/// misses at a time. This is the regex crate's overlapping search loop otherwise (matches
+/// are seen one byte late; the byte after a region, or the end of the text, completes the
+/// last one).
+fn walk<const N: usize>(
+    dfa: &DFA,
+    cache: &mut Cache,
+    hay: &[u8],
+    regions: [(usize, usize); N],
+    mut hit: impl FnMut(usize, usize, usize),
+) -> bool {
+    let step = |cache: &mut Cache, sid: LazyStateID, byte: u8| -> Option<LazyStateID> {
+        if !sid.is_tagged() {
+            let next = dfa.next_state_untagged(cache, sid, byte);
+            if !next.is_unknown() {
+                return Some(next);
+            }
+        }
+        dfa.next_state(cache, sid, byte).ok()
+    };
+    // What a tagged state says at `at`: matches to report (`Some(true)`), the end of the
+    // walk (`Some(false)`), or that the automaton gave up (`None`).
+    let mut report = |cache: &mut Cache, r: usize, sid: LazyStateID, at: usize| -> Option<bool> {
+        if sid.is_match() {
+            for i in 0..dfa.match_len(cache, sid) {
+                hit(r, dfa.match_pattern(cache, sid, i).as_usize(), at);
+            }
+            Some(true)
+        } else if sid.is_quit() {
+            None
+        } else {
+            Some(!sid.is_dead())
+        }
+    };
+    let mut sids = [LazyStateID::default(); N];
+    let mut at = [0; N];
+    let mut live = [false; N];
+    for r in 0..N {
+        let (s, e) = regions[r];
+        match dfa.start_state_forward(cache, &Input::new(hay).range(s..e)) {
+            Ok(sid) => sids[r] = sid,
+            Err(_) => return false,
+        }
+        at[r] = s;
+        live[r] = s < e;
+    }
+    // Side by side for as long as the shortest region lasts, then one by one.
+    let common = (0..N)
+        .map(|r| regions[r].1 - regions[r].0)
+        .min()
+        .unwrap_or(0);
+    for _ in 0..common {
+        for r in 0..N {
+            match step(cache, sids[r], hay[at[r]]) {
+                Some(sid) => sids[r] = sid,
+                None => return false,
+            }
+        }
+        for r in 0..N {
+            if live[r] && sids[r].is_tagged() {
+                match report(cache, r, sids[r], at[r]) {
+                    None => return false,
+                    Some(go) => live[r] = go,
+                }
+            }
+            at[r] += 1;
+        }
+    }
+    for r in 0..N {
+        let end = regions[r].1;
+        let mut sid = sids[r];
+        while live[r] && at[r] < end {
+            let Some(next) = step(cache, sid, hay[at[r]]) else {
+                return false;
+            };
+            sid = next;
+            if sid.is_tagged() {
+                match report(cache, r, sid, at[r]) {
+                    None => return false,
+                    Some(go) => live[r] = go,
+                }
+            }
+            at[r] += 1;
+        }
+        if !live[r] || regions[r].0 >= end {
+            continue;
+        }
+        // The last position: the byte after the region, or the end of the text.
+        let last = if end < hay.len() {
+            dfa.next_state(cache, sid, hay[end])
+        } else {
+            dfa.next_eoi_state(cache, sid)
+        };
+        match last {
+            Ok(sid) if sid.is_quit() => return false,
+            Ok(sid) if sid.is_match() => {
+                report(cache, r, sid, end);
+            }
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 fn build(hirs: &[Cow<Hir>]) -> Option<DFA> {
@@ -258,5 +431,115 @@ mod tests {
         // and in the first its last match ends at "12".
         assert_eq!(got[patterns.len()], 0);
         assert_eq!(got[0], 2);
+    }
+
+    /// The gate of the regex crate's own overlapping search over the whole text, as the
+    /// gate was before it walked parts side by side: the reference for the test below.
+    fn by_one_search(gate: &Gate, hay: &str, chunks: &[(usize, usize)]) -> Vec<usize> {
+        use regex_automata::hybrid::dfa::OverlappingState;
+        let n = gate.members;
+        let mut out = vec![0; chunks.len() * n];
+        for (c, &(_, end)) in chunks.iter().enumerate() {
+            for &k in &gate.ungated {
+                out[c * n + k] = end;
+            }
+        }
+        let (dfa, pool, gated) = gate.dfa.as_ref().unwrap();
+        let mut cache = pool.get();
+        let input = Input::new(hay);
+        let mut state = OverlappingState::start();
+        let mut c = 0;
+        loop {
+            dfa.try_search_overlapping_fwd(&mut cache, &input, &mut state)
+                .unwrap();
+            let Some(m) = state.get_match() else {
+                return out;
+            };
+            let end = m.offset();
+            while c < chunks.len() && chunks[c].1 < end {
+                c += 1;
+            }
+            if c == chunks.len() {
+                return out;
+            }
+            if chunks[c].0 < end {
+                out[c * n + gated[m.pattern().as_usize()]] = end;
+            }
+        }
+    }
+
+    /// On texts of 1 to 9 paragraphs (so one, two or four walks), the gate says no more
+    /// than the whole-text search says, and never less than the rules find: for each
+    /// paragraph and pattern, the last end of a match found in the paragraph alone is at
+    /// most the gate's limit, which is at most the reference's.
+    #[test]
+    fn walks_side_by_side_keep_every_match() {
+        let patterns = [
+            r"(?i)(?-u:\b)(?:at\s+least\s+)?\d+(?:,\d{3})*(?-u:\b)",
+            r"(?i)(?:(?:\p{L}+)\s+){0,3}(?:soldiers|civilians)\s+(?:were\s+)?killed",
+            r"(?-u:\b)(?:January|March|May)\s+\d{1,2}(?-u:\b)",
+            r"(?i)killed\s+\d+",
+            r"^\d+",
+        ];
+        let hirs: Vec<Hir> = patterns
+            .iter()
+            .map(|p| regex_automata::util::syntax::parse(p).unwrap())
+            .collect();
+        let gate = Gate::new(&hirs.iter().collect::<Vec<_>>());
+        let words = [
+            "12",
+            "at least 1,500",
+            "soldiers",
+            "civilians were killed",
+            "killed 7",
+            "May 3",
+            "March",
+            "Zürich",
+            "naïve",
+            "the",
+            "were",
+            "killed",
+            "\n",
+            "\n\n",
+            "\n \n",
+            ".",
+        ];
+        let mut seed: u64 = 42;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..300 {
+            let len = 5 + next() % 60;
+            let text: String = (0..len)
+                .map(|_| words[next() % words.len()])
+                .collect::<Vec<_>>()
+                .join(" ");
+            let chunks = crate::rules::paragraphs(&text);
+            let mut got = Vec::new();
+            gate.possible(&text, &chunks, &mut got);
+            let reference = by_one_search(&gate, &text, &chunks);
+            for (c, &(s, e)) in chunks.iter().enumerate() {
+                for (k, p) in patterns.iter().enumerate() {
+                    let re = regex::Regex::new(p).unwrap();
+                    let last = re
+                        .find_iter(&text[s..e])
+                        .filter(|m| !m.is_empty())
+                        .map(|m| s + m.end())
+                        .last()
+                        .unwrap_or(0);
+                    let i = c * patterns.len() + k;
+                    assert!(
+                        last <= got[i] && got[i] <= reference[i],
+                        "{p} in {:?}: found up to {last}, gate {}, reference {}",
+                        &text[s..e],
+                        got[i],
+                        reference[i]
+                    );
+                }
+            }
+        }
     }
 }
