@@ -33,6 +33,64 @@ pub(crate) fn ascii_word(b: u8) -> bool {
     ASCII_WORD[b as usize]
 }
 
+/// Eight bytes of a text as bit masks, the top bit of a byte's lane set where the byte
+/// is an ASCII letter or digit (`word`), a letter (`letter`), a capital (`upper`), a
+/// lowercase letter (`lower`), or not ASCII (`non_ascii`).
+///
+/// Why: the tokenizer's and the matcher's byte-at-a-time loops mispredicted at the end of every word and
+/// took one more pass per word for its shape; with the masks a word's end is one
+/// `trailing_zeros` and its shape a few bit operations (SWAR, no `unsafe`, any target).
+pub(crate) struct Chunk {
+    pub word: u64,
+    pub letter: u64,
+    pub upper: u64,
+    pub lower: u64,
+    pub non_ascii: u64,
+}
+
+/// The [`Chunk`] of `bytes[at..at + 8]`, or `None` near the end of the text.
+#[inline(always)]
+pub(crate) fn chunk(bytes: &[u8], at: usize) -> Option<Chunk> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
+    // With each lane's top bit set, subtracting a byte below 0x80 borrows from no other
+    // lane, and the top bit stays set exactly where the lane was at least that byte.
+    let at_least = |v: u64, lo: u8| v.wrapping_sub(ONES * u64::from(lo));
+    let h = x | HIGH;
+    let digit = at_least(h, b'0') & !at_least(h, b'9' + 1);
+    let l = h | (ONES * 0x20);
+    let letter = at_least(l, b'a') & !at_least(l, b'z' + 1);
+    let ascii = !x & HIGH;
+    let letter = letter & ascii;
+    // Bit 5 (0x20) of a lane moved to its top bit: set for lowercase letters.
+    let small = x << 2;
+    Some(Chunk {
+        word: (digit | letter) & ascii,
+        letter,
+        upper: letter & !small & HIGH,
+        lower: letter & small & HIGH,
+        non_ascii: x & HIGH,
+    })
+}
+
+/// The first byte at or after `at` that is not an ASCII letter or digit (`bytes.len()`
+/// if none): the end of a word's ASCII run, found eight bytes at a time (see [`Chunk`]).
+#[inline]
+pub(crate) fn ascii_word_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(c) = chunk(bytes, at) {
+        let rest = !c.word & 0x8080_8080_8080_8080;
+        if rest != 0 {
+            return at + rest.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && ascii_word(bytes[at]) {
+        at += 1;
+    }
+    at
+}
+
 /// [`FOLD_ASCII`] of a byte that is not ASCII.
 const NOT_ASCII: u8 = 0xff;
 
@@ -348,6 +406,40 @@ pub fn skeleton(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_masks_agree_with_byte_tests() {
+        // Every byte value in every lane, with varied neighbours (a borrow across lanes
+        // would show as a wrong neighbour).
+        let lane = |m: u64, k: usize| (m >> (8 * k + 7)) & 1 == 1;
+        for v in 0..=255u8 {
+            for k in 0..8 {
+                let mut b = [b'a', 0x80, b'Z', b'0', b' ', 0xff, b'@', b'['];
+                b[k] = v;
+                let c = chunk(&b, 0).unwrap();
+                for (i, &x) in b.iter().enumerate() {
+                    assert_eq!(lane(c.word, i), x.is_ascii_alphanumeric(), "{b:?} {i}");
+                    assert_eq!(lane(c.letter, i), x.is_ascii_alphabetic(), "{b:?} {i}");
+                    assert_eq!(lane(c.upper, i), x.is_ascii_uppercase(), "{b:?} {i}");
+                    assert_eq!(lane(c.lower, i), x.is_ascii_lowercase(), "{b:?} {i}");
+                    assert_eq!(lane(c.non_ascii, i), !x.is_ascii(), "{b:?} {i}");
+                }
+            }
+        }
+        assert!(chunk(b"1234567", 0).is_none());
+    }
+
+    #[test]
+    fn ascii_word_ends_agree_with_a_byte_loop() {
+        let text = "Baghdad, al-Anbar and Mūşil: abcdefghijklmnopqrstuvwxyz0123 x  Z9";
+        let b = text.as_bytes();
+        for at in 0..=b.len() {
+            let want = (at..b.len())
+                .find(|&i| !ascii_word(b[i]))
+                .unwrap_or(b.len());
+            assert_eq!(ascii_word_end(b, at), want, "{at}");
+        }
+    }
 
     #[test]
     fn folding_maps_back_to_the_original() {
