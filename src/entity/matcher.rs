@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::gazetteer::Entry;
-use super::normalize::{ascii_word, fold, Folded};
+use super::normalize::{ascii_word, ascii_word_end, fold, Folded};
 use super::trie::Trie;
 use crate::error::Result;
 use crate::facts::{Entity, EntityType, Span};
@@ -376,7 +376,7 @@ impl Matcher {
             }
             // The word starting here, lower-cased, for the filter of the case-insensitive
             // automaton's first words.
-            let mut word_end = here;
+            let mut word_end = ascii_word_end(bytes, here);
             while word_end < bytes.len() {
                 let b = bytes[word_end];
                 if b.is_ascii() {
