@@ -36,9 +36,10 @@ const MERGE_REACH: usize = 100;
 /// the patterns try them.
 const CASUALTY_WORDS: &str = "killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage";
 
-/// The last words of the matches of `killed_before` (the verbs and their qualifiers), as
-/// ASCII suffixes: a text before a number that ends otherwise (before its spaces) cannot
-/// match, whatever comes earlier.
+/// The last words of the matches of `killed_before` (the verbs and their qualifiers): a
+/// text before a number whose last word (before its spaces) is another cannot match,
+/// whatever comes earlier. (A match ends with a whole word: it is followed by spaces, and
+/// begins after a space or at the match's `\b`.)
 const KILLED_BEFORE_ENDS: &[&str] = &[
     "kill",
     "kills",
@@ -1085,7 +1086,14 @@ impl EventStage {
     fn killed_before(&self, hay: &Haystack, span: Span) -> Option<Span> {
         let (h, base) = hay.slice(span);
         let t = before_spaces(h)?;
-        if !KILLED_BEFORE_ENDS.iter().any(|w| ends_with_ci(t, w)) {
+        let last = &t.as_bytes()[t
+            .bytes()
+            .rposition(|b| !is_word_byte(b))
+            .map_or(0, |i| i + 1)..];
+        if !KILLED_BEFORE_ENDS
+            .iter()
+            .any(|w| last.eq_ignore_ascii_case(w.as_bytes()))
+        {
             return None;
         }
         let b = h.as_bytes();
