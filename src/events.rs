@@ -36,9 +36,10 @@ const MERGE_REACH: usize = 100;
 /// the patterns try them.
 const CASUALTY_WORDS: &str = "killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage";
 
-/// The last words of the matches of `killed_before` (the verbs and their qualifiers), as
-/// ASCII suffixes: a text before a number that ends otherwise (before its spaces) cannot
-/// match, whatever comes earlier.
+/// The last words of the matches of `killed_before` (the verbs and their qualifiers): a
+/// text before a number whose last word (before its spaces) is another cannot match,
+/// whatever comes earlier. (A match ends with a whole word: it is followed by spaces, and
+/// begins after a space or at the match's `\b`.)
 const KILLED_BEFORE_ENDS: &[&str] = &[
     "kill",
     "kills",
@@ -79,6 +80,63 @@ const KILLED_BEFORE_ENDS: &[&str] = &[
     "nearly",
     "around",
     "estimated",
+    "almost",
+    "roughly",
+    "approximately",
+];
+
+/// The phrases of group 1 of `killed_before`, in the pattern's order ("death toll " and
+/// "toll " stand for the phrases with words after them).
+const KILLED_BEFORE_PHRASES: &[&str] = &[
+    "killing",
+    "killed",
+    "kill",
+    "kills",
+    "left",
+    "leaving",
+    "deaths of",
+    "death of",
+    "death toll ",
+    "toll ",
+    "claimed the lives of",
+    "lives of",
+    "elimination of",
+    "eliminated",
+    "eliminating",
+    "executed",
+    "executing",
+    "massacred",
+    "injuring",
+    "injured",
+    "injure",
+    "wounding",
+    "wounded",
+    "wound",
+    "injuries to",
+    "abducting",
+    "abducted",
+    "kidnapping",
+    "kidnapped",
+    "arresting",
+    "arrested",
+    "capturing",
+    "captured",
+    "detaining",
+    "detained",
+    "lost",
+];
+
+/// The qualifiers of `killed_before` ("at least 12").
+const KILLED_BEFORE_QUALIFIERS: &[&str] = &[
+    "at least",
+    "more than",
+    "over",
+    "about",
+    "some",
+    "nearly",
+    "around",
+    "up to",
+    "an estimated",
     "almost",
     "roughly",
     "approximately",
@@ -217,6 +275,9 @@ const TOLL_VERBS: &[&str] = &[
 /// Finds incidents and their casualty figures.
 pub struct EventStage {
     trigger: Regex,
+    /// The pattern [`EventStage::killed_before`] reads by hand, for the tests that compare
+    /// them.
+    #[cfg(test)]
     killed_before: Regex,
     killed_after: Regex,
     /// The words of `killed_after` alone (see [`EventStage::killed_after`]).
@@ -226,6 +287,8 @@ pub struct EventStage {
     new_incident: Regex,
     reporting: Regex,
     described: Regex,
+    /// The pattern [`EventStage::toll`] reads by hand, for the tests that compare them.
+    #[cfg(test)]
     toll: Regex,
     sourced: Regex,
     record: Regex,
@@ -280,6 +343,7 @@ impl EventStage {
             trigger: re(
                 r"(?i)\b(air[ -]?raids?|air[ -]?strikes?|drone (?:strikes?|attacks?)|missile (?:strikes?|attacks?)|rocket attacks?|raid(?:s|ed)?|strikes?|suicide (?:bombings?|attacks?|bombers?)|car bombs?|roadside bombs?|bombings?|bombed|explosions?|blasts?|IEDs?|ambush(?:es|ed)?|clash(?:es|ed)?|gunfights?|firefights?|fighting|battles?|shelling|shelled|artillery|mortars?|attack(?:s|ed)?|assaults?|offensive|massacres?|operations?|abduct(?:ed|ion|ions)|kidnap(?:ped|ping|pings)|arrest(?:s|ed)?|shooting|opened fire)\b",
             ),
+            #[cfg(test)]
             killed_before: re(
                 r"(?i)\b(killing|killed|kill|kills|left|leaving|deaths? of|death toll (?:\w+ ){0,3}(?:to|at|of)|toll (?:\w+ ){0,2}(?:to|at)|claimed the lives of|lives of|elimination of|eliminated|eliminating|executed|executing|massacred|injuring|injured|injure|wounding|wounded|wound|injuries to|abducting|abducted|kidnapping|kidnapped|arresting|arrested|capturing|captured|detaining|detained|lost)\s+(?:(?:at least|more than|over|about|some|nearly|around|up to|an estimated|almost|roughly|approximately)\s+)?$",
             ),
@@ -297,6 +361,7 @@ impl EventStage {
             reporting: re(
                 r"(?i)\b(?:announced|said|says|reported|confirmed|disclosed|revealed|stated|told|added|published|claimed)\s+(?:on\s+|that\s+)?(?:\w+,?\s+){0,2}$",
             ),
+            #[cfg(test)]
             toll: re(
                 r"(?i)\b(death toll|toll|number of (?:\w+ )?(?:killed|dead|deaths|wounded|injured)|killed|dead|deaths|wounded|injured)\b[^.;]{0,100}?\b(?:has |had |have )?(?:risen|rose|rises|climbed|increased|reached|jumped|stands|stood) (?:to|at)\s+$",
             ),
@@ -868,6 +933,60 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// A space of an ASCII text (`\s` without Unicode).
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ')
+}
+
+/// Where the last `words` words of ASCII text `h` start, counting back through its
+/// trailing run of words (`\w` runs) and spaces (`\s`) only: the earliest start of a
+/// match made of at most `words` whole words and spaces that ends at the end of `h`.
+fn last_words_start(h: &[u8], words: usize) -> usize {
+    let mut i = h.len();
+    while i > 0 && is_space_byte(h[i - 1]) {
+        i -= 1;
+    }
+    let mut start = i;
+    for _ in 0..words {
+        let mut j = i;
+        while j > 0 && is_word_byte(h[j - 1]) {
+            j -= 1;
+        }
+        if j == i {
+            break;
+        }
+        start = j;
+        i = j;
+        while i > 0 && is_space_byte(h[i - 1]) {
+            i -= 1;
+        }
+    }
+    start
+}
+
+/// The start of the word of ASCII text `h` at or ending at `at` (or `at` itself when no
+/// word is there), moved back `words` more words (`\w` runs, whatever lies between them).
+fn words_before(h: &[u8], at: usize, words: usize) -> usize {
+    let mut i = at;
+    while i > 0 && is_word_byte(h[i - 1]) {
+        i -= 1;
+    }
+    for _ in 0..words {
+        let mut j = i;
+        while j > 0 && !is_word_byte(h[j - 1]) {
+            j -= 1;
+        }
+        if j == 0 {
+            return 0;
+        }
+        while j > 0 && is_word_byte(h[j - 1]) {
+            j -= 1;
+        }
+        i = j;
+    }
+    i
+}
+
 /// The phrases of `and_others`: `\b(?:...)\s+$`, "a leader and eight other fighters".
 const AND_OTHERS: &[&str] = &[
     "and",
@@ -952,28 +1071,189 @@ impl EventStage {
         (m.start() <= stop.min(90)).then(|| hay.span(base, m))
     }
 
-    /// Group 1 of `killed_before` in `span`, searched only when the text ends as a match
-    /// must (most numbers follow other words).
+    /// Group 1 of `killed_before` in `span`: the pattern read by hand, only when the text
+    /// ends as a match must (most numbers follow other words). The capture search cost
+    /// some 2,800 instructions a call, most of it setting up the search.
+    ///
+    /// How it reads the pattern: a match is made of whole words (ASCII `\w` runs: it
+    /// starts at `\b` before a letter, and its `\w+` follow a space and end before one)
+    /// and the spaces between them, at most eight words ("death toll" and three words and
+    /// "to", then "at least"), and ends at the end. So it starts at a word start no earlier
+    /// than the eighth word from the end. At each word start, leftmost first, the phrases
+    /// of group 1 are tried in the pattern's order (the `{0,3}` words greedily, most words
+    /// first); the first whose end is followed by spaces, then nothing or a qualifier and
+    /// spaces, to the end of the text, is the group.
     fn killed_before(&self, hay: &Haystack, span: Span) -> Option<Span> {
-        let t = before_spaces(hay.slice(span).0)?;
-        if !KILLED_BEFORE_ENDS.iter().any(|w| ends_with_ci(t, w)) {
+        let (h, base) = hay.slice(span);
+        let t = before_spaces(h)?;
+        let last = &t.as_bytes()[t
+            .bytes()
+            .rposition(|b| !is_word_byte(b))
+            .map_or(0, |i| i + 1)..];
+        if !KILLED_BEFORE_ENDS
+            .iter()
+            .any(|w| last.eq_ignore_ascii_case(w.as_bytes()))
+        {
             return None;
         }
-        hay.group(&self.killed_before, span)
+        let b = h.as_bytes();
+        let word = |i: usize| i < b.len() && is_word_byte(b[i]);
+        let at = |i: usize, w: &str| {
+            b.len() >= i + w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+        };
+        // Whether the text from `e` is `\s+(?:(?:qualifier)\s+)?$`: `t` is the text without
+        // its trailing spaces, which it has.
+        let rest = |e: usize| {
+            if e >= b.len() || !is_space_byte(b[e]) {
+                return false;
+            }
+            let mut m = e;
+            while m < t.len() && is_space_byte(b[m]) {
+                m += 1;
+            }
+            m >= t.len()
+                || KILLED_BEFORE_QUALIFIERS
+                    .iter()
+                    .any(|q| t[m..].eq_ignore_ascii_case(q))
+        };
+        // The end of `(?:\w+ ){k}` from `i`, if there.
+        let words = |mut i: usize, k: usize| {
+            for _ in 0..k {
+                let w = i;
+                while word(i) {
+                    i += 1;
+                }
+                if i == w || i >= b.len() || b[i] != b' ' {
+                    return None;
+                }
+                i += 1;
+            }
+            Some(i)
+        };
+        let from = last_words_start(b, 8);
+        let starts =
+            (from..t.len()).filter(|&p| !(p > 0 && word(p - 1)) && b[p].is_ascii_alphabetic());
+        for p in starts {
+            let first = b[p] | 0x20;
+            for &phrase in KILLED_BEFORE_PHRASES
+                .iter()
+                .filter(|w| w.as_bytes()[0] == first)
+            {
+                let found = match phrase {
+                    "death toll " | "toll " if at(p, phrase) => {
+                        let most = if phrase == "toll " { 2 } else { 3 };
+                        (0..=most).rev().find_map(|k| {
+                            let i = words(p + phrase.len(), k)?;
+                            ["to", "at", "of"][..if most == 3 { 3 } else { 2 }]
+                                .iter()
+                                .find(|w| at(i, w) && rest(i + 2))
+                                .map(|_| i + 2)
+                        })
+                    }
+                    _ => (at(p, phrase) && rest(p + phrase.len())).then(|| p + phrase.len()),
+                };
+                if let Some(e) = found {
+                    return Some(Span::new(hay.back(base + p), hay.back(base + e)));
+                }
+            }
+        }
+        None
     }
 
-    /// Group 1 of `toll` in `span`, searched only when the text ends with a verb of `toll`
-    /// and "to" or "at".
+    /// Group 1 of `toll` in `span`: the pattern read by hand, only when the text ends with
+    /// a verb of `toll` and "to" or "at". The capture search cost some 30,000 instructions
+    /// a call: the gap `[^.;]{0,100}?` is a hundred NFA states, and the backtracker that
+    /// finds the group clears and walks a table of states by offsets.
+    ///
+    /// How it reads the pattern: the end `\b(?:has |had |have )?VERB (?:to|at)\s+$` is
+    /// fixed by the text's last words, so the gap ends where the verb starts, or where
+    /// "has "/"had "/"have " before it starts (after `\b`). Group 1 is at a word start, the
+    /// leftmost where one of its phrases, tried in the pattern's order ("number of" with a
+    /// word before "number of" without), ends at `\b` and is followed by a gap that fits:
+    /// at most 100 bytes (characters: the copy is ASCII), no "." or ";", `\b` at its end.
+    /// The group can start no earlier than the third word before the latest end that fits
+    /// (group 1 is at most four words), so the search starts there.
     fn toll(&self, hay: &Haystack, span: Span) -> Option<Span> {
-        let t = before_spaces(hay.slice(span).0)?;
+        let (h, base) = hay.slice(span);
+        let t = before_spaces(h)?;
         if !(ends_with_ci(t, " to") || ends_with_ci(t, " at")) {
             return None;
         }
-        let t = &t[..t.len() - 3];
-        if !TOLL_VERBS.iter().any(|w| ends_with_ci(t, w)) {
+        let t = &t.as_bytes()[..t.len() - 3];
+        let verb = t
+            .iter()
+            .rposition(|&b| !is_word_byte(b))
+            .map_or(0, |i| i + 1);
+        if !TOLL_VERBS
+            .iter()
+            .any(|w| t[verb..].eq_ignore_ascii_case(w.as_bytes()))
+        {
             return None;
         }
-        hay.group(&self.toll, span)
+        let b = h.as_bytes();
+        let word = |i: usize| i < b.len() && is_word_byte(b[i]);
+        let boundary = |i: usize| (i > 0 && word(i - 1)) != word(i);
+        let at = |i: usize, w: &str| {
+            b.len() >= i + w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+        };
+        // Where the gap can end: the verb, or the auxiliary before it.
+        let mut tails = [Some(verb), None];
+        if verb >= 4 && (at(verb - 4, "has ") || at(verb - 4, "had ")) && boundary(verb - 4) {
+            tails[1] = Some(verb - 4);
+        } else if verb >= 5 && at(verb - 5, "have ") && boundary(verb - 5) {
+            tails[1] = Some(verb - 5);
+        }
+        let fits = |e: usize| {
+            boundary(e)
+                && tails.iter().flatten().any(|&g| {
+                    e <= g
+                        && g - e <= 100
+                        && boundary(g)
+                        && !b[e..g].contains(&b'.')
+                        && !b[e..g].contains(&b';')
+                })
+        };
+        const DEAD: [&str; 5] = ["killed", "dead", "deaths", "wounded", "injured"];
+        let from = words_before(b, verb.saturating_sub(105), 3);
+        for p in from..verb {
+            if !boundary(p) || !b[p].is_ascii_alphabetic() {
+                continue;
+            }
+            let mut ends: [Option<usize>; 9] = [None; 9];
+            let mut n = 0;
+            let mut push = |e: usize| {
+                ends[n] = Some(e);
+                n += 1;
+            };
+            if at(p, "death toll") {
+                push(p + 10);
+            }
+            if at(p, "toll") {
+                push(p + 4);
+            }
+            if at(p, "number of ") {
+                let q = p + 10;
+                let mut r = q;
+                while word(r) {
+                    r += 1;
+                }
+                if r > q && r < b.len() && b[r] == b' ' {
+                    if let Some(c) = DEAD.iter().find(|c| at(r + 1, c)) {
+                        push(r + 1 + c.len());
+                    }
+                }
+                if let Some(c) = DEAD.iter().find(|c| at(q, c)) {
+                    push(q + c.len());
+                }
+            }
+            if let Some(c) = DEAD.iter().find(|c| at(p, c)) {
+                push(p + c.len());
+            }
+            if let Some(e) = ends.iter().flatten().copied().find(|&e| fits(e)) {
+                return Some(Span::new(hay.back(base + p), hay.back(base + e)));
+            }
+        }
+        None
     }
 
     /// The ASCII character standing for non-ASCII `c` in a [`Haystack`]: in the same
@@ -2623,6 +2903,123 @@ mod tests {
         assert!(
             said.iter().all(|&n| n > 0),
             "the texts exercise the byte tests: {said:?}"
+        );
+    }
+
+    /// `killed_before` and `toll`, searched from the last words only, find the group 1 the
+    /// patterns as written find in the whole text: long texts (up to some 400 bytes, past
+    /// the bounds of both) of the patterns' words, other words, spaces and punctuation,
+    /// ending as the patterns do.
+    #[test]
+    fn end_anchored_searches_find_the_group_of_the_whole_text() {
+        let stage = EventStage::new();
+        let written = EventStage::build(false);
+        let words = [
+            "death",
+            "toll",
+            "Toll",
+            "number",
+            "of",
+            "killed",
+            "dead",
+            "deaths",
+            "wounded",
+            "injured",
+            "has",
+            "had",
+            "have",
+            "rose",
+            "risen",
+            "stands",
+            "reached",
+            "to",
+            "at",
+            "the",
+            "lives",
+            "claimed",
+            "left",
+            "killing",
+            "some",
+            "at least",
+            "more than",
+            "up to",
+            "an estimated",
+            "city",
+            "in",
+            "é",
+            "Ávila",
+            "Iraq’s",
+            "12",
+            "x_1",
+            "a",
+        ];
+        let gaps = [
+            " ", " ", " ", "  ", "\n", ", ", ". ", "; ", "-", "\u{A0}", " ’",
+        ];
+        let ends = [
+            "rose to ",
+            "has risen TO  ",
+            "stands at\u{A0}",
+            "had reached at ",
+            "killing at least ",
+            "the deaths of some ",
+            "death toll in the city of ",
+            "the death toll in the city of more than  ",
+            "Death Toll rose to an estimated ",
+            "death toll of up to ",
+            "toll to at least\t",
+            "toll in Ávila rose to ",
+            "number of wounded civilians has jumped to ",
+            "injured ",
+            "",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut found, mut far) = ([0; 2], [0; 2]);
+        for _ in 0..6000 {
+            let mut text = String::new();
+            for _ in 0..next(80) {
+                text.push_str(words[next(words.len())]);
+                text.push_str(gaps[next(gaps.len())]);
+            }
+            text.push_str(ends[next(ends.len())]);
+            let hay = Haystack::new(&text, &stage);
+            let mut bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            bounds.push(text.len());
+            let a = if next(2) == 0 {
+                0
+            } else {
+                bounds[next(bounds.len())]
+            };
+            let span = Span::new(a, text.len());
+            type Search = fn(&EventStage, &Haystack, Span) -> Option<Span>;
+            for (k, (re, fast)) in [
+                (&written.killed_before, EventStage::killed_before as Search),
+                (&written.toll, EventStage::toll),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let want = re
+                    .captures(&text[a..])
+                    .map(|c| c.get(1).unwrap())
+                    .map(|m| Span::new(a + m.start(), a + m.end()));
+                assert_eq!(fast(&stage, &hay, span), want, "{re} on {:?}", &text[a..]);
+                if let Some(w) = want {
+                    found[k] += 1;
+                    // The match starts far into the text: the bound is what was tested.
+                    far[k] += usize::from(w.start > a + 120);
+                }
+            }
+        }
+        assert!(
+            found.iter().all(|&n| n > 300) && far.iter().all(|&n| n > 100),
+            "the texts exercise the searches: {found:?}, far into the text {far:?}"
         );
     }
 
