@@ -1766,8 +1766,9 @@ const REGION_WORDS: &[&str] = &[
 
 /// Region names without the words that vary between sources ("Borno State", "Borno").
 ///
-/// The incident merge asks this of every candidate incident of a report's country, so
-/// ASCII names (nearly all) are compared byte by byte without building the bare names.
+/// The incident merge asks this of every candidate incident it meets (its index files
+/// incidents by [`bare`] region name, so it meets few that differ), and ASCII names (nearly
+/// all) are compared byte by byte without building the bare names.
 pub(crate) fn same_region(a: &str, b: &str) -> bool {
     if a.is_empty() {
         return false;
