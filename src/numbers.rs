@@ -13,12 +13,10 @@
 //!
 //! The number words themselves are read by [`parse_number`].
 
-use std::collections::HashMap;
-
 use crate::document::Document;
 use crate::facts::{Category, Facts, Qualifier, Quantity, Span};
 use crate::pipeline::Stage;
-use crate::rules::{mask, Placeholder, RuleSet, Table, Texts};
+use crate::rules::{mask, Match, Placeholder, Rule, RuleSet, Table, Texts};
 
 /// Values of the number words [`parse_number`] reads.
 const WORDS: &[(&str, f64)] = &[
@@ -155,6 +153,16 @@ struct Source {
 }
 
 impl Source {
+    /// The source a match of rule `rule` over `span` would be.
+    fn of(rules: &[Rule], rule: usize, span: Span) -> Source {
+        Source {
+            priority: rules[rule].priority,
+            len: span.len(),
+            order: rules[rule].order,
+            rule,
+        }
+    }
+
     /// Higher priority first, then the shorter (nearer) match, then the rule written first.
     fn better(&self, other: &Source) -> bool {
         (
@@ -251,71 +259,73 @@ impl NumberStage {
     /// the best that gives its subject, over `texts` (the numbers masked).
     fn sources(&self, texts: &Texts, found: &[(Quantity, Option<Category>)]) -> Sources {
         let rules = self.rules.rules();
-        let by_start: HashMap<usize, usize> = found
+        // Where each number starts, in text order, and its index in `found`.
+        let mut starts: Vec<(usize, usize)> = found
             .iter()
             .enumerate()
             .map(|(i, (q, _))| (q.span.start, i))
             .collect();
-        let mut starts: Vec<(usize, usize)> = by_start.iter().map(|(&s, &i)| (s, i)).collect();
         starts.sort_unstable();
-        let mut category: Vec<Option<Source>> = vec![None; found.len()];
-        let mut subject: Vec<Option<(Source, Span)>> = vec![None; found.len()];
+        let mut sources: Sources = (vec![None; found.len()], vec![None; found.len()]);
         // The best source of a number's category or subject is the best match that names
         // it, and among equals the first found. So the matches are taken best first (in
         // the order found among equals), and a match's capture groups are read only if
         // one of the numbers in its span still lacks what it could give: most matches
         // come after a better one has said it all.
         let hits = self.rules.hits(Table::Quantities, true, texts);
-        let source = |rule: usize, span: Span| Source {
-            priority: rules[rule].priority,
-            len: span.len(),
-            order: rules[rule].order,
-            rule,
-        };
         let mut order: Vec<usize> = (0..hits.len()).collect();
         order.sort_by_key(|&h| {
-            let s = source(hits[h].rule, hits[h].span);
+            let s = Source::of(rules, hits[h].rule, hits[h].span);
             (std::cmp::Reverse(s.priority), s.len, s.order, h)
         });
         for h in order {
             let hit = &hits[h];
             let rule = &rules[hit.rule];
+            let (category, subject) = &sources;
             let lo = starts.partition_point(|&(s, _)| s < hit.span.start);
             let hi = starts.partition_point(|&(s, _)| s < hit.span.end);
             let open = starts[lo..hi].iter().any(|&(_, i)| {
                 (rule.category.is_some() && category[i].is_none())
                     || (self.subjects[hit.rule] && subject[i].is_none())
             });
-            if !open {
-                continue;
-            }
-            let m = self.rules.captures(hit);
-            let src = source(m.rule, m.span);
-            let qtys = m
-                .placeholders(rule)
-                .into_iter()
-                .filter(|(p, _)| *p == Placeholder::Quantity)
-                .map(|(_, s)| s);
-            for (k, span) in qtys.enumerate() {
-                let Some(&i) = by_start.get(&span.start) else {
-                    continue;
-                };
-                if rule.category.is_some() && category[i].map_or(true, |c| src.better(&c)) {
-                    category[i] = Some(src);
-                }
-                let name = if k == 0 {
-                    "subject".to_string()
-                } else {
-                    format!("subject{k}")
-                };
-                if let Some(sp) = m.get(rule, &name) {
-                    if subject[i].map_or(true, |(c, _)| src.better(&c)) {
-                        subject[i] = Some((src, sp));
-                    }
-                }
+            if open {
+                let m = self.rules.captures(hit);
+                credit(rules, &m, &starts, &mut sources);
             }
         }
-        (category, subject)
+        sources
+    }
+}
+
+/// Gives the numbers that match `m` names (by their place in `starts`, sorted) its rule as
+/// the source of their category and subject, where it is better than the one they have.
+fn credit(rules: &[Rule], m: &Match, starts: &[(usize, usize)], sources: &mut Sources) {
+    let (category, subject) = sources;
+    let rule = &rules[m.rule];
+    let src = Source::of(rules, m.rule, m.span);
+    let qtys = m
+        .placeholders(rule)
+        .into_iter()
+        .filter(|(p, _)| *p == Placeholder::Quantity)
+        .map(|(_, s)| s);
+    for (k, span) in qtys.enumerate() {
+        let Ok(at) = starts.binary_search_by_key(&span.start, |&(s, _)| s) else {
+            continue;
+        };
+        let i = starts[at].1;
+        if rule.category.is_some() && category[i].map_or(true, |c| src.better(&c)) {
+            category[i] = Some(src);
+        }
+        let name = if k == 0 {
+            "subject".to_string()
+        } else {
+            format!("subject{k}")
+        };
+        if let Some(sp) = m.get(rule, &name) {
+            if subject[i].map_or(true, |(c, _)| src.better(&c)) {
+                subject[i] = Some((src, sp));
+            }
+        }
     }
 }
 
@@ -435,40 +445,18 @@ mod tests {
             let t = Texts::new(text, Some(&masked));
             let (category, subject) = stage.sources(&t, &found);
 
-            let mut want_cat: Vec<Option<Source>> = vec![None; found.len()];
-            let mut want_subj: Vec<Option<(Source, Span)>> = vec![None; found.len()];
+            // Every match with its groups, in the order found, each credited in turn.
+            let mut starts: Vec<(usize, usize)> = found
+                .iter()
+                .enumerate()
+                .map(|(i, (q, _))| (q.span.start, i))
+                .collect();
+            starts.sort_unstable();
+            let mut want: Sources = (vec![None; found.len()], vec![None; found.len()]);
             for m in rules.find(Table::Quantities, true, &t) {
-                let rule = &rules.rules()[m.rule];
-                let src = Source {
-                    priority: rule.priority,
-                    len: m.span.len(),
-                    order: rule.order,
-                    rule: m.rule,
-                };
-                let qtys = m
-                    .placeholders(rule)
-                    .into_iter()
-                    .filter(|(p, _)| *p == Placeholder::Quantity)
-                    .map(|(_, s)| s);
-                for (k, span) in qtys.enumerate() {
-                    let Some(i) = found.iter().position(|(q, _)| q.span.start == span.start) else {
-                        continue;
-                    };
-                    if rule.category.is_some() && want_cat[i].map_or(true, |c| src.better(&c)) {
-                        want_cat[i] = Some(src);
-                    }
-                    let name = if k == 0 {
-                        "subject".into()
-                    } else {
-                        format!("subject{k}")
-                    };
-                    if let Some(sp) = m.get(rule, &name) {
-                        if want_subj[i].map_or(true, |(c, _)| src.better(&c)) {
-                            want_subj[i] = Some((src, sp));
-                        }
-                    }
-                }
+                credit(rules.rules(), &m, &starts, &mut want);
             }
+            let (want_cat, want_subj) = want;
             let key = |s: &Option<Source>| s.map(|s| s.rule);
             let got: Vec<_> = category.iter().map(key).collect();
             let want: Vec<_> = want_cat.iter().map(key).collect();
