@@ -20,11 +20,14 @@
 //! Only incidents with a count of killed or injured become rows, as the contract asks.
 
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use regex::Regex;
 
 use crate::document::Document;
-use crate::facts::{Category, DateFact, Entity, EntityType, Event, Facts, Quantity, Span};
+use crate::facts::{
+    Category, DateFact, Entity, EntityType, Event, Facts, Quantity, SharedStr, Span,
+};
 use crate::pipeline::Stage;
 
 /// How many of the latest incidents a mention may belong to. An article tells of a few
@@ -748,13 +751,13 @@ impl EventStage {
             span: at,
             text: m.to_string(),
             etype: EntityType::Place,
-            canonical: m.to_lowercase(),
-            entity_id: String::new(),
+            canonical: m.to_lowercase().into(),
+            entity_id: SharedStr::default(),
             kind: "direction".into(),
-            geo: Some(crate::facts::Geo {
+            geo: Some(Arc::new(crate::facts::Geo {
                 country,
                 ..Default::default()
-            }),
+            })),
             rule: "events:described-place".into(),
         })
     }
@@ -1846,10 +1849,10 @@ pub(crate) fn dates_agree(a: &str, b: &str) -> bool {
 
 fn set_place(ev: &mut Event, p: &Entity) {
     ev.place = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
-    ev.place_id = p.entity_id.clone();
-    ev.place_canonical = p.canonical.clone();
-    ev.place_kind = p.kind.clone();
-    ev.geo = p.geo.clone().unwrap_or_default();
+    ev.place_id = p.entity_id.to_string();
+    ev.place_canonical = p.canonical.to_string();
+    ev.place_kind = p.kind.to_string();
+    ev.geo = p.geo.as_deref().cloned().unwrap_or_default();
 }
 
 /// Who acted and who was targeted, from the organisations and armed forces of a sentence:
@@ -1894,7 +1897,7 @@ fn actors(
                 | "militiamen"
         );
         let name = match e.etype {
-            EntityType::Org => e.canonical.clone(),
+            EntityType::Org => e.canonical.to_string(),
             EntityType::Norp | EntityType::Place if forces => format!("{} {}", e.canonical, next),
             _ => continue,
         };
@@ -2068,9 +2071,9 @@ impl Stage for EventStage {
             if let Some(p) = place.as_mut() {
                 if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
                     if let Some(c) = self.context_country(text, s.end, &places, &countries) {
-                        let mut g = p.geo.clone().unwrap_or_default();
+                        let mut g = p.geo.as_deref().cloned().unwrap_or_default();
                         g.country = c;
-                        p.geo = Some(g);
+                        p.geo = Some(Arc::new(g));
                     }
                 }
             }
@@ -2347,14 +2350,16 @@ mod tests {
                     span: Span::new(start, start + name.len()),
                     text: name.to_string(),
                     etype: EntityType::Place,
-                    canonical: name.to_string(),
-                    entity_id: format!("L:{name}"),
-                    kind: kind.to_string(),
-                    geo: (!country.is_empty()).then(|| Geo {
-                        country: country.to_string(),
-                        admin1: admin1.to_string(),
-                        lat: None,
-                        lon: None,
+                    canonical: name.to_string().into(),
+                    entity_id: format!("L:{name}").into(),
+                    kind: kind.to_string().into(),
+                    geo: (!country.is_empty()).then(|| {
+                        Arc::new(Geo {
+                            country: country.to_string(),
+                            admin1: admin1.to_string(),
+                            lat: None,
+                            lon: None,
+                        })
                     }),
                     rule: "test".into(),
                 });
@@ -3163,12 +3168,12 @@ mod tests {
                     text: name.into(),
                     etype: EntityType::Place,
                     canonical: name.into(),
-                    entity_id: format!("L:{name}"),
+                    entity_id: format!("L:{name}").into(),
                     kind: "country".into(),
-                    geo: Some(Geo {
+                    geo: Some(Arc::new(Geo {
                         country: code.into(),
                         ..Default::default()
-                    }),
+                    })),
                     rule: "test".into(),
                 });
             }

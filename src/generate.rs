@@ -328,18 +328,20 @@ impl Generator {
                 .unwrap_or_default();
             match (e.etype, e.kind.as_str()) {
                 (EntityType::Place, "country") => {
-                    g.country_names.insert(code, e.canonical.clone());
-                    g.countries.push(e.canonical.clone());
+                    g.country_names.insert(code, e.canonical.to_string());
+                    g.countries.push(e.canonical.to_string());
                 }
-                (EntityType::Place, "region") => g.regions.push((e.canonical.clone(), code)),
+                (EntityType::Place, "region") => g.regions.push((e.canonical.to_string(), code)),
                 (EntityType::Place, "city") => g.cities.push(City {
-                    name: e.canonical.clone(),
+                    name: e.canonical.to_string(),
                     admin1: e.geo.as_ref().map(|g| g.admin1.clone()).unwrap_or_default(),
                     country: code,
                 }),
-                (EntityType::Norp, "nationality" | "ethnic") => g.norps.push(e.canonical.clone()),
-                (EntityType::Person, _) => g.persons.push(e.canonical.clone()),
-                (EntityType::Org, _) => g.orgs.push(e.canonical.clone()),
+                (EntityType::Norp, "nationality" | "ethnic") => {
+                    g.norps.push(e.canonical.to_string())
+                }
+                (EntityType::Person, _) => g.persons.push(e.canonical.to_string()),
+                (EntityType::Org, _) => g.orgs.push(e.canonical.to_string()),
                 _ => {}
             }
         }

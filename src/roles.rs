@@ -680,7 +680,7 @@ fn name_forward(text: &str, pos: usize, entities: &Entities) -> Option<Person> {
         return Some(Person {
             span: e.span,
             name: e.text.clone(),
-            id: e.entity_id.clone(),
+            id: e.entity_id.to_string(),
         });
     }
     if HONORIFICS.contains(&&text[first.start..first.end]) {
@@ -707,7 +707,7 @@ fn name_backward(text: &str, end: usize, entities: &Entities) -> Option<Person> 
         return Some(Person {
             span: e.span,
             name: e.text.clone(),
-            id: e.entity_id.clone(),
+            id: e.entity_id.to_string(),
         });
     }
     let mut words = Vec::new();
@@ -858,7 +858,7 @@ impl Stage for RoleStage {
                 if let Some(w) = word_before(text, anchor) {
                     if GROUP_WORDS.contains(&&text[w.start..w.end]) {
                         if let Some(e) = entities.armed_group_before(w.start, 0) {
-                            holder.org = e.canonical.clone();
+                            holder.org = e.canonical.to_string();
                         }
                         anchor = w.start;
                     }
@@ -890,7 +890,7 @@ impl Stage for RoleStage {
                 let k = breaks.partition_point(|&b| b + 2 <= first.span.start);
                 let para = k.checked_sub(1).map(|k| breaks[k]).unwrap_or(0);
                 if let Some(e) = entities.armed_group_before(first.span.start, para) {
-                    holder.org = e.canonical.clone();
+                    holder.org = e.canonical.to_string();
                 }
             }
             if main_kind == TitleKind::Government && !holder.org.is_empty() {
@@ -1120,9 +1120,9 @@ fn left_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, u
             ..Default::default()
         };
         if e.etype == EntityType::Org || e.kind == "country" {
-            h.org = e.canonical.clone();
+            h.org = e.canonical.to_string();
         } else {
-            h.place = e.canonical.clone();
+            h.place = e.canonical.to_string();
         }
         return Some((h, e.span.start));
     }
@@ -1229,9 +1229,9 @@ fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, 
         .max_by_key(|e| e.span.len());
     let mut h = Holder::default();
     match ent {
-        Some(e) if e.etype == EntityType::Org => h.org = e.canonical.clone(),
+        Some(e) if e.etype == EntityType::Org => h.org = e.canonical.to_string(),
         Some(e) if e.etype == EntityType::Place && e.span.end >= end => {
-            h.place = e.canonical.clone()
+            h.place = e.canonical.to_string()
         }
         _ if matches!(prep, "in " | "at ")
             || [" state", " province", " region", " district", " county"]
@@ -1250,6 +1250,7 @@ fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::SharedStr;
 
     fn entity(text: &str, needle: &str, etype: EntityType, canonical: &str, kind: &str) -> Entity {
         let start = text.find(needle).expect("needle in text");
@@ -1257,9 +1258,9 @@ mod tests {
             span: Span::new(start, start + needle.len()),
             text: needle.into(),
             etype,
-            canonical: canonical.into(),
-            entity_id: String::new(),
-            kind: kind.into(),
+            canonical: SharedStr::new(canonical),
+            entity_id: SharedStr::default(),
+            kind: SharedStr::new(kind),
             geo: None,
             rule: "test".into(),
         }

@@ -1,8 +1,10 @@
 //! Gazetteer files: one entry a line, tab-separated, with a header. The format is
 //! documented in docs/gazetteers.md.
 
+use std::sync::Arc;
+
 use crate::error::{Error, Location, Result};
-use crate::facts::{EntityType, Geo};
+use crate::facts::{EntityType, Geo, SharedStr};
 
 /// The header every gazetteer file has, after its `#` comment lines.
 pub const HEADER: [&str; 11] = [
@@ -28,15 +30,19 @@ pub struct Alias {
 }
 
 /// One gazetteer entry: an entity with all its names.
+///
+/// The id, canonical name, kind and place are shared with every entity found from the
+/// entry ([`SharedStr`], `Arc`): making, cloning and dropping those costs reference counts,
+/// not copies.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    pub id: String,
-    pub canonical: String,
+    pub id: SharedStr,
+    pub canonical: SharedStr,
     pub etype: EntityType,
-    pub kind: String,
+    pub kind: SharedStr,
     /// Every name, the canonical one first.
     pub aliases: Vec<Alias>,
-    pub geo: Option<Geo>,
+    pub geo: Option<Arc<Geo>>,
     pub population: u64,
     /// The name is also a common English word: take it only with confirming context.
     pub weak: bool,
@@ -50,6 +56,8 @@ pub fn parse(name: &str, content: &str) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     let mut header_seen = false;
+    // The kinds met so far: the entries of a kind share one copy of it.
+    let mut kinds: Vec<SharedStr> = Vec::new();
     for (i, line) in content.lines().enumerate() {
         let lineno = i as u64 + 1;
         let at = || Location::line(name, lineno);
@@ -92,7 +100,7 @@ pub fn parse(name: &str, content: &str) -> Result<Vec<Entry>> {
             ));
             continue;
         }
-        match parse_entry(&cells) {
+        match parse_entry(&cells, &mut kinds) {
             Ok(mut e) => {
                 // As `at().to_string()` prints it, without building the location.
                 e.origin = format!("{name}:{lineno}");
@@ -146,7 +154,7 @@ pub fn parse_aliases(cell: &str, case_all: bool) -> std::result::Result<Vec<Alia
     Ok(out)
 }
 
-fn parse_entry(cells: &[&str]) -> std::result::Result<Entry, String> {
+fn parse_entry(cells: &[&str], kinds: &mut Vec<SharedStr>) -> std::result::Result<Entry, String> {
     let [id, canonical, etype, kind, aliases, country, admin1, lat, lon, population, flags] = cells
     else {
         unreachable!("checked by the caller");
@@ -206,17 +214,27 @@ fn parse_entry(cells: &[&str]) -> std::result::Result<Entry, String> {
             "country {country:?} is not an ISO 3166-1 alpha-2 code"
         ));
     }
-    let geo = (etype == EntityType::Place || !country.is_empty()).then(|| Geo {
-        country: country.to_string(),
-        admin1: admin1.trim().to_string(),
-        lat,
-        lon,
+    let geo = (etype == EntityType::Place || !country.is_empty()).then(|| {
+        Arc::new(Geo {
+            country: country.to_string(),
+            admin1: admin1.trim().to_string(),
+            lat,
+            lon,
+        })
     });
+    let kind = kind.trim();
+    let kind = match kinds.iter().find(|k| **k == kind) {
+        Some(k) => k.clone(),
+        None => {
+            kinds.push(SharedStr::new(kind));
+            kinds[kinds.len() - 1].clone()
+        }
+    };
     Ok(Entry {
-        id: id.to_string(),
-        canonical: canonical.to_string(),
+        id: SharedStr::new(id),
+        canonical: SharedStr::new(canonical),
         etype,
-        kind: kind.trim().to_string(),
+        kind,
         aliases: names,
         geo,
         population,

@@ -13,7 +13,7 @@ use super::gazetteer::Entry;
 use super::normalize::{ascii_word, ascii_word_end, fold, Folded};
 use super::trie::Trie;
 use crate::error::Result;
-use crate::facts::{Entity, EntityType, Span};
+use crate::facts::{Entity, EntityType, SharedStr, Span};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A gazetteer hit: which entry, where (byte offsets into the original text).
@@ -441,6 +441,7 @@ impl Matcher {
 
     /// A hit as an entity fact.
     pub fn entity(&self, text: &str, h: GazetteerMatch) -> Entity {
+        // Reference counts, not copies: see `Entry`.
         let e = &self.entries[h.entry];
         Entity {
             span: h.span,
@@ -450,7 +451,7 @@ impl Matcher {
             entity_id: e.id.clone(),
             kind: e.kind.clone(),
             geo: e.geo.clone(),
-            rule: "gazetteer".to_string(),
+            rule: SharedStr::from("gazetteer"),
         }
     }
 

@@ -10,11 +10,13 @@ pub mod names;
 pub mod normalize;
 mod trie;
 
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::facts::{Entity, EntityType, Facts, Span};
+use crate::facts::{Entity, EntityType, Facts, Geo, SharedStr, Span};
 use crate::pipeline::Stage;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -96,7 +98,7 @@ impl Gazetteers {
         for e in &self.entries {
             if let Some(first) = seen.insert(e.id.as_str(), e.origin.as_str()) {
                 errors.push(Error::data(
-                    crate::error::Location::file(&e.origin).with_id(&e.id),
+                    crate::error::Location::file(&e.origin).with_id(e.id.as_str()),
                     format!("duplicate id (first defined at {first})"),
                 ));
             }
@@ -182,7 +184,7 @@ impl EntityStage {
         etype: EntityType,
         name: &str,
         feature: bool,
-    ) -> (String, String, String, Option<crate::facts::Geo>) {
+    ) -> (SharedStr, SharedStr, SharedStr, Option<Arc<Geo>>) {
         let key = normalize::skeleton(name);
         let found = self.skeletons.get(&key).map(|s| s[type_slot(etype)]);
         if let Some(i) = found.filter(|&i| i != u32::MAX) {
@@ -202,9 +204,9 @@ impl EntityStage {
         };
         let kind = if feature { "feature" } else { "" };
         (
-            name.to_string(),
-            format!("{prefix}:~{key}"),
-            kind.to_string(),
+            SharedStr::new(name),
+            format!("{prefix}:~{key}").into(),
+            kind.into(),
             None,
         )
     }
@@ -338,10 +340,18 @@ impl EntityStage {
         let mut ruled: Vec<Entity> = Vec::with_capacity(found.len());
         let mut accepted: Vec<Entity> = Vec::new();
         for f in &found {
-            let name = text[f.span.start..f.span.end]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let name = &text[f.span.start..f.span.end];
+            // As written, unless it has whitespace to normalise (most names do not: no
+            // copy for them).
+            let name = if name.contains(|c: char| c.is_whitespace() && c != ' ')
+                || name.contains("  ")
+                || name.starts_with(' ')
+                || name.ends_with(' ')
+            {
+                Cow::Owned(name.split_whitespace().collect::<Vec<_>>().join(" "))
+            } else {
+                Cow::Borrowed(name)
+            };
             let mut e = match f.alias_of {
                 Some(j) => {
                     let mut e = ruled[j].clone();
@@ -359,12 +369,12 @@ impl EntityStage {
                         entity_id,
                         kind,
                         geo,
-                        rule: String::new(),
+                        rule: SharedStr::default(),
                     }
                 }
             };
             e.text = text[f.span.start..f.span.end].to_string();
-            e.rule = format!("name:{}", f.rule);
+            e.rule = names::rule_name(f.rule);
             ruled.push(e.clone());
             // Against the gazetteer hits: a hit that sticks out of the name wins; hits
             // inside it give way, and one of the same type ending where the name ends

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::normalize::{ascii_word, chunk, fold};
 use crate::error::{Error, Location, Result};
-use crate::facts::{EntityType, Span};
+use crate::facts::{EntityType, SharedStr, Span};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The rule file compiled into the binary.
@@ -574,6 +574,29 @@ pub struct Found {
     pub alias_of: Option<usize>,
     /// A physical feature (mountains, desert, wadi), for the entity's kind.
     pub feature: bool,
+}
+
+/// The `rule` of an entity found by name rule `rule` (`name:person-title`): a constant for
+/// the rules of this file, so that no entity formats its own copy.
+pub(crate) fn rule_name(rule: &'static str) -> SharedStr {
+    const NAMES: &[(&str, &str)] = &[
+        ("org-shape", "name:org-shape"),
+        ("org-acronym", "name:org-acronym"),
+        ("place-head", "name:place-head"),
+        ("place-start", "name:place-start"),
+        ("place-after", "name:place-after"),
+        ("place-before", "name:place-before"),
+        ("person-arabic", "name:person-arabic"),
+        ("person-title", "name:person-title"),
+        ("person-intro", "name:person-intro"),
+        ("person-byline", "name:person-byline"),
+        ("person-given-name", "name:person-given-name"),
+        ("person-context", "name:person-context"),
+    ];
+    match NAMES.iter().find(|(r, _)| *r == rule) {
+        Some((_, name)) => SharedStr::from(*name),
+        None => SharedStr::from(format!("name:{rule}")),
+    }
 }
 
 /// What the rules need to know of the gazetteer hits: which spans are taken, and by what.
@@ -1138,6 +1161,29 @@ mod tests {
                 .map(|(s, e, k, c, cs)| (s - 19, e - 19, k, c, cs))
                 .collect();
             assert_eq!(alone, moved, "{word}");
+        }
+    }
+
+    /// The constant rule names are the formatted ones, for the rules of this file and any
+    /// other.
+    #[test]
+    fn rule_names_are_prefixed() {
+        for rule in [
+            "org-shape",
+            "org-acronym",
+            "place-head",
+            "place-start",
+            "place-after",
+            "place-before",
+            "person-arabic",
+            "person-title",
+            "person-intro",
+            "person-byline",
+            "person-given-name",
+            "person-context",
+            "some-new-rule",
+        ] {
+            assert_eq!(rule_name(rule), format!("name:{rule}"));
         }
     }
 

@@ -380,7 +380,7 @@ fn encode(rows: &mut Rows, coords: &mut Coords, doc: &Document, facts: &Facts) {
 
     for e in &facts.entities {
         let (s, en) = offsets.of(e.span);
-        let [country, region, lat, lon] = geo_cells(e.geo.as_ref(), coords);
+        let [country, region, lat, lon] = geo_cells(e.geo.as_deref(), coords);
         rows.row(
             ENTITIES,
             &[
