@@ -56,7 +56,7 @@ impl Gazetteers {
         let mut g = Gazetteers::default();
         let mut errors = Vec::new();
         for (name, content) in BUILTIN {
-            match gazetteer::parse(&format!("<built-in>/{name}"), content) {
+            match gazetteer::parse_static(&format!("<built-in>/{name}"), content) {
                 Ok(entries) => g.entries.extend(entries),
                 Err(e) => errors.push(e),
             }
