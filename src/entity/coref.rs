@@ -176,13 +176,14 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         .filter(|(_, e)| e.etype == EntityType::Person)
     {
         let first = an.toks.partition_point(|t| t.s < e.span.start);
-        let words: Vec<&super::names::Tok> = an.toks[first..]
+        // The name's words, counted, and its last one (no list per person).
+        let (words, last) = an.toks[first..]
             .iter()
             .take_while(|t| t.e <= e.span.end)
             .filter(|t| !rules.is(t, set::PARTICLES) || t.cap)
-            .collect();
-        let Some(last) = words.last() else { continue };
-        if words.len() < 2 || last.key.chars().count() < 3 {
+            .fold((0, None), |(n, _), t| (n + 1, Some(t)));
+        let Some(last) = last else { continue };
+        if words < 2 || last.key.chars().count() < 3 {
             continue;
         }
         let better = people
@@ -202,11 +203,11 @@ pub(crate) fn surnames(rules: &NameRules, an: &Analysis, ents: &mut Vec<Entity>)
         while s < b && rules.is(&t[s], set::TITLES) {
             s += 1;
         }
-        let names: Vec<usize> = (s..=b)
-            .filter(|&i| !rules.is(&t[i], set::PARTICLES) || t[i].cap)
-            .collect();
+        // One word of the name proper, the last (no list per run).
+        let mut names = (s..=b).filter(|&i| !rules.is(&t[i], set::PARTICLES) || t[i].cap);
+        let only_last = names.next() == Some(b) && names.next().is_none();
         // All capitals: a dateline ("GUSAU, Nigeria"), not a person.
-        if names.len() != 1 || names[0] != b || t[b].caps {
+        if !only_last || t[b].caps {
             continue;
         }
         let Some(&person) = people.get(t[b].key_str()) else {

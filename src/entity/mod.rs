@@ -543,14 +543,13 @@ impl names::Known for KnownHits<'_> {
         })
     }
 
-    fn inside(&self, span: Span) -> Vec<(EntityType, &str)> {
+    fn any_inside(&self, span: Span, pred: &mut dyn FnMut(EntityType, &str) -> bool) -> bool {
         self.starting_in(span)
             .filter(|h| span.contains(&h.span))
-            .map(|h| {
+            .any(|h| {
                 let e = &self.entries[h.entry];
-                (e.etype, e.kind.as_str())
+                pred(e.etype, e.kind.as_str())
             })
-            .collect()
     }
 }
 

@@ -609,8 +609,9 @@ pub(crate) trait Known {
     /// The type and kind of a gazetteer hit covering exactly `span`, if any.
     fn exact(&self, span: Span) -> Option<(EntityType, &str)>;
 
-    /// The types and kinds of the gazetteer hits inside `span`.
-    fn inside(&self, span: Span) -> Vec<(EntityType, &str)>;
+    /// Whether `pred` holds for the type and kind of a gazetteer hit inside `span` (a
+    /// question, not a list: asked for most capitalised runs, it allocated a list each time).
+    fn any_inside(&self, span: Span, pred: &mut dyn FnMut(EntityType, &str) -> bool) -> bool;
 }
 
 /// The text's words and runs, shared by the rules and by coreference.
@@ -894,10 +895,7 @@ impl NameRules {
         // Organisations.
         let has_of = (a..=b).any(|i| matches!(t[i].key_str(), "of" | "for"));
         // "Islamic State West Africa Province" is an organisation's branch, not a place.
-        let has_org = known
-            .inside(Self::span(an, a, b))
-            .iter()
-            .any(|(ty, _)| *ty == EntityType::Org);
+        let has_org = known.any_inside(Self::span(an, a, b), &mut |ty, _| ty == EntityType::Org);
         if !headline
             && len >= 2
             && (self.is(&t[b], set::ORG_HEADS)
@@ -990,15 +988,15 @@ impl NameRules {
         if s > b {
             return;
         }
-        let names: Vec<usize> = (s..=b)
-            .filter(|&i| !self.is(&t[i], set::PARTICLES) || t[i].cap)
-            .collect();
-        if names.len() > 6
-            || names
-                .iter()
-                .any(|&i| t[i].caps || self.is(&t[i], set::COMMON_WORDS))
-            || self.is(&t[s], set::OPENERS)
-        {
+        // The words of the name proper (not lowercase particles), counted, not listed.
+        let (mut names, mut not_name) = (0, false);
+        for tok in &t[s..=b] {
+            if !self.is(tok, set::PARTICLES) || tok.cap {
+                names += 1;
+                not_name = not_name || tok.caps || self.is(tok, set::COMMON_WORDS);
+            }
+        }
+        if names > 6 || not_name || self.is(&t[s], set::OPENERS) {
             return;
         }
         let title_inside = s > a;
@@ -1012,19 +1010,19 @@ impl NameRules {
             && (self.is(&t[a - 1], set::TITLES)
                 || (!t[a - 1].cap && Self::preceded_by(an, a, &self.roles)));
         let intro = Self::preceded_by(an, a, &self.introductions);
-        let arabic = names.len() >= 2
+        let arabic = names >= 2
             && (s..=b).any(|i| {
                 self.is(&t[i], set::ARABIC_MARKERS)
                     || (i > s && !t[i].cap && matches!(t[i].key_str(), "al" | "el"))
             });
-        let given = (2..=4).contains(&names.len()) && self.is(&t[s], set::GIVEN_NAMES);
+        let given = (2..=4).contains(&names) && self.is(&t[s], set::GIVEN_NAMES);
         let byline = self.byline(an, a, b).is_some();
         // Context that tells a person's name of two to four words which holds no country,
         // region, organisation or group: "said X", "according to X", "X, a spokesman
         // for", "the governor of Borno state, X,", "X, known as Abu Y".
-        let shape = (2..=4).contains(&names.len())
-            && !known.inside(Self::span(an, s, b)).iter().any(|(ty, kind)| {
-                *ty != EntityType::Place || matches!(*kind, "country" | "region")
+        let shape = (2..=4).contains(&names)
+            && !known.any_inside(Self::span(an, s, b), &mut |ty, kind| {
+                ty != EntityType::Place || matches!(kind, "country" | "region")
             });
         let context = shape
             && (Self::preceded_by(an, a, &self.reporting)
