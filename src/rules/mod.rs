@@ -1056,6 +1056,54 @@ examples = [{ text = "x", value = 5 }]
         );
     }
 
+    /// The hits are every rule's matches in every paragraph, searched whole and without
+    /// the prefilter: the prefilter's limits hide none.
+    #[test]
+    fn hits_are_every_match_of_every_rule() {
+        let rules = RuleSetBuilder::new().build().unwrap();
+        let gaz = crate::entity::Gazetteers::builtin().unwrap();
+        let generator = crate::generate::Generator::new(&gaz, 12).unwrap();
+        for i in 0..150 {
+            let text = generator.article(i).text;
+            let plain = Texts::new(&text, None);
+            let numbers: Vec<(Span, Placeholder)> = rules
+                .winners(Table::Quantities, &plain)
+                .iter()
+                .map(|m| (m.span, Placeholder::Quantity))
+                .collect();
+            let masked = mask(&text, &numbers);
+            let with_numbers = Texts::new(&text, Some(&masked));
+            for (table, context, t) in [
+                (Table::Quantities, false, &plain),
+                (Table::Dates, false, &plain),
+                (Table::Quantities, true, &with_numbers),
+            ] {
+                let mut got: Vec<(usize, Span)> = rules
+                    .hits(table, context, t)
+                    .iter()
+                    .map(|h| (h.rule, h.span))
+                    .collect();
+                got.sort_unstable_by_key(|&(r, s)| (r, s.start, s.end));
+                let mut want = Vec::new();
+                for (ri, r) in rules.rules().iter().enumerate() {
+                    if r.table != table || r.context != context {
+                        continue;
+                    }
+                    let hay = if r.masked { t.masked.unwrap() } else { t.plain };
+                    for &(s, e) in &t.chunks {
+                        for m in r.regex.find_iter(&hay[s..e]) {
+                            if !m.is_empty() {
+                                want.push((ri, Span::new(s + m.start(), s + m.end())));
+                            }
+                        }
+                    }
+                }
+                want.sort_unstable_by_key(|&(r, s)| (r, s.start, s.end));
+                assert_eq!(got, want, "{table:?} {context} in {text:?}");
+            }
+        }
+    }
+
     /// The same span can have other groups where the text around it differs (a word
     /// boundary, the paragraph's edge, a line's end): the memo tells them apart, and
     /// each rule set has its own.
