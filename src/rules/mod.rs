@@ -30,6 +30,8 @@
 //!    [`RuleSet::winners`] resolves overlaps on bare spans and reads the groups of the
 //!    winners; the numbers stage's `{QTY}` pass reads those of the best match for each
 //!    number. [`RuleSet::find`] reads every match's groups (rule examples use it).
+//!    The same spans come back in document after document ("15", "two weeks ago"), so
+//!    each worker thread remembers what these searches found (`memo.rs`).
 //!
 //! Compiling the rules is most of the start-up: every pattern is parsed once (the gate
 //! reuses the parsed form) and the regexes are compiled on all cores.
@@ -46,6 +48,7 @@
 mod compile;
 mod examples;
 mod gate;
+mod memo;
 mod syntax;
 
 use std::collections::BTreeMap;
@@ -53,7 +56,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use regex_automata::meta::Regex;
-use regex_automata::{Anchored, Input};
+use regex_automata::Input;
 use regex_syntax::hir::Hir;
 
 use crate::calendar::Ymd;
@@ -415,7 +418,11 @@ pub struct RuleSet {
 }
 
 struct Inner {
+    /// Tells apart the rule sets of a process, for the per-thread memo of captures.
+    id: u64,
     rules: Vec<Rule>,
+    /// Per rule: what its assertions see around a match (see [`memo::Around`]).
+    around: Vec<memo::Around>,
     groups: Vec<Group>,
 }
 
@@ -556,6 +563,9 @@ pub fn mask(text: &str, spans: &[(Span, Placeholder)]) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// The id of the next rule set made (see [`Inner::id`]); 0 is no set's.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 impl RuleSet {
     fn new(rules: Vec<Rule>) -> RuleSet {
         let mut keys: BTreeMap<(Table, bool, bool), Vec<usize>> = BTreeMap::new();
@@ -582,7 +592,15 @@ impl RuleSet {
             })
             .collect::<Vec<Group>>();
         RuleSet {
-            inner: Arc::new(Inner { rules, groups }),
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                around: rules
+                    .iter()
+                    .map(|r| memo::Around::of(r.hir.properties().look_set()))
+                    .collect(),
+                rules,
+                groups,
+            }),
         }
     }
 
@@ -704,22 +722,28 @@ impl RuleSet {
         let rules = &self.inner.rules;
         let (span, start, chunk) = (hit.span, hit.chunk_start, hit.chunk);
         let regex = &rules[hit.rule].regex;
-        let mut caps = regex.create_captures();
-        let input = Input::new(chunk)
-            .span(span.start - start..span.end - start)
-            .anchored(Anchored::Yes);
-        regex.search_captures(&input, &mut caps);
-        let same = caps
-            .get_match()
-            .is_some_and(|m| (start + m.start(), start + m.end()) == (span.start, span.end));
+        let mut groups = Vec::new();
+        memo::anchored(
+            self.inner.id,
+            hit.rule,
+            regex,
+            self.inner.around[hit.rule],
+            chunk,
+            (span.start - start, span.end - start),
+            start,
+            &mut groups,
+        );
+        let same = groups.first() == Some(&Some(span));
         debug_assert!(same, "rule {} at {span:?}", rules[hit.rule].id);
         if !same {
+            let mut caps = regex.create_captures();
             regex.search_captures(&Input::new(chunk).range(span.start - start..), &mut caps);
+            groups = self::groups(&caps, start);
         }
         Match {
             rule: hit.rule,
             span,
-            groups: groups(&caps, start),
+            groups,
         }
     }
 
@@ -783,6 +807,7 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regex_automata::Anchored;
 
     fn set(files: &[(&str, &str)]) -> std::result::Result<RuleSet, String> {
         let dir = tempfile::tempdir().unwrap();
@@ -964,6 +989,181 @@ examples = [{ text = "x", value = 5 }]
                     .collect();
                 let got: Vec<_> = rules.winners(table, &t).iter().map(key).collect();
                 assert_eq!(got, want, "{table:?} in {text:?}");
+            }
+        }
+    }
+
+    /// What `captures` must give for `hit`: a fresh anchored search over its span.
+    fn plain_captures(rules: &RuleSet, hit: &Hit) -> Vec<Option<Span>> {
+        let regex = &rules.rules()[hit.rule].regex;
+        let mut caps = regex.create_captures();
+        let (s, e) = (
+            hit.span.start - hit.chunk_start,
+            hit.span.end - hit.chunk_start,
+        );
+        let input = Input::new(hit.chunk).span(s..e).anchored(Anchored::Yes);
+        regex.search_captures(&input, &mut caps);
+        groups(&caps, hit.chunk_start)
+    }
+
+    /// Every hit of every built-in rule in generated articles and the examples, read
+    /// twice (the second time, at the latest, from the memo), has the groups of a plain
+    /// anchored search over its span.
+    #[test]
+    fn remembered_captures_are_plain_captures() {
+        let rules = RuleSetBuilder::new().build().unwrap();
+        let gaz = crate::entity::Gazetteers::builtin().unwrap();
+        let generator = crate::generate::Generator::new(&gaz, 11).unwrap();
+        let mut texts: Vec<String> = (0..300).map(|i| generator.article(i).text).collect();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/articles");
+        for e in std::fs::read_dir(dir).unwrap() {
+            texts.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+        }
+        let reused = memo::REUSED.with(|r| r.get());
+        let mut checked = 0;
+        for text in &texts {
+            let plain = Texts::new(text, None);
+            let numbers: Vec<(Span, Placeholder)> = rules
+                .winners(Table::Quantities, &plain)
+                .iter()
+                .map(|m| (m.span, Placeholder::Quantity))
+                .collect();
+            let masked = mask(text, &numbers);
+            let with_numbers = Texts::new(text, Some(&masked));
+            for (table, context, t) in [
+                (Table::Quantities, false, &plain),
+                (Table::Dates, false, &plain),
+                (Table::Quantities, true, &with_numbers),
+            ] {
+                for hit in rules.hits(table, context, t) {
+                    let want = plain_captures(&rules, &hit);
+                    for _ in 0..2 {
+                        let got = rules.captures(&hit);
+                        let id = &rules.rules()[hit.rule].id;
+                        assert_eq!(got.groups, want, "rule {id} at {:?} in {text:?}", hit.span);
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        let reused = memo::REUSED.with(|r| r.get()) - reused;
+        assert!(checked > 5_000, "{checked} hits");
+        // Every second reading, and more: the same spans recur across articles.
+        assert!(
+            reused > checked + checked / 2,
+            "{reused} of {}",
+            2 * checked
+        );
+    }
+
+    /// The hits are every rule's matches in every paragraph, searched whole and without
+    /// the prefilter: the prefilter's limits hide none.
+    #[test]
+    fn hits_are_every_match_of_every_rule() {
+        let rules = RuleSetBuilder::new().build().unwrap();
+        let gaz = crate::entity::Gazetteers::builtin().unwrap();
+        let generator = crate::generate::Generator::new(&gaz, 12).unwrap();
+        for i in 0..150 {
+            let text = generator.article(i).text;
+            let plain = Texts::new(&text, None);
+            let numbers: Vec<(Span, Placeholder)> = rules
+                .winners(Table::Quantities, &plain)
+                .iter()
+                .map(|m| (m.span, Placeholder::Quantity))
+                .collect();
+            let masked = mask(&text, &numbers);
+            let with_numbers = Texts::new(&text, Some(&masked));
+            for (table, context, t) in [
+                (Table::Quantities, false, &plain),
+                (Table::Dates, false, &plain),
+                (Table::Quantities, true, &with_numbers),
+            ] {
+                let mut got: Vec<(usize, Span)> = rules
+                    .hits(table, context, t)
+                    .iter()
+                    .map(|h| (h.rule, h.span))
+                    .collect();
+                got.sort_unstable_by_key(|&(r, s)| (r, s.start, s.end));
+                let mut want = Vec::new();
+                for (ri, r) in rules.rules().iter().enumerate() {
+                    if r.table != table || r.context != context {
+                        continue;
+                    }
+                    let hay = if r.masked { t.masked.unwrap() } else { t.plain };
+                    for &(s, e) in &t.chunks {
+                        for m in r.regex.find_iter(&hay[s..e]) {
+                            if !m.is_empty() {
+                                want.push((ri, Span::new(s + m.start(), s + m.end())));
+                            }
+                        }
+                    }
+                }
+                want.sort_unstable_by_key(|&(r, s)| (r, s.start, s.end));
+                assert_eq!(got, want, "{table:?} {context} in {text:?}");
+            }
+        }
+    }
+
+    /// The same span can have other groups where the text around it differs (a word
+    /// boundary, the paragraph's edge, a line's end): the memo tells them apart, and
+    /// each rule set has its own.
+    #[test]
+    fn remembered_captures_see_around_the_span() {
+        let f = r#"
+table = "dates"
+[[rule]]
+id = "word"
+pattern = '(?P<year>\ba)?a+'
+examples = [{ text = "aa" }]
+[[rule]]
+id = "edge"
+pattern = '(?P<year>\Ab)?b+'
+examples = [{ text = "bb" }]
+[[rule]]
+id = "line"
+pattern = '(?m)(?P<year>^c)?c+(?P<month>$)?'
+examples = [{ text = "cc" }]
+"#;
+        let rules = set(&[("d.toml", f)]).unwrap();
+        let kinds: Vec<memo::Around> = rules.inner.around.clone();
+        use memo::Around::{Chars, Words};
+        let words = Words {
+            ascii: true,
+            unicode: false,
+        };
+        assert_eq!(kinds, vec![words, Chars, Chars]);
+        let text = "xaa aa aa\n\nbb xbb\nbb bb\n\ncc\ncc xcc";
+        let t = Texts::new(text, None);
+        let hits = rules.hits(Table::Dates, false, &t);
+        // Twice over, so that the second round reads every span from the memo.
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..2 {
+            for hit in &hits {
+                let want = plain_captures(&rules, hit);
+                let got = rules.captures(hit);
+                assert_eq!(got.groups, want, "{:?}", hit.span);
+                // Relative to the span, to count the different readings of equal spans.
+                let rel: Vec<_> = want
+                    .iter()
+                    .map(|g| g.map(|g| (g.start - hit.span.start, g.end - hit.span.start)))
+                    .collect();
+                seen.insert((hit.rule, &text[hit.span.start..hit.span.end], rel));
+            }
+        }
+        let spans: std::collections::BTreeSet<_> = seen.iter().map(|(r, s, _)| (*r, *s)).collect();
+        assert_eq!(spans.len(), 3, "{seen:?}");
+        // "aa" with and without a word boundary before it, "bb" at the paragraph's start
+        // and not, "cc" at the start and end of a line, at either, and at neither.
+        assert_eq!(seen.len(), 2 + 2 + 3, "{seen:?}");
+
+        // Rule 0 of another set reads the same span otherwise.
+        let g = "table = \"dates\"\n[[rule]]\nid = \"w\"\npattern = 'a(?P<year>a+)'\nexamples = [{ text = \"aa\" }]\n";
+        let other = set(&[("d.toml", g)]).unwrap();
+        for _ in 0..2 {
+            for s in [&rules, &other] {
+                for hit in s.hits(Table::Dates, false, &t) {
+                    assert_eq!(s.captures(&hit).groups, plain_captures(s, &hit));
+                }
             }
         }
     }
