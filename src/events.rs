@@ -207,6 +207,20 @@ fn list_words(h: &str) -> u8 {
         }
         t
     };
+    /// For each letter of `BY_FIRST`: the second letters of its words, as bits.
+    const SECOND: [u32; BY_FIRST.len()] = {
+        let mut t = [0u32; BY_FIRST.len()];
+        let mut k = 0;
+        while k < BY_FIRST.len() {
+            let mut j = 0;
+            while j < BY_FIRST[k].1.len() {
+                t[k] |= 1 << (BY_FIRST[k].1[j].0.as_bytes()[1] - b'a');
+                j += 1;
+            }
+            k += 1;
+        }
+        t
+    };
     let bytes = h.as_bytes();
     let mut out = 0;
     let mut i = 0;
@@ -216,7 +230,12 @@ fn list_words(h: &str) -> u8 {
     while i < bytes.len() {
         // At a word start.
         let class = CLASS[bytes[i] as usize];
-        if class >= 2 {
+        // (Most words begin with a letter of the lists' words, few with the two letters of
+        // one: one test of the second letter rejects them.)
+        let second = bytes
+            .get(i + 1)
+            .map_or(26, |&b| (b | 0x20).wrapping_sub(b'a'));
+        if class >= 2 && second < 26 && SECOND[(class - 2) as usize] & (1 << second) != 0 {
             let rest = &bytes[i..];
             for &(w, bit) in BY_FIRST[(class - 2) as usize].1 {
                 let w = w.as_bytes();
@@ -3585,6 +3604,73 @@ mod tests {
         ] {
             assert_eq!(list_words(text), want, "{text:?}");
         }
+        // On random texts of the words, their beginnings and other words: what a search
+        // of each word at each word start finds.
+        let pieces = [
+            "since ",
+            "Since",
+            "sin",
+            "year",
+            "YEARS",
+            "ye",
+            "in all of ",
+            "in all",
+            "over the ",
+            "overt",
+            "annually",
+            "an",
+            "half of",
+            "ha",
+            "another",
+            "separate",
+            "second",
+            "se",
+            "similar",
+            "earlier",
+            "ea",
+            "previous",
+            "last ",
+            "la",
+            "north",
+            "no",
+            "south",
+            "so",
+            "east",
+            "west",
+            "we",
+            "x",
+            "_",
+            "5",
+            " ",
+            "  ",
+            "-",
+            ".",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut seen = 0;
+        for _ in 0..5000 {
+            let text: String = (0..next(8)).map(|_| pieces[next(pieces.len())]).collect();
+            let b = text.as_bytes();
+            let mut want = 0;
+            for i in (0..b.len()).filter(|&i| i == 0 || !is_word_byte(b[i - 1])) {
+                for (w, bit) in &got {
+                    if b[i..].len() >= w.len()
+                        && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+                    {
+                        want |= bit;
+                    }
+                }
+            }
+            assert_eq!(list_words(&text), want, "{text:?}");
+            seen += usize::from(want != 0);
+        }
+        assert!(seen > 1000, "{seen}");
     }
 
     #[test]
