@@ -39,6 +39,13 @@ const MERGE_REACH: usize = 100;
 /// the patterns try them.
 const CASUALTY_WORDS: &str = "killed|dead|died|die|deaths?|slain|executed|massacred|murdered|eliminated|neutrali[sz]ed|perished|lost their lives|fatalities|bodies|wounded|injured|hurt|injuries|casualties|abducted|kidnapped|captured|arrested|detained|taken hostage|taken prisoner|held hostage";
 
+/// The longest match of a casualty word (`lost their lives`); a test checks it.
+const LONGEST_CASUALTY_WORD: usize = 16;
+
+/// How far after a number [`EventStage::killed_after`] reads: a casualty word starting
+/// by 90 bytes, and the byte after it.
+const KILLED_AFTER_REACH: usize = 91 + LONGEST_CASUALTY_WORD;
+
 /// The last words of the matches of `killed_before` (the verbs and their qualifiers): a
 /// text before a number whose last word (before its spaces) is another cannot match,
 /// whatever comes earlier. (A match ends with a whole word: it is followed by spaces, and
@@ -203,6 +210,20 @@ fn list_words(h: &str) -> u8 {
         }
         t
     };
+    /// For each letter of `BY_FIRST`: the second letters of its words, as bits.
+    const SECOND: [u32; BY_FIRST.len()] = {
+        let mut t = [0u32; BY_FIRST.len()];
+        let mut k = 0;
+        while k < BY_FIRST.len() {
+            let mut j = 0;
+            while j < BY_FIRST[k].1.len() {
+                t[k] |= 1 << (BY_FIRST[k].1[j].0.as_bytes()[1] - b'a');
+                j += 1;
+            }
+            k += 1;
+        }
+        t
+    };
     let bytes = h.as_bytes();
     let mut out = 0;
     let mut i = 0;
@@ -212,7 +233,12 @@ fn list_words(h: &str) -> u8 {
     while i < bytes.len() {
         // At a word start.
         let class = CLASS[bytes[i] as usize];
-        if class >= 2 {
+        // (Most words begin with a letter of the lists' words, few with the two letters of
+        // one: one test of the second letter rejects them.)
+        let second = bytes
+            .get(i + 1)
+            .map_or(26, |&b| (b | 0x20).wrapping_sub(b'a'));
+        if class >= 2 && second < 26 && SECOND[(class - 2) as usize] & (1 << second) != 0 {
             let rest = &bytes[i..];
             for &(w, bit) in BY_FIRST[(class - 2) as usize].1 {
                 let w = w.as_bytes();
@@ -518,6 +544,24 @@ pub(crate) fn next_of(bytes: &[u8], from: usize, needles: &[u8]) -> Option<usize
         .map(|p| i + p)
 }
 
+/// The offset of the first non-ASCII byte at or after `from` (or the length), eight bytes
+/// at a time.
+fn next_wide(bytes: &[u8], from: usize) -> usize {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while i + 8 <= bytes.len() {
+        let v = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        if v & HIGHS != 0 {
+            return i + ((v & HIGHS).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| b >= 0x80)
+        .map_or(bytes.len(), |p| i + p)
+}
+
 /// How specific a place is: towns and features over regions over countries.
 fn specificity(e: &Entity) -> u8 {
     kind_specificity(&e.kind)
@@ -537,6 +581,8 @@ pub(crate) fn kind_specificity(kind: &str) -> u8 {
 
 /// Words after a place name that make it a modifier, not where something happened: "US
 /// troops", "Iraqi forces", "Syria's government".
+/// ([`place_words`] reads this list; a test checks that they agree.)
+#[cfg(test)]
 const NOT_LOCATION_AFTER: &[&str] = &[
     "forces",
     "force",
@@ -569,6 +615,8 @@ const NOT_LOCATION_AFTER: &[&str] = &[
 ];
 
 /// Words before a place name that say something happened there.
+/// ([`place_words`] reads this list; a test checks that they agree.)
+#[cfg(test)]
 const LOCATIVE_BEFORE: &[&str] = &[
     "in", "at", "near", "outside", "around", "across", "into", "on", "inside", "of", "within",
     "through", "toward", "towards", "raided", "struck", "hit", "attacked",
@@ -615,41 +663,35 @@ impl EventStage {
         let before = &text[before_span.start..before_span.end];
         let word = |sp: Span| &text[sp.start..sp.end];
         let mut value = q.value as u64;
-        let category_of = |word: &str| -> Category {
-            let w = word.to_ascii_lowercase();
-            if w.starts_with("wound") || w.starts_with("injur") || w == "hurt" || w == "casualties"
+        // (Without case, and without a lower-cased copy of the word per number.)
+        let category_of = |w: &str| -> Category {
+            let starts = |p: &str| starts_with_ci(w, p);
+            if starts("wound")
+                || starts("injur")
+                || w.eq_ignore_ascii_case("hurt")
+                || w.eq_ignore_ascii_case("casualties")
             {
                 Category::Injured
-            } else if w.starts_with("abduct")
-                || w.starts_with("kidnap")
-                || w.starts_with("arrest")
-                || w.starts_with("captur")
-                || w.starts_with("detain")
-                || w.starts_with("taken")
-                || w.starts_with("held")
+            } else if starts("abduct")
+                || starts("kidnap")
+                || starts("arrest")
+                || starts("captur")
+                || starts("detain")
+                || starts("taken")
+                || starts("held")
             {
                 Category::Captured
             } else {
                 Category::Killed
             }
         };
-        // "the four men killed were...": a figure already given, named again. (Lower-casing
-        // changes only ASCII letters, so comparing the bytes without case is the same test.)
-        let trimmed = before.trim_end().as_bytes();
-        let anaphoric = trimmed.len() >= 4
-            && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b" the")
-            || trimmed.eq_ignore_ascii_case(b"the");
         let (before_h, after_h) = (hay.slice(before_span).0, hay.slice(after_span).0);
-        let mut part = starts_with_phrase(after_h, PART_AFTER)
-            || ends_with_phrase(before_h, PART_BEFORE)
-            || anaphoric;
         // "a senior leader and eight other militants": one more than the number.
         let mut category = None;
         let one_more =
             ends_with_phrase(before_h, AND_OTHERS) && starts_with_phrase(after_h, OTHERS_AFTER);
         if one_more {
             value += 1;
-            part = false;
             let head = before_span;
             category = hay
                 .last_group(&self.killed_after, head)
@@ -670,8 +712,9 @@ impl EventStage {
         let mut toll = false;
         if category.is_none() {
             if let Some(c) = self.toll(hay, before_span) {
-                let w = word(c).to_ascii_lowercase();
-                category = Some(if w.contains("wound") || w.contains("injur") {
+                let w = word(c).as_bytes();
+                let has = |p: &[u8]| w.windows(p.len()).any(|x| x.eq_ignore_ascii_case(p));
+                category = Some(if has(b"wound") || has(b"injur") {
                     Category::Injured
                 } else {
                     Category::Killed
@@ -683,7 +726,10 @@ impl EventStage {
             // "left 12 dead", "leaving eight wounded": the words after say which.
             category = self
                 .killed_before(hay, before_span)
-                .filter(|&c| !matches!(word(c).to_ascii_lowercase().as_str(), "left" | "leaving"))
+                .filter(|&c| {
+                    let w = word(c);
+                    !(w.eq_ignore_ascii_case("left") || w.eq_ignore_ascii_case("leaving"))
+                })
                 .map(|c| category_of(word(c)))
                 .or_else(|| {
                     self.killed_after(hay, after_span)
@@ -701,6 +747,17 @@ impl EventStage {
             }
             None => return None,
         };
+        // (What follows is asked only of a number that counts people: most do not.)
+        // "the four men killed were...": a figure already given, named again. (Lower-casing
+        // changes only ASCII letters, so comparing the bytes without case is the same test.)
+        let trimmed = before.trim_end().as_bytes();
+        let anaphoric = trimmed.len() >= 4
+            && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b" the")
+            || trimmed.eq_ignore_ascii_case(b"the");
+        let part = !one_more
+            && (starts_with_phrase(after_h, PART_AFTER)
+                || ends_with_phrase(before_h, PART_BEFORE)
+                || anaphoric);
         let window_end = (q.span.end + 60).min(sentence.end);
         let window_start = q.span.start.saturating_sub(60).max(sentence.start);
         let near = Span::new(floor(text, window_start), ceil(text, window_end));
@@ -709,7 +766,7 @@ impl EventStage {
             category,
             value,
             additional,
-            total: (toll || hay.is_match(&self.total, near)) && !part && !additional,
+            total: !part && !additional && (toll || hay.is_match(&self.total, near)),
             part,
             span: q.span,
         })
@@ -834,42 +891,55 @@ fn ceil(text: &str, mut i: usize) -> usize {
 /// the same; offsets are mapped back, so a match's text is read from the document.
 struct Haystack<'a> {
     ascii: std::borrow::Cow<'a, str>,
-    /// For a copy: the document offset of each byte of `ascii`, and of its end.
-    origin: Vec<usize>,
+    /// For a copy: each non-ASCII character of the document, in order, as (its offset in
+    /// the copy, its offset in the document, the document offset after it). Between two
+    /// of them the copy and the document hold the same ASCII bytes, so these points map
+    /// every offset both ways. Why not an offset per byte: building that map (a push per
+    /// character) cost more than all the searches on the copy, for a document with a
+    /// handful of non-ASCII characters (a dash in its dateline, a name with an accent).
+    wide: Vec<Wide>,
 }
+
+/// A non-ASCII character of a [`Haystack`]'s document: (offset in the copy, start and end
+/// in the document).
+type Wide = (usize, usize, usize);
 
 impl<'a> Haystack<'a> {
     fn new(text: &'a str, stage: &EventStage) -> Haystack<'a> {
         if text.is_ascii() {
             return Haystack {
                 ascii: text.into(),
-                origin: Vec::new(),
+                wide: Vec::new(),
             };
         }
+        let bytes = text.as_bytes();
         let mut ascii = Vec::with_capacity(text.len());
-        let mut origin = Vec::with_capacity(text.len() + 1);
+        let mut wide = Vec::new();
         let mut folded: Vec<(char, u8)> = Vec::new();
-        for (i, c) in text.char_indices() {
-            let b = if c.is_ascii() {
-                c as u8
-            } else {
-                match folded.iter().find(|f| f.0 == c) {
-                    Some(f) => f.1,
-                    None => {
-                        let b = stage.fold(c);
-                        folded.push((c, b));
-                        b
-                    }
+        let mut i = 0;
+        while i < bytes.len() {
+            let run = next_wide(bytes, i);
+            ascii.extend_from_slice(&bytes[i..run]);
+            if run == bytes.len() {
+                break;
+            }
+            let c = text[run..].chars().next().expect("a character starts here");
+            let b = match folded.iter().find(|f| f.0 == c) {
+                Some(f) => f.1,
+                None => {
+                    let b = stage.fold(c);
+                    folded.push((c, b));
+                    b
                 }
             };
+            wide.push((ascii.len(), run, run + c.len_utf8()));
             ascii.push(b);
-            origin.push(i);
+            i = run + c.len_utf8();
         }
-        origin.push(text.len());
         let ascii = String::from_utf8(ascii).expect("ASCII bytes");
         Haystack {
             ascii: ascii.into(),
-            origin,
+            wide,
         }
     }
 
@@ -878,21 +948,23 @@ impl<'a> Haystack<'a> {
         list_words(self.slice(span).0)
     }
 
-    /// The offset in the copy of document offset `at` (a character boundary).
+    /// The offset in the copy of document offset `at`: the number of characters starting
+    /// before it (for a character boundary, the copy offset of the character there).
     fn at(&self, at: usize) -> usize {
-        if self.origin.is_empty() {
-            at
-        } else {
-            self.origin.partition_point(|&o| o < at)
+        let k = self.wide.partition_point(|w| w.1 < at);
+        match k.checked_sub(1).map(|k| self.wide[k]) {
+            None => at,
+            // The characters up to this one, then the ASCII ones after it.
+            Some((c, _, end)) => c + 1 + at.saturating_sub(end),
         }
     }
 
     /// The document offset of offset `at` of the copy.
     fn back(&self, at: usize) -> usize {
-        if self.origin.is_empty() {
-            at
-        } else {
-            self.origin[at]
+        let k = self.wide.partition_point(|w| w.0 < at);
+        match k.checked_sub(1).map(|k| self.wide[k]) {
+            None => at,
+            Some((c, _, end)) => end + (at - c - 1),
         }
     }
 
@@ -1053,6 +1125,11 @@ fn starts_with_phrase(h: &str, phrases: &[&str]) -> bool {
     })
 }
 
+/// Whether `t` starts with ASCII `w`, ignoring ASCII case.
+fn starts_with_ci(t: &str, w: &str) -> bool {
+    t.len() >= w.len() && t.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+}
+
 /// Whether ASCII text `t` ends with `w`, ignoring ASCII case.
 fn ends_with_ci(t: &str, w: &str) -> bool {
     t.len() >= w.len() && t.as_bytes()[t.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
@@ -1064,13 +1141,32 @@ impl EventStage {
     /// characters, so the match is the leftmost casualty word (the first of the words that
     /// fits there); it counts if at most 90 characters, none of `,;.:()` or a digit, come
     /// before it. A word contains none of those, so the search can stop after the first.
+    ///
+    /// Only the first [`KILLED_AFTER_REACH`] bytes are read: a match starting by 90 ends,
+    /// with the byte after it that `\b` reads, within them, so cutting the text there
+    /// neither hides one nor makes one that starts by 90 (the sentence after a number is
+    /// often much longer, and was scanned to its first stop).
     fn killed_after(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        /// `,;.:()` and the digits: the bytes the gap does not take.
+        const STOPS: [bool; 256] = {
+            let mut t = [false; 256];
+            let mut b = 0;
+            while b < 256 {
+                t[b] = matches!(
+                    b as u8,
+                    b',' | b';' | b'.' | b':' | b'(' | b')' | b'0'..=b'9'
+                );
+                b += 1;
+            }
+            t
+        };
         let (h, base) = hay.slice(span);
-        let stop = h
-            .bytes()
-            .position(|b| b",;.:()".contains(&b) || b.is_ascii_digit())
-            .unwrap_or(h.len());
-        let m = self.casualty_word.find(&h[..(stop + 1).min(h.len())])?;
+        let reach = h.len().min(KILLED_AFTER_REACH);
+        let stop = h.as_bytes()[..reach]
+            .iter()
+            .position(|&b| STOPS[b as usize])
+            .unwrap_or(reach);
+        let m = self.casualty_word.find(&h[..(stop + 1).min(reach)])?;
         (m.start() <= stop.min(90)).then(|| hay.span(base, m))
     }
 
@@ -1342,14 +1438,14 @@ pub(crate) fn occurrences(text: &str, names: &[&str]) -> Vec<Span> {
     }
     // A document names a few people: a search per name (memchr-fast) costs less than
     // building an automaton, which took a sixth of the stage. Many names, one pass.
+    // (Each name's first byte found eight bytes at a time: `match_indices` set up a
+    // two-way searcher per name and document, which cost more than the search.)
     if names.len() <= FEW_NAMES {
-        return names
-            .iter()
-            .flat_map(|n| {
-                text.match_indices(n)
-                    .map(|(i, m)| Span::new(i, i + m.len()))
-            })
-            .collect();
+        let mut out = Vec::new();
+        for n in &names {
+            find_all(text.as_bytes(), n.as_bytes(), &mut out);
+        }
+        return out;
     }
     let ac = aho_corasick::AhoCorasick::builder()
         .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
@@ -1366,6 +1462,20 @@ pub(crate) fn occurrences(text: &str, names: &[&str]) -> Vec<Span> {
         }
     }
     out
+}
+
+/// The spans of `needle` (not empty) in `h`, as `str::match_indices` finds them: left to
+/// right, not overlapping.
+fn find_all(h: &[u8], needle: &[u8], out: &mut Vec<Span>) {
+    let mut from = 0;
+    while let Some(i) = next_of(h, from, &needle[..1]) {
+        if h[i..].starts_with(needle) {
+            out.push(Span::new(i, i + needle.len()));
+            from = i + needle.len();
+        } else {
+            from = i + 1;
+        }
+    }
 }
 
 /// The country `EventStage::context_country` finds at any offset, precomputed for every
@@ -1491,6 +1601,8 @@ fn context_country_scan(text: &str, end: usize, places: &[&Entity]) -> Option<St
 }
 
 /// Verbs after a place name that make it an actor ("Washington announced").
+/// ([`place_words`] reads this list; a test checks that they agree.)
+#[cfg(test)]
 const ACTOR_VERBS: &[&str] = &[
     "announced",
     "said",
@@ -1523,16 +1635,16 @@ fn usable_place(text: &str, e: &Entity, people: &People, lines: &Lines) -> bool 
         return false;
     }
     let possessive = tail.starts_with("'s") || tail.starts_with("’s");
-    let next = tail_word(tail);
-    let next = lower(next);
-    let next = next.as_ref();
-    if NOT_LOCATION_AFTER.contains(&next) && (!possessive || e.kind == "country") {
+    let mut buf = [0; LOWER_BUF];
+    let next = lower_in(tail_word(tail), &mut buf);
+    let lists = place_words(&next);
+    if lists & NOT_LOCATION != 0 && (!possessive || e.kind == "country") {
         return false;
     }
-    if !possessive && ACTOR_VERBS.contains(&next) && e.kind == "country" {
+    if !possessive && lists & (ACTOR | AND) != 0 && e.kind == "country" {
         return false;
     }
-    if !possessive && ACTOR_VERBS[..ACTOR_VERBS.len() - 1].contains(&next) {
+    if !possessive && lists & ACTOR != 0 {
         return false;
     }
     if e.span.start < lines.dateline_end(e.span.start) {
@@ -1683,18 +1795,114 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The longest word [`lower_in`] lower-cases into its buffer.
+const LOWER_BUF: usize = 24;
+
+/// `s` in lower case, like [`lower`], but an ASCII word of up to [`LOWER_BUF`] bytes with
+/// capitals is lower-cased into `buf` rather than a new string: a sentence's first word
+/// ("In", "The") is one, and [`locative`] reads three words for every place.
+fn lower_in<'a>(s: &'a str, buf: &'a mut [u8; LOWER_BUF]) -> std::borrow::Cow<'a, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(s)
+    } else if s.is_ascii() && s.len() <= LOWER_BUF {
+        let b = &mut buf[..s.len()];
+        b.copy_from_slice(s.as_bytes());
+        b.make_ascii_lowercase();
+        std::borrow::Cow::Borrowed(std::str::from_utf8(b).expect("ASCII"))
+    } else {
+        lower(s)
+    }
+}
+
+/// The words of [`NOT_LOCATION_AFTER`], [`ACTOR_VERBS`] and [`LOCATIVE_BEFORE`], as bits.
+const NOT_LOCATION: u8 = 1;
+/// [`ACTOR_VERBS`] but its last word, "and".
+const ACTOR: u8 = 2;
+const AND: u8 = 4;
+const LOCATIVE: u8 = 8;
+
+/// The lists ([`NOT_LOCATION`], [`ACTOR`], [`AND`], [`LOCATIVE`]) lower-case word `w` is
+/// in (a test checks them against the lists). One `match`, which compiles to comparisons
+/// of the length and of the bytes as integers, rather than a scan of each list with a
+/// `memcmp` call per word of the same length: every place asks three to five times.
+fn place_words(w: &str) -> u8 {
+    match w {
+        "forces" | "force" | "troops" | "soldiers" | "military" | "army" | "officials"
+        | "official" | "service" | "government" | "citizens" | "personnel" | "embassy"
+        | "president" | "authorities" | "police" | "security" | "intelligence" | "command"
+        | "navy" | "marines" | "ministry" | "administration" | "allies" | "partners" | "envoy"
+        | "special" => NOT_LOCATION,
+        "air" => NOT_LOCATION,
+        "announced" | "said" | "says" | "reported" | "confirmed" | "claimed" | "stated"
+        | "denied" | "accused" | "vowed" | "declared" | "disclosed" | "revealed" => ACTOR,
+        "and" => AND,
+        "in" | "at" | "near" | "outside" | "around" | "across" | "into" | "on" | "inside"
+        | "of" | "within" | "through" | "toward" | "towards" | "raided" | "struck" | "hit"
+        | "attacked" => LOCATIVE,
+        _ => 0,
+    }
+}
+
+/// The words of `s` as `split_whitespace().rev()` gives them, without its reverse
+/// searcher: ASCII bytes are tested directly, only other characters decoded.
+fn words_back(s: &str) -> impl Iterator<Item = &str> {
+    // The start of the character ending at `i`, and whether it is a space.
+    let before = move |i: usize| -> (usize, bool) {
+        let last = s.as_bytes()[i - 1];
+        if last < 0x80 {
+            // (`\x0B` is `char::is_whitespace`, not `u8::is_ascii_whitespace`.)
+            (i - 1, last.is_ascii_whitespace() || last == 0x0B)
+        } else {
+            let c = s[..i].chars().next_back().expect("a character");
+            (i - c.len_utf8(), c.is_whitespace())
+        }
+    };
+    let mut end = s.len();
+    std::iter::from_fn(move || {
+        while end > 0 {
+            match before(end) {
+                (p, true) => end = p,
+                (_, false) => break,
+            }
+        }
+        if end == 0 {
+            return None;
+        }
+        let word_end = end;
+        while end > 0 {
+            match before(end) {
+                (_, true) => break,
+                (p, false) => end = p,
+            }
+        }
+        Some(&s[end..word_end])
+    })
+}
+
 /// Whether a place mention follows a word saying something happened there ("in", "near",
 /// "Iraq's").
 fn locative(text: &str, span: Span, e: &Entity) -> bool {
-    let mut words = text[span.start..e.span.start].split_whitespace().rev();
-    let w1 = lower(words.next().unwrap_or(""));
-    let w2 = lower(words.next().unwrap_or(""));
-    let w3 = lower(words.next().unwrap_or(""));
-    LOCATIVE_BEFORE.contains(&w1.as_ref())
-        || LOCATIVE_BEFORE.contains(&w2.as_ref()) && w2 != "of"
-        || LOCATIVE_BEFORE.contains(&w3.as_ref()) && (w2 == "the" || w2.ends_with("ern"))
-        || w1.ends_with("'s")
-        || w1.ends_with("’s")
+    locative_at(text, span, e.span.start)
+}
+
+/// [`locative`] for a place mention starting at `at`.
+fn locative_at(text: &str, span: Span, at: usize) -> bool {
+    let mut words = words_back(&text[span.start..at]);
+    let mut bufs = [[0; LOWER_BUF]; 3];
+    let [b1, b2, b3] = &mut bufs;
+    let w1 = lower_in(words.next().unwrap_or(""), b1);
+    if place_words(&w1) & LOCATIVE != 0 || w1.ends_with("'s") || w1.ends_with("’s") {
+        return true;
+    }
+    let w2 = lower_in(words.next().unwrap_or(""), b2);
+    if place_words(&w2) & LOCATIVE != 0 && w2 != "of" {
+        return true;
+    }
+    if !(w2 == "the" || w2.ends_with("ern")) {
+        return false;
+    }
+    let w3 = lower_in(words.next().unwrap_or(""), b3);
+    place_words(&w3) & LOCATIVE != 0
 }
 
 /// The place in `span` where something happened: one named after "in", "near"... first,
@@ -2309,6 +2517,155 @@ mod tests {
         }
     }
 
+    /// A haystack's change points map offsets as a table of every character's document
+    /// offset (the map they replaced) does, both ways, at every offset, and the copy holds
+    /// one byte per character.
+    #[test]
+    fn change_points_map_like_an_offset_per_character() {
+        let stage = EventStage::new();
+        let pieces = [
+            "a",
+            "killed ",
+            "é",
+            "—",
+            " – ",
+            "’s",
+            "\u{1F600}",
+            "12",
+            "\n",
+            "Ávila",
+            "ſ",
+            "xyzw",
+            "12345678",
+            "ü",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut wide = 0;
+        for _ in 0..500 {
+            let text: String = (0..next(30)).map(|_| pieces[next(pieces.len())]).collect();
+            let hay = Haystack::new(&text, &stage);
+            let mut origin: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            origin.push(text.len());
+            assert_eq!(hay.ascii.len() + 1, origin.len(), "{text:?}");
+            assert!(hay.ascii.is_ascii());
+            for (k, (i, c)) in text.char_indices().enumerate() {
+                if c.is_ascii() {
+                    assert_eq!(hay.ascii.as_bytes()[k], c as u8, "{text:?}");
+                }
+                wide += usize::from(!c.is_ascii());
+                assert_eq!(origin[k], i);
+            }
+            for at in 0..=text.len() {
+                let want = origin.partition_point(|&o| o < at);
+                assert_eq!(hay.at(at), want, "at({at}) in {text:?}");
+            }
+            for (c, &o) in origin.iter().enumerate() {
+                assert_eq!(hay.back(c), o, "back({c}) in {text:?}");
+            }
+        }
+        assert!(wide > 1000, "the texts have non-ASCII characters: {wide}");
+    }
+
+    /// `place_words` says which lists a word is in, for the lists' words, their prefixes,
+    /// suffixes and capitalised forms; `words_back` splits as `split_whitespace` does, in
+    /// reverse; `locative` says what it said with them.
+    #[test]
+    fn place_words_and_words_back_agree_with_the_lists_and_the_split() {
+        let lists = [
+            (NOT_LOCATION_AFTER, NOT_LOCATION),
+            (&ACTOR_VERBS[..ACTOR_VERBS.len() - 1], ACTOR),
+            (&["and"][..], AND),
+            (LOCATIVE_BEFORE, LOCATIVE),
+        ];
+        assert_eq!(ACTOR_VERBS.last(), Some(&"and"));
+        let mut words: Vec<String> = Vec::new();
+        for (list, _) in lists {
+            for w in list {
+                for k in 0..=w.len() {
+                    words.extend([w[..k].to_string(), w[k..].to_string()]);
+                }
+                words.extend([w.to_uppercase(), format!("{w}s"), format!("x{w}")]);
+            }
+        }
+        for w in &words {
+            let want = lists
+                .iter()
+                .filter(|(list, _)| list.contains(&w.as_str()))
+                .fold(0, |a, (_, bit)| a | bit);
+            assert_eq!(place_words(w), want, "{w:?}");
+        }
+        let pieces = [
+            "in",
+            "In",
+            "the",
+            "The",
+            "northern",
+            "of",
+            "near",
+            "Iraq's",
+            "Iraq’s",
+            "é",
+            " ",
+            "  ",
+            "\t",
+            "\x0B",
+            "\u{A0}",
+            "\u{2003}",
+            "\u{85}",
+            "\n",
+            "ATTAC\u{212A}ED",
+            "x",
+            "İn",
+            "hit",
+            "Hit",
+            "eastern",
+            "a",
+            "\u{1C}",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut yes, mut no) = (0, 0);
+        for _ in 0..5000 {
+            let text: String = (0..next(9)).map(|_| pieces[next(pieces.len())]).collect();
+            let got: Vec<&str> = words_back(&text).collect();
+            let want: Vec<&str> = text.split_whitespace().rev().collect();
+            assert_eq!(got, want, "{text:?}");
+            // The place right after the text.
+            let full = format!("{text}Chad");
+            let mut w = full[..text.len()].split_whitespace().rev();
+            let w1 = lower(w.next().unwrap_or(""));
+            let w2 = lower(w.next().unwrap_or(""));
+            let w3 = lower(w.next().unwrap_or(""));
+            let want = LOCATIVE_BEFORE.contains(&w1.as_ref())
+                || LOCATIVE_BEFORE.contains(&w2.as_ref()) && w2 != "of"
+                || LOCATIVE_BEFORE.contains(&w3.as_ref()) && (w2 == "the" || w2.ends_with("ern"))
+                || w1.ends_with("'s")
+                || w1.ends_with("’s");
+            assert_eq!(
+                locative_at(&full, Span::new(0, full.len()), text.len()),
+                want,
+                "{text:?}"
+            );
+            if want {
+                yes += 1;
+            } else {
+                no += 1;
+            }
+        }
+        assert!(yes > 500 && no > 500, "{yes} {no}");
+    }
+
     #[test]
     fn sentence_split() {
         let s = sentences("One. Two!\nThree");
@@ -2582,6 +2939,28 @@ mod tests {
                 .collect();
             slow.sort();
             assert_eq!(fast, slow, "{names:?}");
+        }
+        // Random texts of few letters: overlapping and repeated candidates everywhere.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..500 {
+            let text: String = (0..next(40))
+                .map(|_| ["a", "b", " ", "é"][next(4)])
+                .collect();
+            for name in ["a", "aa", "ab a", "aba", "é", "éa", "b é"] {
+                let mut got = Vec::new();
+                find_all(text.as_bytes(), name.as_bytes(), &mut got);
+                let want: Vec<Span> = text
+                    .match_indices(name)
+                    .map(|(i, m)| Span::new(i, i + m.len()))
+                    .collect();
+                assert_eq!(got, want, "{name:?} in {text:?}");
+            }
         }
     }
 
@@ -3029,6 +3408,82 @@ mod tests {
         );
     }
 
+    /// `killed_after`, reading only the first bytes after a number, finds the group 1 of the
+    /// pattern as written in the whole text: long texts with few stops, casualty words
+    /// around the 90th character and across the cut.
+    #[test]
+    fn killed_after_reads_far_enough() {
+        for w in CASUALTY_WORDS.split('|') {
+            let longest = w.replace("[sz]", "s").replace('?', "").len();
+            assert!(longest <= LONGEST_CASUALTY_WORD, "{w}");
+        }
+        let stage = EventStage::new();
+        let written = EventStage::build(false);
+        let words = [
+            "killed",
+            "Killedx",
+            "lost their lives",
+            "lost their",
+            "neutralized",
+            "taken prisoner",
+            "taken",
+            "deaths",
+            "die",
+            "dies",
+            "the",
+            "soldiers",
+            "were",
+            "in",
+            "a",
+            "é",
+            "_",
+            "kill",
+            "12",
+            ",",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut found, mut near_cut) = (0, 0);
+        for _ in 0..6000 {
+            // Filler up to near the bound, then words.
+            let mut text = " ".repeat(next(110));
+            for _ in 0..next(12) {
+                // Stops are rare: most texts have none before the cut.
+                let n = if next(8) == 0 {
+                    words.len()
+                } else {
+                    words.len() - 2
+                };
+                let w = words[next(n)];
+                text.push_str(w);
+                text.push_str([" ", "  ", "-", ""][next(4)]);
+            }
+            let hay = Haystack::new(&text, &stage);
+            let span = Span::new(0, text.len());
+            let want = written
+                .killed_after
+                .captures(&text)
+                .map(|c| c.get(1).unwrap())
+                .map(|m| Span::new(m.start(), m.end()));
+            assert_eq!(
+                stage.killed_after(&hay, span),
+                want,
+                "{:?}",
+                &text.trim_start()
+            );
+            if let Some(w) = want {
+                found += 1;
+                near_cut += usize::from(w.start > 80);
+            }
+        }
+        assert!(found > 500 && near_cut > 100, "{found} {near_cut}");
+    }
+
     /// The byte tests say what the patterns they replaced say, before and after every
     /// offset of texts made of the phrases' words.
     #[test]
@@ -3154,6 +3609,73 @@ mod tests {
         ] {
             assert_eq!(list_words(text), want, "{text:?}");
         }
+        // On random texts of the words, their beginnings and other words: what a search
+        // of each word at each word start finds.
+        let pieces = [
+            "since ",
+            "Since",
+            "sin",
+            "year",
+            "YEARS",
+            "ye",
+            "in all of ",
+            "in all",
+            "over the ",
+            "overt",
+            "annually",
+            "an",
+            "half of",
+            "ha",
+            "another",
+            "separate",
+            "second",
+            "se",
+            "similar",
+            "earlier",
+            "ea",
+            "previous",
+            "last ",
+            "la",
+            "north",
+            "no",
+            "south",
+            "so",
+            "east",
+            "west",
+            "we",
+            "x",
+            "_",
+            "5",
+            " ",
+            "  ",
+            "-",
+            ".",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut seen = 0;
+        for _ in 0..5000 {
+            let text: String = (0..next(8)).map(|_| pieces[next(pieces.len())]).collect();
+            let b = text.as_bytes();
+            let mut want = 0;
+            for i in (0..b.len()).filter(|&i| i == 0 || !is_word_byte(b[i - 1])) {
+                for (w, bit) in &got {
+                    if b[i..].len() >= w.len()
+                        && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+                    {
+                        want |= bit;
+                    }
+                }
+            }
+            assert_eq!(list_words(&text), want, "{text:?}");
+            seen += usize::from(want != 0);
+        }
+        assert!(seen > 1000, "{seen}");
     }
 
     #[test]
