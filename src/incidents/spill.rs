@@ -635,24 +635,29 @@ fn slim(mut p: Prepared) -> Prepared {
 /// The key that puts reports in the merge order of [`super::merge`] within each country
 /// (the country in hex, so any name sorts safely): the document's own incidents first, then
 /// by day, undated last, then in input order.
+#[cfg(test)]
 fn merge_key(p: &Prepared, seq: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 * p.report.event.geo.country.len() + 35);
+    key_prefix(&mut key, p);
+    write!(key, "{seq:020}").expect("writing to memory");
+    key
+}
+
+/// [`merge_key`] without its sequence number, which only the driver thread knows.
+fn key_prefix(key: &mut Vec<u8>, p: &Prepared) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let country = p.report.event.geo.country.as_bytes();
     // Written into one buffer: a `format!` a byte was most of the cost of `Spill::add`.
-    let mut key = Vec::with_capacity(2 * country.len() + 35);
-    for &b in country {
+    for &b in p.report.event.geo.country.as_bytes() {
         key.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }
     write!(
         key,
-        ".{}{}{:012}{:020}",
+        ".{}{}{:012}",
         u8::from(p.report.event.background),
         u8::from(p.day.is_none()),
         p.day.map_or(0, |d| d + DAY_OFFSET),
-        seq
     )
     .expect("writing to memory");
-    key
 }
 
 fn report(path: &Path, body: &[u8]) -> Result<Report> {
@@ -690,8 +695,14 @@ impl Spill {
 
     /// Adds one document's account of an incident.
     pub fn add(&mut self, doc_id: &str, published: Option<Ymd>, event: &Event) -> Result<()> {
-        let mut body = Vec::with_capacity(256);
-        encode_report(&mut body, doc_id, published, event);
+        let mut rec = Vec::new();
+        Spill::encode(&mut rec, doc_id, published, event);
+        self.add_encoded(&rec)
+    }
+
+    /// Appends to `out` the record of one document's account of an incident, for
+    /// [`Spill::add_encoded`]. Any thread can do this, so the serial driver does not.
+    pub fn encode(out: &mut Vec<u8>, doc_id: &str, published: Option<Ymd>, event: &Event) {
         let p = Prepared::new(Report {
             doc_id: String::new(),
             published,
@@ -705,9 +716,41 @@ impl Spill {
                 ..Default::default()
             },
         });
-        let key = merge_key(&p, self.seq);
-        self.seq += 1;
-        self.input.push(Rec { key, body }, &mut self.files)
+        // [key length, body length] (u32 each), the key without its sequence number, body.
+        let head = out.len();
+        out.extend_from_slice(&[0; 8]);
+        key_prefix(out, &p);
+        let key_end = out.len();
+        encode_report(out, doc_id, published, event);
+        let lengths = [key_end - head - 8, out.len() - key_end];
+        for (i, n) in lengths.into_iter().enumerate() {
+            let n = u32::try_from(n).expect("a spill record under 4 GB");
+            out[head + 4 * i..head + 4 * i + 4].copy_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    /// Adds the records written by [`Spill::encode`], in input order.
+    pub fn add_encoded(&mut self, mut records: &[u8]) -> Result<()> {
+        let length = |b: &[u8], at: usize| -> usize {
+            u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as usize
+        };
+        while !records.is_empty() {
+            let (k, b) = (length(records, 0), length(records, 4));
+            let (prefix, body) = records[8..8 + k + b].split_at(k);
+            records = &records[8 + k + b..];
+            let mut key = Vec::with_capacity(k + 20);
+            key.extend_from_slice(prefix);
+            write!(key, "{:020}", self.seq).expect("writing to memory");
+            self.seq += 1;
+            self.input.push(
+                Rec {
+                    key,
+                    body: body.to_vec(),
+                },
+                &mut self.files,
+            )?;
+        }
+        Ok(())
     }
 
     /// Merges the reports into incidents and passes each incident's cells to `row`, in the
