@@ -26,6 +26,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use rayon::slice::ParallelSliceMut;
 
@@ -364,15 +365,22 @@ impl Recs {
         let k = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
         let b = u32::from_le_bytes(head[4..].try_into().expect("4 bytes")) as usize;
         let mut read = |n: usize| -> Result<Vec<u8>> {
-            let mut v = Vec::new();
-            (&mut self.reader)
-                .take(n as u64)
-                .read_to_end(&mut v)
-                .map_err(|e| Error::io(&self.temp.0, e))?;
-            if v.len() < n {
-                return Err(corrupt(&self.temp.0, "a record cut short"));
+            // Not `vec![0; n]` for any `n`: a corrupt length must not allocate gigabytes.
+            let mut v = vec![0; n.min(1 << 20)];
+            let mut got = (self.reader.read_exact(&mut v)).map(|_| v.len());
+            if got.is_ok() && n > v.len() {
+                got = (&mut self.reader)
+                    .take((n - v.len()) as u64)
+                    .read_to_end(&mut v)
+                    .map(|_| v.len());
             }
-            Ok(v)
+            match got {
+                Ok(len) if len == n => Ok(v),
+                Err(e) if e.kind() != io::ErrorKind::UnexpectedEof => {
+                    Err(Error::io(&self.temp.0, e))
+                }
+                _ => Err(corrupt(&self.temp.0, "a record cut short")),
+            }
         };
         let key = read(k)?;
         let body = read(b)?;
@@ -380,12 +388,14 @@ impl Recs {
     }
 }
 
-/// Records being collected: in memory while they fit in one batch, else in a file.
+/// Records being collected: in memory while they fit in one batch; beyond that each full
+/// batch is sorted and written to a file of its own by a [`Sorter`] thread, while the next
+/// one fills, so that at the end only the merge of those files is left.
 struct Collect {
     memory: Vec<Rec>,
     bytes: usize,
-    file: Option<(Temp, BufWriter<File>)>,
     batch: usize,
+    sorter: Option<Sorter>,
 }
 
 impl Collect {
@@ -393,65 +403,40 @@ impl Collect {
         Collect {
             memory: Vec::new(),
             bytes: 0,
-            file: None,
             batch,
+            sorter: None,
         }
     }
 
     fn push(&mut self, rec: Rec, files: &mut Files) -> Result<()> {
-        if let Some((temp, w)) = &mut self.file {
-            return write_rec(w, temp, &rec);
-        }
         self.bytes += rec.size();
         self.memory.push(rec);
         if self.bytes >= self.batch {
-            let (temp, mut w) = files.create()?;
-            for rec in self.memory.drain(..) {
-                write_rec(&mut w, &temp, &rec)?;
-            }
-            self.memory = Vec::new();
-            self.file = Some((temp, w));
+            self.bytes = 0;
+            let full = std::mem::take(&mut self.memory);
+            let file = files.create()?;
+            self.sorter
+                .get_or_insert_with(Sorter::start)
+                .sort(full, file)?;
         }
         Ok(())
     }
 
     /// The records, sorted on their keys: in memory when they fit in one batch, else by
-    /// sorted batch files, merged [`FAN_IN`] at a time until one merge is left. Files are
-    /// removed once read.
-    fn sort(self, files: &mut Files) -> Result<Merged> {
-        let Some((input, w)) = self.file else {
-            let mut memory = self.memory;
+    /// the sorted batch files, merged [`FAN_IN`] at a time until one merge is left. Files
+    /// are removed once read.
+    fn sort(mut self, files: &mut Files) -> Result<Merged> {
+        let Some(mut sorter) = self.sorter.take() else {
+            let mut memory = std::mem::take(&mut self.memory);
             sort_batch(&mut memory);
             return Ok(Merged::in_memory(memory));
         };
-        close(w, &input)?;
-        let path = input.0.clone();
-        let mut recs = Recs::open(input)?;
-        let mut runs = Vec::new();
-        let mut buffer: Vec<Rec> = Vec::new();
-        let mut bytes = 0;
-        let flush = |buffer: &mut Vec<Rec>, files: &mut Files| -> Result<Option<Temp>> {
-            if buffer.is_empty() {
-                return Ok(None);
-            }
-            sort_batch(buffer);
-            let (temp, mut w) = files.create()?;
-            for rec in buffer.drain(..) {
-                write_rec(&mut w, &temp, &rec)?;
-            }
-            close(w, &temp)?;
-            Ok(Some(temp))
-        };
-        while let Some(rec) = recs.next_rec()? {
-            bytes += rec.size();
-            buffer.push(rec);
-            if bytes >= self.batch {
-                runs.extend(flush(&mut buffer, files)?);
-                bytes = 0;
-            }
+        if !self.memory.is_empty() {
+            let last = std::mem::take(&mut self.memory);
+            sorter.sort(last, files.create()?)?;
         }
-        runs.extend(flush(&mut buffer, files)?);
-        drop(recs);
+        let mut runs = sorter.finish()?;
+        let path = runs.first().map(|t| t.0.clone()).unwrap_or_default();
         while runs.len() > FAN_IN {
             let group: Vec<Temp> = runs.drain(..FAN_IN).collect();
             let mut merged = Merged::new(group, path.clone())?;
@@ -463,6 +448,78 @@ impl Collect {
             runs.push(temp);
         }
         Merged::new(runs, path)
+    }
+}
+
+/// A batch for the [`Sorter`], and the file it goes to.
+type Job = (Vec<Rec>, (Temp, BufWriter<File>));
+
+/// A thread that sorts full batches of records and writes each to its file.
+///
+/// Why a thread: sorting and writing the batches used to wait for the end of the run, on
+/// the critical path; now they happen while the records still come in (on the driver
+/// thread, during the run). One batch waits at most: memory stays at two batches.
+struct Sorter {
+    batches: Option<mpsc::SyncSender<Job>>,
+    thread: Option<std::thread::JoinHandle<Result<Vec<Temp>>>>,
+}
+
+impl Sorter {
+    fn start() -> Sorter {
+        let (tx, rx) = mpsc::sync_channel::<Job>(0);
+        let thread = std::thread::Builder::new()
+            .name("gleaner-spill".into())
+            .spawn(move || {
+                let mut runs = Vec::new();
+                for (mut batch, (temp, mut w)) in rx {
+                    batch.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+                    for rec in &batch {
+                        write_rec(&mut w, &temp, rec)?;
+                    }
+                    close(w, &temp)?;
+                    runs.push(temp);
+                }
+                Ok(runs)
+            })
+            .expect("a thread for the spill");
+        Sorter {
+            batches: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Hands a full batch to the thread; fails with the thread's error if it failed.
+    fn sort(&mut self, batch: Vec<Rec>, file: (Temp, BufWriter<File>)) -> Result<()> {
+        let sent = self.batches.as_ref().map(|tx| tx.send((batch, file)));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread stopped: it met an error, which `finish` returns.
+            _ => match self.finish() {
+                Err(e) => Err(e),
+                Ok(_) => Err(Error::usage("the spill's sorting thread stopped")),
+            },
+        }
+    }
+
+    /// Waits for the thread; the sorted files, in the order the batches were given.
+    fn finish(&mut self) -> Result<Vec<Temp>> {
+        self.batches = None;
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => Err(Error::usage("spill sorter already finished")),
+        }
+    }
+}
+
+impl Drop for Sorter {
+    /// A failed or interrupted run waits for the thread, which removes its files.
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
