@@ -28,7 +28,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
 use super::{better, join_score, Incident, Index, Prepared, Report, MAX_CANDIDATES, MEMBER_SAMPLE};
 use crate::calendar::Ymd;
@@ -37,6 +37,10 @@ use crate::facts::{Event, Geo, Span};
 
 /// How many bytes of records are sorted in memory at once: one batch.
 const SORT_BATCH: usize = 16 << 20;
+
+/// How many reports the finishing decodes on the pool at once: enough that the pool's
+/// threads share the work at little cost, few enough to hold in memory.
+const CHUNK: usize = 4096;
 
 /// How many sorted batch files are merged at once; more are merged in rounds.
 const FAN_IN: usize = 64;
@@ -721,6 +725,13 @@ fn report(path: &Path, body: &[u8]) -> Result<Report> {
     decode_report(body).ok_or_else(|| corrupt(path, "a report that does not decode"))
 }
 
+/// The reports of one incident as read in finishing: the sequence number of the first
+/// (the key of its row) and their bodies, in input order.
+struct Gathered {
+    first: Vec<u8>,
+    bodies: Vec<Vec<u8>>,
+}
+
 /// The reports of a run, kept (in memory up to a batch, then on disk) as they come and
 /// merged into incidents at the end.
 pub struct Spill {
@@ -810,77 +821,114 @@ impl Spill {
         Ok(())
     }
 
-    /// Merges the reports into incidents and passes each incident's cells to `row`, in the
-    /// order of [`super::merge`]: by each incident's first report.
-    pub fn finish(mut self, mut row: impl FnMut(Vec<String>) -> Result<()>) -> Result<()> {
+    /// Merges the reports into incidents and writes them in the order of
+    /// [`super::merge`], by each incident's first report: `encode` turns each incident's
+    /// cells into bytes (on the rayon pool, many incidents at once), `write` gets those
+    /// bytes in order.
+    pub fn finish(
+        mut self,
+        encode: impl Fn(&[String], &mut Vec<u8>) + Sync,
+        mut write: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let batch = self.batch;
         let files = &mut self.files;
 
-        // 1. In merge order, each report gets its incident.
+        // 1. In merge order, each report gets its incident. Decoding a report costs more
+        // than placing it: that is done `CHUNK` reports at a time on the pool.
         let mut sorted = self.input.sort(files)?;
+        let path = sorted.path.clone();
         let mut assigned = Collect::new(batch);
         let mut clusters = Clusters::new(MAX_CANDIDATES);
-        while let Some(Rec { key, body }) = sorted.next_rec()? {
-            let seq = key
-                .get(key.len().saturating_sub(20)..)
-                .ok_or_else(|| corrupt(&sorted.path, "a record without its key"))?;
-            let c = clusters.place(Prepared::new(report(&sorted.path, &body)?));
-            let mut key2 = Vec::with_capacity(20 + seq.len());
-            write!(key2, "{c:020}").expect("writing to memory");
-            key2.extend_from_slice(seq);
-            assigned.push(Rec { key: key2, body }, files)?;
+        let mut chunk: Vec<Rec> = Vec::with_capacity(CHUNK);
+        loop {
+            while chunk.len() < CHUNK {
+                match sorted.next_rec()? {
+                    Some(rec) => chunk.push(rec),
+                    None => break,
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            let prepared: Vec<Prepared> = (chunk.par_iter())
+                .map(|rec| report(&path, &rec.body).map(Prepared::new))
+                .collect::<Result<_>>()?;
+            for (Rec { key, body }, p) in chunk.drain(..).zip(prepared) {
+                let seq = key
+                    .get(key.len().saturating_sub(20)..)
+                    .ok_or_else(|| corrupt(&path, "a record without its key"))?;
+                let c = clusters.place(p);
+                let mut key2 = Vec::with_capacity(20 + seq.len());
+                write!(key2, "{c:020}").expect("writing to memory");
+                key2.extend_from_slice(seq);
+                assigned.push(Rec { key: key2, body }, files)?;
+            }
         }
         drop(sorted);
         drop(clusters);
 
         // 2. By incident, reports in input order: one row per incident, keyed by its first
-        // report.
+        // report. Incidents are gathered `CHUNK` reports at a time, and decoded and made
+        // into rows on the pool.
         let mut sorted = assigned.sort(files)?;
+        let path = sorted.path.clone();
         let mut rows = Collect::new(batch);
-        let mut current: Option<(Vec<u8>, Vec<u8>, Vec<Prepared>)> = None;
-        let emit =
-            |group: (Vec<u8>, Vec<u8>, Vec<Prepared>), rows: &mut Collect, files: &mut Files| {
-                let (_, first, members) = group;
-                let dates = members.iter().map(|p| p.date.clone()).collect();
-                let incident = Incident {
-                    reports: members.into_iter().map(|p| p.report).collect(),
-                    dates,
-                };
-                let mut body = Vec::new();
-                Enc(&mut body).strs(&incident.cells());
-                rows.push(Rec { key: first, body }, files)
-            };
+        // The incident being read (its number, and its reports so far); and those read
+        // whole, not yet made into rows.
+        let mut current: Option<(Vec<u8>, Gathered)> = None;
+        let mut whole: Vec<Gathered> = Vec::new();
+        let mut reports = 0;
+        let make_rows = |whole: &mut Vec<Gathered>, rows: &mut Collect, files: &mut Files| {
+            let made: Vec<Rec> = (whole.par_drain(..))
+                .map(|Gathered { first, bodies }| {
+                    let members = (bodies.iter())
+                        .map(|body| report(&path, body).map(Prepared::new))
+                        .collect::<Result<Vec<Prepared>>>()?;
+                    let dates = members.iter().map(|p| p.date.clone()).collect();
+                    let incident = Incident {
+                        reports: members.into_iter().map(|p| p.report).collect(),
+                        dates,
+                    };
+                    let mut body = Vec::new();
+                    encode(&incident.cells(), &mut body);
+                    Ok(Rec { key: first, body })
+                })
+                .collect::<Result<_>>()?;
+            made.into_iter().try_for_each(|rec| rows.push(rec, files))
+        };
         while let Some(Rec { key, body }) = sorted.next_rec()? {
             if key.len() < 20 {
-                return Err(corrupt(&sorted.path, "a record without its key"));
+                return Err(corrupt(&path, "a record without its key"));
             }
             let (c, seq) = key.split_at(20);
-            let p = Prepared::new(report(&sorted.path, &body)?);
             match &mut current {
-                Some((cur, _, members)) if cur.as_slice() == c => members.push(p),
+                Some((cur, g)) if cur.as_slice() == c => g.bodies.push(body),
                 _ => {
-                    if let Some(group) = current.take() {
-                        emit(group, &mut rows, files)?;
+                    if let Some((_, g)) = current.take() {
+                        reports += g.bodies.len();
+                        whole.push(g);
+                        if reports >= CHUNK {
+                            make_rows(&mut whole, &mut rows, files)?;
+                            reports = 0;
+                        }
                     }
-                    current = Some((c.to_vec(), seq.to_vec(), vec![p]));
+                    let g = Gathered {
+                        first: seq.to_vec(),
+                        bodies: vec![body],
+                    };
+                    current = Some((c.to_vec(), g));
                 }
             }
         }
-        if let Some(group) = current.take() {
-            emit(group, &mut rows, files)?;
-        }
+        whole.extend(current.take().map(|(_, g)| g));
+        make_rows(&mut whole, &mut rows, files)?;
         drop(sorted);
 
         // 3. Incidents in the order of their first report (the keys are distinct: the
         // sequence numbers of first reports).
         let mut sorted = rows.sort(files)?;
         while let Some(Rec { body, .. }) = sorted.next_rec()? {
-            let mut d = Dec(&body);
-            let cells = d
-                .strs()
-                .filter(|_| d.done())
-                .ok_or_else(|| corrupt(&sorted.path, "a row that does not decode"))?;
-            row(cells)?;
+            write(&body)?;
         }
         Ok(())
     }
@@ -979,10 +1027,14 @@ mod tests {
         }
         let mut rows = Vec::new();
         spill
-            .finish(|cells| {
-                rows.push(cells);
-                Ok(())
-            })
+            .finish(
+                |cells, out| Enc(out).strs(cells),
+                |bytes| {
+                    let mut d = Dec(bytes);
+                    rows.push(d.strs().filter(|_| d.done()).expect("a row"));
+                    Ok(())
+                },
+            )
             .unwrap();
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "temporary files left: {left:?}");

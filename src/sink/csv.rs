@@ -522,20 +522,15 @@ impl Sink for CsvSink {
     fn finish(mut self: Box<Self>) -> Result<Vec<(String, u64)>> {
         let spill = self.incidents.take().expect("finished once");
         let table = &mut self.tables[INCIDENTS];
-        let mut rows = Rows::default();
-        spill.finish(|cells| {
-            let cells: Vec<std::borrow::Cow<'_, str>> =
-                cells.iter().map(|c| neutralise(c)).collect();
-            let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-            rows.row(INCIDENTS, &refs);
-            if rows.tables[INCIDENTS].1 >= 1024 {
-                let (bytes, n) = rows.take(INCIDENTS);
-                table.write(&bytes, n)?;
-            }
-            Ok(())
-        })?;
-        let (bytes, n) = rows.take(INCIDENTS);
-        table.write(&bytes, n)?;
+        spill.finish(
+            |cells, out| {
+                let cells: Vec<std::borrow::Cow<'_, str>> =
+                    cells.iter().map(|c| neutralise(c)).collect();
+                let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
+                record(out, &refs);
+            },
+            |row| table.write(row, 1),
+        )?;
         for t in &mut self.tables {
             t.out.flush().map_err(|e| Error::io(&t.tmp, e))?;
         }
