@@ -263,23 +263,44 @@ fn decode_report(bytes: &[u8]) -> Option<Report> {
     })
 }
 
-/// One record: the key it sorts on and its body.
+/// One record: the key it sorts on, then its body, in one buffer (one allocation a record,
+/// not two: finishing reads, moves and frees each record three times).
 struct Rec {
-    key: Vec<u8>,
-    body: Vec<u8>,
+    bytes: Vec<u8>,
+    /// The length of the key.
+    key: usize,
 }
 
 impl Rec {
+    #[cfg(test)]
+    fn new(key: &[u8], body: &[u8]) -> Rec {
+        let mut bytes = Vec::with_capacity(key.len() + body.len());
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(body);
+        Rec {
+            bytes,
+            key: key.len(),
+        }
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.bytes[..self.key]
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.bytes[self.key..]
+    }
+
     /// What the record counts against a sort batch.
     fn size(&self) -> usize {
-        self.key.len() + self.body.len() + std::mem::size_of::<Rec>()
+        self.bytes.len() + std::mem::size_of::<Rec>()
     }
 }
 
 /// Sorts a batch on its keys, on every core (keys are distinct, so the order is the same
 /// as a serial sort's).
 fn sort_batch(batch: &mut [Rec]) {
-    batch.par_sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    batch.par_sort_unstable_by(|a, b| a.key().cmp(b.key()));
 }
 
 /// A temporary file, removed when dropped.
@@ -316,10 +337,9 @@ fn write_rec(w: &mut BufWriter<File>, temp: &Temp, rec: &Rec) -> Result<()> {
             .expect("a spill record under 4 GB")
             .to_le_bytes()
     };
-    w.write_all(&head(rec.key.len()))
-        .and_then(|_| w.write_all(&head(rec.body.len())))
-        .and_then(|_| w.write_all(&rec.key))
-        .and_then(|_| w.write_all(&rec.body))
+    w.write_all(&head(rec.key))
+        .and_then(|_| w.write_all(&head(rec.bytes.len() - rec.key)))
+        .and_then(|_| w.write_all(&rec.bytes))
         .map_err(|e| Error::io(&temp.0, e))
 }
 
@@ -386,9 +406,8 @@ impl Recs {
                 _ => Err(corrupt(&self.temp.0, "a record cut short")),
             }
         };
-        let key = read(k)?;
-        let body = read(b)?;
-        Ok(Some(Rec { key, body }))
+        let bytes = read(k + b)?;
+        Ok(Some(Rec { bytes, key: k }))
     }
 }
 
@@ -476,7 +495,7 @@ impl Sorter {
             .spawn(move || {
                 let mut runs = Vec::new();
                 for (mut batch, (temp, mut w)) in rx {
-                    batch.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+                    batch.sort_unstable_by(|a, b| a.key().cmp(b.key()));
                     for rec in &batch {
                         write_rec(&mut w, &temp, rec)?;
                     }
@@ -546,7 +565,7 @@ impl PartialOrd for Head {
 
 impl Ord for Head {
     fn cmp(&self, other: &Head) -> std::cmp::Ordering {
-        (&self.0.key, self.1).cmp(&(&other.0.key, other.1))
+        (self.0.key(), self.1).cmp(&(other.0.key(), other.1))
     }
 }
 
@@ -726,10 +745,10 @@ fn report(path: &Path, body: &[u8]) -> Result<Report> {
 }
 
 /// The reports of one incident as read in finishing: the sequence number of the first
-/// (the key of its row) and their bodies, in input order.
+/// (the key of its row) and their records, in input order.
 struct Gathered {
     first: Vec<u8>,
-    bodies: Vec<Vec<u8>>,
+    bodies: Vec<Rec>,
 }
 
 /// The reports of a run, kept (in memory up to a batch, then on disk) as they come and
@@ -806,17 +825,13 @@ impl Spill {
             let (k, b) = (length(records, 0), length(records, 4));
             let (prefix, body) = records[8..8 + k + b].split_at(k);
             records = &records[8 + k + b..];
-            let mut key = Vec::with_capacity(k + 20);
-            key.extend_from_slice(prefix);
-            write!(key, "{:020}", self.seq).expect("writing to memory");
+            let mut bytes = Vec::with_capacity(k + 20 + b);
+            bytes.extend_from_slice(prefix);
+            write!(bytes, "{:020}", self.seq).expect("writing to memory");
+            bytes.extend_from_slice(body);
             self.seq += 1;
-            self.input.push(
-                Rec {
-                    key,
-                    body: body.to_vec(),
-                },
-                &mut self.files,
-            )?;
+            let rec = Rec { bytes, key: k + 20 };
+            self.input.push(rec, &mut self.files)?;
         }
         Ok(())
     }
@@ -851,17 +866,20 @@ impl Spill {
                 break;
             }
             let prepared: Vec<Prepared> = (chunk.par_iter())
-                .map(|rec| report(&path, &rec.body).map(Prepared::new))
+                .map(|rec| report(&path, rec.body()).map(Prepared::new))
                 .collect::<Result<_>>()?;
-            for (Rec { key, body }, p) in chunk.drain(..).zip(prepared) {
+            for (rec, p) in chunk.drain(..).zip(prepared) {
+                let key = rec.key();
                 let seq = key
                     .get(key.len().saturating_sub(20)..)
                     .ok_or_else(|| corrupt(&path, "a record without its key"))?;
                 let c = clusters.place(p);
-                let mut key2 = Vec::with_capacity(20 + seq.len());
-                write!(key2, "{c:020}").expect("writing to memory");
-                key2.extend_from_slice(seq);
-                assigned.push(Rec { key: key2, body }, files)?;
+                let mut bytes = Vec::with_capacity(20 + seq.len() + rec.body().len());
+                write!(bytes, "{c:020}").expect("writing to memory");
+                bytes.extend_from_slice(seq);
+                let key = bytes.len();
+                bytes.extend_from_slice(rec.body());
+                assigned.push(Rec { bytes, key }, files)?;
             }
         }
         drop(sorted);
@@ -882,27 +900,27 @@ impl Spill {
             let made: Vec<Rec> = (whole.par_drain(..))
                 .map(|Gathered { first, bodies }| {
                     let members = (bodies.iter())
-                        .map(|body| report(&path, body).map(Prepared::new))
+                        .map(|rec| report(&path, rec.body()).map(Prepared::new))
                         .collect::<Result<Vec<Prepared>>>()?;
                     let dates = members.iter().map(|p| p.date.clone()).collect();
                     let incident = Incident {
                         reports: members.into_iter().map(|p| p.report).collect(),
                         dates,
                     };
-                    let mut body = Vec::new();
-                    encode(&incident.cells(), &mut body);
-                    Ok(Rec { key: first, body })
+                    let (mut bytes, key) = (first.clone(), first.len());
+                    encode(&incident.cells(), &mut bytes);
+                    Ok(Rec { bytes, key })
                 })
                 .collect::<Result<_>>()?;
             made.into_iter().try_for_each(|rec| rows.push(rec, files))
         };
-        while let Some(Rec { key, body }) = sorted.next_rec()? {
-            if key.len() < 20 {
+        while let Some(rec) = sorted.next_rec()? {
+            if rec.key < 20 {
                 return Err(corrupt(&path, "a record without its key"));
             }
-            let (c, seq) = key.split_at(20);
+            let (c, seq) = rec.key().split_at(20);
             match &mut current {
-                Some((cur, g)) if cur.as_slice() == c => g.bodies.push(body),
+                Some((cur, g)) if cur.as_slice() == c => g.bodies.push(rec),
                 _ => {
                     if let Some((_, g)) = current.take() {
                         reports += g.bodies.len();
@@ -912,11 +930,12 @@ impl Spill {
                             reports = 0;
                         }
                     }
+                    let (c, first) = (c.to_vec(), seq.to_vec());
                     let g = Gathered {
-                        first: seq.to_vec(),
-                        bodies: vec![body],
+                        first,
+                        bodies: vec![rec],
                     };
-                    current = Some((c.to_vec(), g));
+                    current = Some((c, g));
                 }
             }
         }
@@ -927,8 +946,8 @@ impl Spill {
         // 3. Incidents in the order of their first report (the keys are distinct: the
         // sequence numbers of first reports).
         let mut sorted = rows.sort(files)?;
-        while let Some(Rec { body, .. }) = sorted.next_rec()? {
-            write(&body)?;
+        while let Some(rec) = sorted.next_rec()? {
+            write(rec.body())?;
         }
         Ok(())
     }
@@ -1221,17 +1240,14 @@ mod tests {
         ];
         let (temp, mut w) = files.create().unwrap();
         for (key, body) in &recs {
-            let rec = Rec {
-                key: key.clone(),
-                body: body.clone(),
-            };
+            let rec = Rec::new(key, body);
             write_rec(&mut w, &temp, &rec).unwrap();
         }
         close(w, &temp).unwrap();
         let mut read = Recs::open(temp).unwrap();
         for (key, body) in &recs {
             let rec = read.next_rec().unwrap().expect("a record");
-            assert_eq!((&rec.key, &rec.body), (key, body));
+            assert_eq!((rec.key(), rec.body()), (&key[..], &body[..]));
         }
         assert!(read.next_rec().unwrap().is_none());
     }
