@@ -1,10 +1,11 @@
 //! The incident merge of a whole run in bounded memory.
 //!
 //! [`super::merge`] needs every report of the run at once: about 1.7 KB an event, 17 GB for
-//! a 10 GB dump. [`Spill`] gives the same incidents while holding at most one sort batch of
-//! records, the incidents of one country that can still take a report (at most
-//! [`MAX_CANDIDATES`], each with its [`MEMBER_SAMPLE`] compared reports, stripped to the
-//! fields the comparison reads) and the reports of the one incident being written.
+//! a 10 GB dump. [`Spill`] gives the same incidents while holding at most two sort batches
+//! of records (one filling, one being sorted) per pass, the incidents of one country that
+//! can still take a report (at most [`MAX_CANDIDATES`], each with its [`MEMBER_SAMPLE`]
+//! compared reports, stripped to the fields the comparison reads) and the reports of the
+//! incidents being written (a [`CHUNK`] of reports, and one incident however large).
 //!
 //! Each report is one record: a sort key and a body. At the end the records are sorted
 //! three times: by country and, within one, into the merge order of [`super::merge`], where
@@ -13,10 +14,15 @@
 //! its reports in input order; and by each incident's first report, the order of
 //! incidents.csv. Keys are distinct, so sorting on the key alone gives one order.
 //!
-//! Records stay in memory while they fit in one sort batch (the usual case: nothing touches
-//! the disk); beyond that they go to hidden files in the output folder, sorted in batches
-//! and merged k-way. The files are removed as soon as they are read, and on drop when a run
-//! fails.
+//! Records stay in memory while they fit in one sort batch (the usual case for small runs:
+//! nothing touches the disk); beyond that each full batch is sorted and written to a hidden
+//! file in the output folder by a thread of its own while the next one fills (so the input's
+//! batches are sorted during the run, not after it), and the files are merged k-way. The
+//! files are removed as soon as they are read, and on drop when a run fails.
+//!
+//! The work that is not serial runs on the rayon pool in chunks: decoding the reports
+//! before each is placed, and making the incidents' rows. Records are encoded by
+//! [`Spill::encode`] on the run's worker threads; the driver thread only numbers them.
 //!
 //! Bodies are a compact binary encoding ([`Enc`], [`Dec`]), not JSON: finishing was half
 //! JSON (each report serialised once and parsed twice), and the binary form keeps every
