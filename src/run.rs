@@ -18,7 +18,6 @@ use rayon::prelude::*;
 
 use crate::document::Document;
 use crate::error::{Error, Location, Result};
-use crate::facts::Facts;
 use crate::input::{self, ByteCounter, Discovery, Flow, Item, Problem, ReadOptions, Severity};
 use crate::pipeline::Pipeline;
 use crate::sink::{Encoded, Sink};
@@ -99,6 +98,10 @@ pub struct Summary {
     /// and the writing.
     pub processing: Duration,
 }
+
+/// How many consecutive documents a worker processes and encodes together: enough that
+/// the driver thread handles few buffers, few enough that both workers get many of a batch.
+const CHUNK: usize = 16;
 
 struct Batch {
     docs: Vec<Document>,
@@ -208,28 +211,33 @@ pub fn run(
 
         // The workers take the next batch while the driver thread writes the last one:
         // writing is serial, and the cores would otherwise wait for it.
-        // They also encode the rows, so that the driver thread only copies bytes.
-        let (done_tx, done_rx) = mpsc::sync_channel::<(Batch, Vec<(Facts, Encoded)>)>(1);
+        // They also encode the rows, so that the driver thread only copies bytes, and they
+        // do it for runs of `CHUNK` documents, so that the driver gets a few large buffers
+        // rather than many small ones.
+        let (done_tx, done_rx) = mpsc::sync_channel::<(Batch, Vec<Encoded>)>(1);
         let pool = &pool;
         let encoder = sink.encoder();
         let workers = scope.spawn(move || {
             let mut busy = Duration::ZERO;
             for batch in rx {
                 let t = Instant::now();
-                let results: Vec<(Facts, Encoded)> = pool.install(|| {
+                let results: Vec<Encoded> = pool.install(|| {
                     batch
                         .docs
-                        .par_iter()
-                        .map(|d| {
-                            if interrupted() {
-                                return Default::default();
+                        .par_chunks(CHUNK)
+                        .map(|docs| {
+                            let mut encoded = Encoded::default();
+                            for d in docs {
+                                if interrupted() {
+                                    break;
+                                }
+                                let facts = pipeline.process(d);
+                                let t = Instant::now();
+                                encoder.encode(d, facts, &mut encoded);
+                                let nanos = t.elapsed().as_nanos() as u64;
+                                encoding.fetch_add(nanos, Ordering::Relaxed);
                             }
-                            let facts = pipeline.process(d);
-                            let t = Instant::now();
-                            let encoded = encoder.encode(d, &facts);
-                            let nanos = t.elapsed().as_nanos() as u64;
-                            encoding.fetch_add(nanos, Ordering::Relaxed);
-                            (facts, encoded)
+                            encoded
                         })
                         .collect()
                 });
@@ -251,7 +259,7 @@ pub fn run(
                 count(&mut summary, p);
                 observer.problem(p);
             }
-            for (doc, (facts, encoded)) in batch.docs.iter().zip(results) {
+            for doc in &batch.docs {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 doc.doc_id.hash(&mut h);
                 if !seen_ids.insert(h.finish()) {
@@ -265,12 +273,14 @@ pub fn run(
                     count(&mut summary, &p);
                     observer.problem(&p);
                 }
-                let t = Instant::now();
-                sink.document(doc, &facts, encoded)?;
-                summary.writing += t.elapsed();
                 summary.documents += 1;
                 summary.text_bytes += doc.text.len() as u64;
             }
+            let t = Instant::now();
+            for (docs, encoded) in batch.docs.chunks(CHUNK).zip(results) {
+                sink.documents(docs, encoded)?;
+            }
+            summary.writing += t.elapsed();
             observer.progress(summary.documents, batch.input_bytes);
         }
         summary.processing = workers
@@ -317,12 +327,15 @@ mod tests {
     }
 
     impl Sink for Recorder {
-        fn document(&mut self, doc: &Document, facts: &Facts, _: Encoded) -> Result<()> {
-            let mut seen = self.seen.lock().unwrap();
-            if Some(seen.len()) == self.fail_at {
-                return Err(Error::usage("disk full"));
+        fn documents(&mut self, docs: &[Document], encoded: Encoded) -> Result<()> {
+            assert_eq!(docs.len(), encoded.facts.len());
+            for (doc, facts) in docs.iter().zip(&encoded.facts) {
+                let mut seen = self.seen.lock().unwrap();
+                if Some(seen.len()) == self.fail_at {
+                    return Err(Error::usage("disk full"));
+                }
+                seen.push(format!("{} {}", doc.doc_id, facts.entities.len()));
             }
-            seen.push(format!("{} {}", doc.doc_id, facts.entities.len()));
             Ok(())
         }
 

@@ -1,10 +1,11 @@
 //! The incident merge of a whole run in bounded memory.
 //!
 //! [`super::merge`] needs every report of the run at once: about 1.7 KB an event, 17 GB for
-//! a 10 GB dump. [`Spill`] gives the same incidents while holding at most one sort batch of
-//! records, the incidents of one country that can still take a report (at most
-//! [`MAX_CANDIDATES`], each with its [`MEMBER_SAMPLE`] compared reports, stripped to the
-//! fields the comparison reads) and the reports of the one incident being written.
+//! a 10 GB dump. [`Spill`] gives the same incidents while holding at most two sort batches
+//! of records (one filling, one being sorted) per pass, the incidents of one country that
+//! can still take a report (at most [`MAX_CANDIDATES`], each with its [`MEMBER_SAMPLE`]
+//! compared reports, stripped to the fields the comparison reads) and the reports of the
+//! incidents being written (a [`CHUNK`] of reports, and one incident however large).
 //!
 //! Each report is one record: a sort key and a body. At the end the records are sorted
 //! three times: by country and, within one, into the merge order of [`super::merge`], where
@@ -13,10 +14,15 @@
 //! its reports in input order; and by each incident's first report, the order of
 //! incidents.csv. Keys are distinct, so sorting on the key alone gives one order.
 //!
-//! Records stay in memory while they fit in one sort batch (the usual case: nothing touches
-//! the disk); beyond that they go to hidden files in the output folder, sorted in batches
-//! and merged k-way. The files are removed as soon as they are read, and on drop when a run
-//! fails.
+//! Records stay in memory while they fit in one sort batch (the usual case for small runs:
+//! nothing touches the disk); beyond that each full batch is sorted and written to a hidden
+//! file in the output folder by a thread of its own while the next one fills (so the input's
+//! batches are sorted during the run, not after it), and the files are merged k-way. The
+//! files are removed as soon as they are read, and on drop when a run fails.
+//!
+//! The work that is not serial runs on the rayon pool in chunks: decoding the reports
+//! before each is placed, and making the incidents' rows. Records are encoded by
+//! [`Spill::encode`] on the run's worker threads; the driver thread only numbers them.
 //!
 //! Bodies are a compact binary encoding ([`Enc`], [`Dec`]), not JSON: finishing was half
 //! JSON (each report serialised once and parsed twice), and the binary form keeps every
@@ -26,8 +32,9 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
 use super::{better, join_score, Incident, Index, Prepared, Report, MAX_CANDIDATES, MEMBER_SAMPLE};
 use crate::calendar::Ymd;
@@ -36,6 +43,10 @@ use crate::facts::{Event, Geo, Span};
 
 /// How many bytes of records are sorted in memory at once: one batch.
 const SORT_BATCH: usize = 16 << 20;
+
+/// How many reports the finishing decodes on the pool at once: enough that the pool's
+/// threads share the work at little cost, few enough to hold in memory.
+const CHUNK: usize = 4096;
 
 /// How many sorted batch files are merged at once; more are merged in rounds.
 const FAN_IN: usize = 64;
@@ -258,23 +269,44 @@ fn decode_report(bytes: &[u8]) -> Option<Report> {
     })
 }
 
-/// One record: the key it sorts on and its body.
+/// One record: the key it sorts on, then its body, in one buffer (one allocation a record,
+/// not two: finishing reads, moves and frees each record three times).
 struct Rec {
-    key: Vec<u8>,
-    body: Vec<u8>,
+    bytes: Vec<u8>,
+    /// The length of the key.
+    key: usize,
 }
 
 impl Rec {
+    #[cfg(test)]
+    fn new(key: &[u8], body: &[u8]) -> Rec {
+        let mut bytes = Vec::with_capacity(key.len() + body.len());
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(body);
+        Rec {
+            bytes,
+            key: key.len(),
+        }
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.bytes[..self.key]
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.bytes[self.key..]
+    }
+
     /// What the record counts against a sort batch.
     fn size(&self) -> usize {
-        self.key.len() + self.body.len() + std::mem::size_of::<Rec>()
+        self.bytes.len() + std::mem::size_of::<Rec>()
     }
 }
 
 /// Sorts a batch on its keys, on every core (keys are distinct, so the order is the same
 /// as a serial sort's).
 fn sort_batch(batch: &mut [Rec]) {
-    batch.par_sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    batch.par_sort_unstable_by(|a, b| a.key().cmp(b.key()));
 }
 
 /// A temporary file, removed when dropped.
@@ -311,10 +343,9 @@ fn write_rec(w: &mut BufWriter<File>, temp: &Temp, rec: &Rec) -> Result<()> {
             .expect("a spill record under 4 GB")
             .to_le_bytes()
     };
-    w.write_all(&head(rec.key.len()))
-        .and_then(|_| w.write_all(&head(rec.body.len())))
-        .and_then(|_| w.write_all(&rec.key))
-        .and_then(|_| w.write_all(&rec.body))
+    w.write_all(&head(rec.key))
+        .and_then(|_| w.write_all(&head(rec.bytes.len() - rec.key)))
+        .and_then(|_| w.write_all(&rec.bytes))
         .map_err(|e| Error::io(&temp.0, e))
 }
 
@@ -364,28 +395,36 @@ impl Recs {
         let k = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
         let b = u32::from_le_bytes(head[4..].try_into().expect("4 bytes")) as usize;
         let mut read = |n: usize| -> Result<Vec<u8>> {
-            let mut v = Vec::new();
-            (&mut self.reader)
-                .take(n as u64)
-                .read_to_end(&mut v)
-                .map_err(|e| Error::io(&self.temp.0, e))?;
-            if v.len() < n {
-                return Err(corrupt(&self.temp.0, "a record cut short"));
+            // Not `vec![0; n]` for any `n`: a corrupt length must not allocate gigabytes.
+            let mut v = vec![0; n.min(1 << 20)];
+            let mut got = (self.reader.read_exact(&mut v)).map(|_| v.len());
+            if got.is_ok() && n > v.len() {
+                got = (&mut self.reader)
+                    .take((n - v.len()) as u64)
+                    .read_to_end(&mut v)
+                    .map(|_| v.len());
             }
-            Ok(v)
+            match got {
+                Ok(len) if len == n => Ok(v),
+                Err(e) if e.kind() != io::ErrorKind::UnexpectedEof => {
+                    Err(Error::io(&self.temp.0, e))
+                }
+                _ => Err(corrupt(&self.temp.0, "a record cut short")),
+            }
         };
-        let key = read(k)?;
-        let body = read(b)?;
-        Ok(Some(Rec { key, body }))
+        let bytes = read(k + b)?;
+        Ok(Some(Rec { bytes, key: k }))
     }
 }
 
-/// Records being collected: in memory while they fit in one batch, else in a file.
+/// Records being collected: in memory while they fit in one batch; beyond that each full
+/// batch is sorted and written to a file of its own by a [`Sorter`] thread, while the next
+/// one fills, so that at the end only the merge of those files is left.
 struct Collect {
     memory: Vec<Rec>,
     bytes: usize,
-    file: Option<(Temp, BufWriter<File>)>,
     batch: usize,
+    sorter: Option<Sorter>,
 }
 
 impl Collect {
@@ -393,65 +432,40 @@ impl Collect {
         Collect {
             memory: Vec::new(),
             bytes: 0,
-            file: None,
             batch,
+            sorter: None,
         }
     }
 
     fn push(&mut self, rec: Rec, files: &mut Files) -> Result<()> {
-        if let Some((temp, w)) = &mut self.file {
-            return write_rec(w, temp, &rec);
-        }
         self.bytes += rec.size();
         self.memory.push(rec);
         if self.bytes >= self.batch {
-            let (temp, mut w) = files.create()?;
-            for rec in self.memory.drain(..) {
-                write_rec(&mut w, &temp, &rec)?;
-            }
-            self.memory = Vec::new();
-            self.file = Some((temp, w));
+            self.bytes = 0;
+            let full = std::mem::take(&mut self.memory);
+            let file = files.create()?;
+            self.sorter
+                .get_or_insert_with(Sorter::start)
+                .sort(full, file)?;
         }
         Ok(())
     }
 
     /// The records, sorted on their keys: in memory when they fit in one batch, else by
-    /// sorted batch files, merged [`FAN_IN`] at a time until one merge is left. Files are
-    /// removed once read.
-    fn sort(self, files: &mut Files) -> Result<Merged> {
-        let Some((input, w)) = self.file else {
-            let mut memory = self.memory;
+    /// the sorted batch files, merged [`FAN_IN`] at a time until one merge is left. Files
+    /// are removed once read.
+    fn sort(mut self, files: &mut Files) -> Result<Merged> {
+        let Some(mut sorter) = self.sorter.take() else {
+            let mut memory = std::mem::take(&mut self.memory);
             sort_batch(&mut memory);
             return Ok(Merged::in_memory(memory));
         };
-        close(w, &input)?;
-        let path = input.0.clone();
-        let mut recs = Recs::open(input)?;
-        let mut runs = Vec::new();
-        let mut buffer: Vec<Rec> = Vec::new();
-        let mut bytes = 0;
-        let flush = |buffer: &mut Vec<Rec>, files: &mut Files| -> Result<Option<Temp>> {
-            if buffer.is_empty() {
-                return Ok(None);
-            }
-            sort_batch(buffer);
-            let (temp, mut w) = files.create()?;
-            for rec in buffer.drain(..) {
-                write_rec(&mut w, &temp, &rec)?;
-            }
-            close(w, &temp)?;
-            Ok(Some(temp))
-        };
-        while let Some(rec) = recs.next_rec()? {
-            bytes += rec.size();
-            buffer.push(rec);
-            if bytes >= self.batch {
-                runs.extend(flush(&mut buffer, files)?);
-                bytes = 0;
-            }
+        if !self.memory.is_empty() {
+            let last = std::mem::take(&mut self.memory);
+            sorter.sort(last, files.create()?)?;
         }
-        runs.extend(flush(&mut buffer, files)?);
-        drop(recs);
+        let mut runs = sorter.finish()?;
+        let path = runs.first().map(|t| t.0.clone()).unwrap_or_default();
         while runs.len() > FAN_IN {
             let group: Vec<Temp> = runs.drain(..FAN_IN).collect();
             let mut merged = Merged::new(group, path.clone())?;
@@ -463,6 +477,78 @@ impl Collect {
             runs.push(temp);
         }
         Merged::new(runs, path)
+    }
+}
+
+/// A batch for the [`Sorter`], and the file it goes to.
+type Job = (Vec<Rec>, (Temp, BufWriter<File>));
+
+/// A thread that sorts full batches of records and writes each to its file.
+///
+/// Why a thread: sorting and writing the batches used to wait for the end of the run, on
+/// the critical path; now they happen while the records still come in (on the driver
+/// thread, during the run). One batch waits at most: memory stays at two batches.
+struct Sorter {
+    batches: Option<mpsc::SyncSender<Job>>,
+    thread: Option<std::thread::JoinHandle<Result<Vec<Temp>>>>,
+}
+
+impl Sorter {
+    fn start() -> Sorter {
+        let (tx, rx) = mpsc::sync_channel::<Job>(0);
+        let thread = std::thread::Builder::new()
+            .name("gleaner-spill".into())
+            .spawn(move || {
+                let mut runs = Vec::new();
+                for (mut batch, (temp, mut w)) in rx {
+                    batch.sort_unstable_by(|a, b| a.key().cmp(b.key()));
+                    for rec in &batch {
+                        write_rec(&mut w, &temp, rec)?;
+                    }
+                    close(w, &temp)?;
+                    runs.push(temp);
+                }
+                Ok(runs)
+            })
+            .expect("a thread for the spill");
+        Sorter {
+            batches: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Hands a full batch to the thread; fails with the thread's error if it failed.
+    fn sort(&mut self, batch: Vec<Rec>, file: (Temp, BufWriter<File>)) -> Result<()> {
+        let sent = self.batches.as_ref().map(|tx| tx.send((batch, file)));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread stopped: it met an error, which `finish` returns.
+            _ => match self.finish() {
+                Err(e) => Err(e),
+                Ok(_) => Err(Error::usage("the spill's sorting thread stopped")),
+            },
+        }
+    }
+
+    /// Waits for the thread; the sorted files, in the order the batches were given.
+    fn finish(&mut self) -> Result<Vec<Temp>> {
+        self.batches = None;
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => Err(Error::usage("spill sorter already finished")),
+        }
+    }
+}
+
+impl Drop for Sorter {
+    /// A failed or interrupted run waits for the thread, which removes its files.
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -485,7 +571,7 @@ impl PartialOrd for Head {
 
 impl Ord for Head {
     fn cmp(&self, other: &Head) -> std::cmp::Ordering {
-        (&self.0.key, self.1).cmp(&(&other.0.key, other.1))
+        (self.0.key(), self.1).cmp(&(other.0.key(), other.1))
     }
 }
 
@@ -635,28 +721,52 @@ fn slim(mut p: Prepared) -> Prepared {
 /// The key that puts reports in the merge order of [`super::merge`] within each country
 /// (the country in hex, so any name sorts safely): the document's own incidents first, then
 /// by day, undated last, then in input order.
+#[cfg(test)]
 fn merge_key(p: &Prepared, seq: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 * p.report.event.geo.country.len() + 35);
+    key_prefix(&mut key, p);
+    write!(key, "{seq:020}").expect("writing to memory");
+    key
+}
+
+/// Appends `n` as `format!("{n:020}")` writes it (every `u64` has at most 20 digits),
+/// without the formatting machinery, which was half the driver thread's cost of adding a
+/// record.
+fn digits20(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [b'0'; 20];
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend_from_slice(&digits);
+}
+
+/// [`merge_key`] without its sequence number, which only the driver thread knows.
+fn key_prefix(key: &mut Vec<u8>, p: &Prepared) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let country = p.report.event.geo.country.as_bytes();
     // Written into one buffer: a `format!` a byte was most of the cost of `Spill::add`.
-    let mut key = Vec::with_capacity(2 * country.len() + 35);
-    for &b in country {
+    for &b in p.report.event.geo.country.as_bytes() {
         key.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }
     write!(
         key,
-        ".{}{}{:012}{:020}",
+        ".{}{}{:012}",
         u8::from(p.report.event.background),
         u8::from(p.day.is_none()),
         p.day.map_or(0, |d| d + DAY_OFFSET),
-        seq
     )
     .expect("writing to memory");
-    key
 }
 
 fn report(path: &Path, body: &[u8]) -> Result<Report> {
     decode_report(body).ok_or_else(|| corrupt(path, "a report that does not decode"))
+}
+
+/// The reports of one incident as read in finishing: the sequence number of the first
+/// (the key of its row) and their records, in input order.
+struct Gathered {
+    first: Vec<u8>,
+    bodies: Vec<Rec>,
 }
 
 /// The reports of a run, kept (in memory up to a batch, then on disk) as they come and
@@ -690,8 +800,14 @@ impl Spill {
 
     /// Adds one document's account of an incident.
     pub fn add(&mut self, doc_id: &str, published: Option<Ymd>, event: &Event) -> Result<()> {
-        let mut body = Vec::with_capacity(256);
-        encode_report(&mut body, doc_id, published, event);
+        let mut rec = Vec::new();
+        Spill::encode(&mut rec, doc_id, published, event);
+        self.add_encoded(&rec)
+    }
+
+    /// Appends to `out` the record of one document's account of an incident, for
+    /// [`Spill::add_encoded`]. Any thread can do this, so the serial driver does not.
+    pub fn encode(out: &mut Vec<u8>, doc_id: &str, published: Option<Ymd>, event: &Event) {
         let p = Prepared::new(Report {
             doc_id: String::new(),
             published,
@@ -705,82 +821,151 @@ impl Spill {
                 ..Default::default()
             },
         });
-        let key = merge_key(&p, self.seq);
-        self.seq += 1;
-        self.input.push(Rec { key, body }, &mut self.files)
+        // [key length, body length] (u32 each), the key without its sequence number, body.
+        let head = out.len();
+        out.extend_from_slice(&[0; 8]);
+        key_prefix(out, &p);
+        let key_end = out.len();
+        encode_report(out, doc_id, published, event);
+        let lengths = [key_end - head - 8, out.len() - key_end];
+        for (i, n) in lengths.into_iter().enumerate() {
+            let n = u32::try_from(n).expect("a spill record under 4 GB");
+            out[head + 4 * i..head + 4 * i + 4].copy_from_slice(&n.to_le_bytes());
+        }
     }
 
-    /// Merges the reports into incidents and passes each incident's cells to `row`, in the
-    /// order of [`super::merge`]: by each incident's first report.
-    pub fn finish(mut self, mut row: impl FnMut(Vec<String>) -> Result<()>) -> Result<()> {
+    /// Adds the records written by [`Spill::encode`], in input order.
+    pub fn add_encoded(&mut self, mut records: &[u8]) -> Result<()> {
+        let length = |b: &[u8], at: usize| -> usize {
+            u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as usize
+        };
+        while !records.is_empty() {
+            let (k, b) = (length(records, 0), length(records, 4));
+            let (prefix, body) = records[8..8 + k + b].split_at(k);
+            records = &records[8 + k + b..];
+            let mut bytes = Vec::with_capacity(k + 20 + b);
+            bytes.extend_from_slice(prefix);
+            digits20(&mut bytes, self.seq);
+            bytes.extend_from_slice(body);
+            self.seq += 1;
+            let rec = Rec { bytes, key: k + 20 };
+            self.input.push(rec, &mut self.files)?;
+        }
+        Ok(())
+    }
+
+    /// Merges the reports into incidents and writes them in the order of
+    /// [`super::merge`], by each incident's first report: `encode` turns each incident's
+    /// cells into bytes (on the rayon pool, many incidents at once), `write` gets those
+    /// bytes in order.
+    pub fn finish(
+        mut self,
+        encode: impl Fn(&[String], &mut Vec<u8>) + Sync,
+        mut write: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let batch = self.batch;
         let files = &mut self.files;
 
-        // 1. In merge order, each report gets its incident.
+        // 1. In merge order, each report gets its incident. Decoding a report costs more
+        // than placing it: that is done `CHUNK` reports at a time on the pool.
         let mut sorted = self.input.sort(files)?;
+        let path = sorted.path.clone();
         let mut assigned = Collect::new(batch);
         let mut clusters = Clusters::new(MAX_CANDIDATES);
-        while let Some(Rec { key, body }) = sorted.next_rec()? {
-            let seq = key
-                .get(key.len().saturating_sub(20)..)
-                .ok_or_else(|| corrupt(&sorted.path, "a record without its key"))?;
-            let c = clusters.place(Prepared::new(report(&sorted.path, &body)?));
-            let mut key2 = Vec::with_capacity(20 + seq.len());
-            write!(key2, "{c:020}").expect("writing to memory");
-            key2.extend_from_slice(seq);
-            assigned.push(Rec { key: key2, body }, files)?;
+        let mut chunk: Vec<Rec> = Vec::with_capacity(CHUNK);
+        loop {
+            while chunk.len() < CHUNK {
+                match sorted.next_rec()? {
+                    Some(rec) => chunk.push(rec),
+                    None => break,
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            let prepared: Vec<Prepared> = (chunk.par_iter())
+                .map(|rec| report(&path, rec.body()).map(Prepared::new))
+                .collect::<Result<_>>()?;
+            for (rec, p) in chunk.drain(..).zip(prepared) {
+                let key = rec.key();
+                let seq = key
+                    .get(key.len().saturating_sub(20)..)
+                    .ok_or_else(|| corrupt(&path, "a record without its key"))?;
+                let c = clusters.place(p);
+                let mut bytes = Vec::with_capacity(20 + seq.len() + rec.body().len());
+                digits20(&mut bytes, c as u64);
+                bytes.extend_from_slice(seq);
+                let key = bytes.len();
+                bytes.extend_from_slice(rec.body());
+                assigned.push(Rec { bytes, key }, files)?;
+            }
         }
         drop(sorted);
         drop(clusters);
 
         // 2. By incident, reports in input order: one row per incident, keyed by its first
-        // report.
+        // report. Incidents are gathered `CHUNK` reports at a time, and decoded and made
+        // into rows on the pool.
         let mut sorted = assigned.sort(files)?;
+        let path = sorted.path.clone();
         let mut rows = Collect::new(batch);
-        let mut current: Option<(Vec<u8>, Vec<u8>, Vec<Prepared>)> = None;
-        let emit =
-            |group: (Vec<u8>, Vec<u8>, Vec<Prepared>), rows: &mut Collect, files: &mut Files| {
-                let (_, first, members) = group;
-                let dates = members.iter().map(|p| p.date.clone()).collect();
-                let incident = Incident {
-                    reports: members.into_iter().map(|p| p.report).collect(),
-                    dates,
-                };
-                let mut body = Vec::new();
-                Enc(&mut body).strs(&incident.cells());
-                rows.push(Rec { key: first, body }, files)
-            };
-        while let Some(Rec { key, body }) = sorted.next_rec()? {
-            if key.len() < 20 {
-                return Err(corrupt(&sorted.path, "a record without its key"));
+        // The incident being read (its number, and its reports so far); and those read
+        // whole, not yet made into rows.
+        let mut current: Option<(Vec<u8>, Gathered)> = None;
+        let mut whole: Vec<Gathered> = Vec::new();
+        let mut reports = 0;
+        let make_rows = |whole: &mut Vec<Gathered>, rows: &mut Collect, files: &mut Files| {
+            let made: Vec<Rec> = (whole.par_drain(..))
+                .map(|Gathered { first, bodies }| {
+                    let members = (bodies.iter())
+                        .map(|rec| report(&path, rec.body()).map(Prepared::new))
+                        .collect::<Result<Vec<Prepared>>>()?;
+                    let dates = members.iter().map(|p| p.date.clone()).collect();
+                    let incident = Incident {
+                        reports: members.into_iter().map(|p| p.report).collect(),
+                        dates,
+                    };
+                    let (mut bytes, key) = (first.clone(), first.len());
+                    encode(&incident.cells(), &mut bytes);
+                    Ok(Rec { bytes, key })
+                })
+                .collect::<Result<_>>()?;
+            made.into_iter().try_for_each(|rec| rows.push(rec, files))
+        };
+        while let Some(rec) = sorted.next_rec()? {
+            if rec.key < 20 {
+                return Err(corrupt(&path, "a record without its key"));
             }
-            let (c, seq) = key.split_at(20);
-            let p = Prepared::new(report(&sorted.path, &body)?);
+            let (c, seq) = rec.key().split_at(20);
             match &mut current {
-                Some((cur, _, members)) if cur.as_slice() == c => members.push(p),
+                Some((cur, g)) if cur.as_slice() == c => g.bodies.push(rec),
                 _ => {
-                    if let Some(group) = current.take() {
-                        emit(group, &mut rows, files)?;
+                    if let Some((_, g)) = current.take() {
+                        reports += g.bodies.len();
+                        whole.push(g);
+                        if reports >= CHUNK {
+                            make_rows(&mut whole, &mut rows, files)?;
+                            reports = 0;
+                        }
                     }
-                    current = Some((c.to_vec(), seq.to_vec(), vec![p]));
+                    let (c, first) = (c.to_vec(), seq.to_vec());
+                    let g = Gathered {
+                        first,
+                        bodies: vec![rec],
+                    };
+                    current = Some((c, g));
                 }
             }
         }
-        if let Some(group) = current.take() {
-            emit(group, &mut rows, files)?;
-        }
+        whole.extend(current.take().map(|(_, g)| g));
+        make_rows(&mut whole, &mut rows, files)?;
         drop(sorted);
 
         // 3. Incidents in the order of their first report (the keys are distinct: the
         // sequence numbers of first reports).
         let mut sorted = rows.sort(files)?;
-        while let Some(Rec { body, .. }) = sorted.next_rec()? {
-            let mut d = Dec(&body);
-            let cells = d
-                .strs()
-                .filter(|_| d.done())
-                .ok_or_else(|| corrupt(&sorted.path, "a row that does not decode"))?;
-            row(cells)?;
+        while let Some(rec) = sorted.next_rec()? {
+            write(rec.body())?;
         }
         Ok(())
     }
@@ -879,10 +1064,14 @@ mod tests {
         }
         let mut rows = Vec::new();
         spill
-            .finish(|cells| {
-                rows.push(cells);
-                Ok(())
-            })
+            .finish(
+                |cells, out| Enc(out).strs(cells),
+                |bytes| {
+                    let mut d = Dec(bytes);
+                    rows.push(d.strs().filter(|_| d.done()).expect("a row"));
+                    Ok(())
+                },
+            )
             .unwrap();
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "temporary files left: {left:?}");
@@ -935,6 +1124,24 @@ mod tests {
                 assert!(got.len() < prepared.len(), "seed {seed}: nothing merged");
                 assert_eq!(got, want, "seed {seed}, cap {cap}");
             }
+        }
+    }
+
+    #[test]
+    fn twenty_digits_are_the_formatted_number() {
+        for n in [
+            0,
+            7,
+            10,
+            99,
+            1_000_000_007,
+            u64::MAX / 3,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut got = b"x".to_vec();
+            digits20(&mut got, n);
+            assert_eq!(got, format!("x{n:020}").into_bytes(), "{n}");
         }
     }
 
@@ -1069,17 +1276,14 @@ mod tests {
         ];
         let (temp, mut w) = files.create().unwrap();
         for (key, body) in &recs {
-            let rec = Rec {
-                key: key.clone(),
-                body: body.clone(),
-            };
+            let rec = Rec::new(key, body);
             write_rec(&mut w, &temp, &rec).unwrap();
         }
         close(w, &temp).unwrap();
         let mut read = Recs::open(temp).unwrap();
         for (key, body) in &recs {
             let rec = read.next_rec().unwrap().expect("a record");
-            assert_eq!((&rec.key, &rec.body), (key, body));
+            assert_eq!((rec.key(), rec.body()), (&key[..], &body[..]));
         }
         assert!(read.next_rec().unwrap().is_none());
     }

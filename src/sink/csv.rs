@@ -165,7 +165,7 @@ impl Table {
         };
         let mut rows = Rows::default();
         rows.row(0, columns);
-        table.write(&rows.take()[0].0, 0)?;
+        table.write(&rows.take(0).0, 0)?;
         Ok(table)
     }
 
@@ -178,22 +178,20 @@ impl Table {
     }
 }
 
-/// Rows being encoded, one buffer for each table.
+/// Rows being encoded: the bytes and the number of rows of each table.
 ///
 /// The rows are written by [`record`], not by a `csv::Writer`: the cells are known to be
 /// text, and writing them straight into the buffer costs about half as much as going through
 /// the writer's own buffer and a shared handle. The bytes are those the `csv` crate writes
 /// with its defaults (a test compares the two).
 struct Rows {
-    buffers: Vec<Vec<u8>>,
-    counts: Vec<u64>,
+    tables: Vec<(Vec<u8>, u64)>,
 }
 
 impl Default for Rows {
     fn default() -> Rows {
         Rows {
-            buffers: vec![Vec::new(); TABLES.len()],
-            counts: vec![0; TABLES.len()],
+            tables: vec![(Vec::new(), 0); TABLES.len()],
         }
     }
 }
@@ -202,17 +200,14 @@ impl Rows {
     /// Adds a row to `table`. Text cells are passed through [`neutralise`] by the callers;
     /// number cells are already plain.
     fn row(&mut self, table: usize, cells: &[&str]) {
-        self.counts[table] += 1;
-        record(&mut self.buffers[table], cells);
+        let (bytes, count) = &mut self.tables[table];
+        *count += 1;
+        record(bytes, cells);
     }
 
-    /// The bytes and the number of rows of each table since the last call.
-    fn take(&mut self) -> Vec<(Vec<u8>, u64)> {
-        self.buffers
-            .iter_mut()
-            .zip(&mut self.counts)
-            .map(|(b, n)| (std::mem::take(b), std::mem::take(n)))
-            .collect()
+    /// The bytes and the number of rows of `table` since the last call.
+    fn take(&mut self, table: usize) -> (Vec<u8>, u64) {
+        std::mem::take(&mut self.tables[table])
     }
 }
 
@@ -248,9 +243,9 @@ fn record(out: &mut Vec<u8>, cells: &[&str]) {
 }
 
 thread_local! {
-    /// Each worker thread keeps its row buffers and its formatted coordinate cells
-    /// (see [`Coords`]) from one document to the next.
-    static ROWS: std::cell::RefCell<(Rows, Coords)> = std::cell::RefCell::new(Default::default());
+    /// Each worker thread keeps its formatted coordinate cells (see [`Coords`]) from one
+    /// document to the next.
+    static COORDS: std::cell::RefCell<Coords> = std::cell::RefCell::new(Default::default());
 }
 
 /// Writes the tables of the output contract into a folder.
@@ -333,18 +328,25 @@ impl Offsets<'_> {
     }
 }
 
-/// Encodes the rows of the document tables (all but incidents).
+/// Encodes the rows of the document tables (all but incidents), and each event as a
+/// record of the incident [`Spill`] (in [`Encoded::kept`]), so that the driver thread only
+/// copies bytes.
 struct CsvEncoder;
 
 impl Encoder for CsvEncoder {
-    fn encode(&self, doc: &Document, facts: &Facts) -> Encoded {
-        ROWS.with(|rows| {
-            let (rows, coords) = &mut *rows.borrow_mut();
-            encode(rows, coords, doc, facts);
-            Encoded {
-                tables: rows.take(),
-            }
-        })
+    fn encode(&self, doc: &Document, facts: Facts, into: &mut Encoded) {
+        let mut rows = Rows {
+            tables: std::mem::take(&mut into.tables),
+        };
+        if rows.tables.is_empty() {
+            rows = Rows::default();
+        }
+        COORDS.with(|coords| encode(&mut rows, &mut coords.borrow_mut(), doc, &facts));
+        into.tables = rows.tables;
+        let published = doc.published.or(facts.published);
+        for ev in &facts.events {
+            Spill::encode(&mut into.kept, &doc.doc_id, published, ev);
+        }
     }
 }
 
@@ -499,41 +501,36 @@ impl Sink for CsvSink {
         Box::new(CsvEncoder)
     }
 
-    fn document(&mut self, doc: &Document, facts: &Facts, encoded: Encoded) -> Result<()> {
+    fn documents(&mut self, docs: &[Document], encoded: Encoded) -> Result<()> {
         // A caller that did not use the encoder gets the same rows, encoded here.
-        let encoded = if encoded.tables.is_empty() {
-            CsvEncoder.encode(doc, facts)
+        let encoded = if encoded.tables.is_empty() && !encoded.facts.is_empty() {
+            let mut here = Encoded::default();
+            for (doc, facts) in docs.iter().zip(encoded.facts) {
+                CsvEncoder.encode(doc, facts, &mut here);
+            }
+            here
         } else {
             encoded
         };
         for (table, (bytes, rows)) in self.tables.iter_mut().zip(&encoded.tables) {
             table.write(bytes, *rows)?;
         }
-        let published = doc.published.or(facts.published);
         let spill = self.incidents.as_mut().expect("open until finish");
-        for ev in &facts.events {
-            spill.add(&doc.doc_id, published, ev)?;
-        }
-        Ok(())
+        spill.add_encoded(&encoded.kept)
     }
 
     fn finish(mut self: Box<Self>) -> Result<Vec<(String, u64)>> {
         let spill = self.incidents.take().expect("finished once");
         let table = &mut self.tables[INCIDENTS];
-        let mut rows = Rows::default();
-        spill.finish(|cells| {
-            let cells: Vec<std::borrow::Cow<'_, str>> =
-                cells.iter().map(|c| neutralise(c)).collect();
-            let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-            rows.row(INCIDENTS, &refs);
-            if rows.counts[INCIDENTS] >= 1024 {
-                let (bytes, n) = &rows.take()[INCIDENTS];
-                table.write(bytes, *n)?;
-            }
-            Ok(())
-        })?;
-        let (bytes, n) = &rows.take()[INCIDENTS];
-        table.write(bytes, *n)?;
+        spill.finish(
+            |cells, out| {
+                let cells: Vec<std::borrow::Cow<'_, str>> =
+                    cells.iter().map(|c| neutralise(c)).collect();
+                let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
+                record(out, &refs);
+            },
+            |row| table.write(row, 1),
+        )?;
         for t in &mut self.tables {
             t.out.flush().map_err(|e| Error::io(&t.tmp, e))?;
         }
@@ -565,18 +562,27 @@ impl Drop for CsvSink {
 mod tests {
     use super::*;
 
-    /// The tables written by a sink that is handed `encode`d rows, or none.
+    /// The tables written by a sink that is handed all documents at once with their rows
+    /// `encode`d, or one at a time with their facts only.
     fn tables(docs: &[(Document, Facts)], on_workers: bool) -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
         let mut sink = Box::new(CsvSink::create(dir.path()).unwrap());
-        let encoder = sink.encoder();
-        for (doc, facts) in docs {
-            let encoded = if on_workers {
-                encoder.encode(doc, facts)
-            } else {
-                Encoded::default()
-            };
-            sink.document(doc, facts, encoded).unwrap();
+        if on_workers {
+            let encoder = sink.encoder();
+            let mut encoded = Encoded::default();
+            for (doc, facts) in docs {
+                encoder.encode(doc, facts.clone(), &mut encoded);
+            }
+            let all: Vec<Document> = docs.iter().map(|(d, _)| d.clone()).collect();
+            sink.documents(&all, encoded).unwrap();
+        } else {
+            for (doc, facts) in docs {
+                let encoded = Encoded {
+                    facts: vec![facts.clone()],
+                    ..Encoded::default()
+                };
+                sink.documents(std::slice::from_ref(doc), encoded).unwrap();
+            }
         }
         let rows = sink.finish().unwrap();
         assert_eq!(rows[0], ("documents".to_string(), docs.len() as u64));

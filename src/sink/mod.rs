@@ -15,38 +15,48 @@ pub use self::csv::{neutralise, CsvSink, TABLES};
 
 /// Receives the facts of each document, in input order.
 pub trait Sink: Send {
-    /// What formats a document's rows on the worker threads. The run calls it once and
-    /// encodes each document beside the stages, so that [`Sink::document`], which is serial,
-    /// is left with little more than copying bytes. The default encodes nothing.
+    /// What formats documents' rows on the worker threads. The run calls it once and
+    /// encodes each run of documents beside the stages, so that [`Sink::documents`], which
+    /// is serial, is left with little more than copying bytes. The default keeps the facts.
     fn encoder(&self) -> Box<dyn Encoder> {
-        Box::new(Nothing)
+        Box::new(Keep)
     }
 
-    /// Takes the facts of one document, with what [`Sink::encoder`] made of them.
-    fn document(&mut self, doc: &Document, facts: &Facts, encoded: Encoded) -> Result<()>;
+    /// Takes consecutive documents, with what [`Sink::encoder`] made of their facts.
+    fn documents(&mut self, docs: &[Document], encoded: Encoded) -> Result<()>;
 
     /// Ends the run: writes whatever needs all documents (cross-document incidents), makes
     /// the output visible, and returns the number of rows written per table.
     fn finish(self: Box<Self>) -> Result<Vec<(String, u64)>>;
 }
 
-/// Turns one document's facts into rows, on any thread, independently of other documents.
+/// Turns documents' facts into rows, on any thread, independently of other documents.
 pub trait Encoder: Send + Sync {
-    fn encode(&self, doc: &Document, facts: &Facts) -> Encoded;
+    /// Appends the rows of one document to `into`. The facts are given, not lent: an
+    /// encoder that has written all it needs drops them here, on the worker thread that
+    /// made them. (Freed on the driver thread instead, they took half of its time: memory
+    /// freed by a thread other than the one that allocated it is slow to free.)
+    fn encode(&self, doc: &Document, facts: Facts, into: &mut Encoded);
 }
 
-/// A document's rows, encoded: the bytes and the number of rows for each of the sink's
-/// tables, in its order.
+/// The rows of consecutive documents, encoded: the bytes and the number of rows for each
+/// of the sink's tables, in its order; what the sink keeps for its end; and the facts
+/// themselves, for sinks whose encoder keeps them.
 #[derive(Debug, Default)]
 pub struct Encoded {
     pub tables: Vec<(Vec<u8>, u64)>,
+    /// Records the sink keeps until [`Sink::finish`] (the CSV sink: each event, for the
+    /// incident merge), in the sink's own form.
+    pub kept: Vec<u8>,
+    /// The facts of each document, in order, if the encoder keeps them.
+    pub facts: Vec<Facts>,
 }
 
-/// The encoder of sinks that do their work in [`Sink::document`].
-struct Nothing;
+/// The encoder of sinks that do their work in [`Sink::documents`]: it keeps the facts.
+struct Keep;
 
-impl Encoder for Nothing {
-    fn encode(&self, _doc: &Document, _facts: &Facts) -> Encoded {
-        Encoded::default()
+impl Encoder for Keep {
+    fn encode(&self, _doc: &Document, facts: Facts, into: &mut Encoded) {
+        into.facts.push(facts);
     }
 }
