@@ -186,20 +186,81 @@ impl Trie {
         if at >= hay.len() {
             return None;
         }
-        let nodes = &self.nodes;
-        let mut o = self.root[read(at) as usize] as usize;
+        let o = self.root[read(at) as usize] as usize;
         if o == 0 {
             return None;
         }
-        let mut best = None;
-        let mut i = at + 1;
+        self.walk(hay, at + 1, o, 0, fold_ascii)
+    }
+
+    /// Where reading `key` from the root leads: the node and how many bytes of its chain
+    /// were read, or `None` if no key begins with `key`.
+    pub(crate) fn state_after(&self, key: &[u8]) -> Option<(u32, u32)> {
+        let nodes = &self.nodes;
+        let (&b0, mut rest) = key.split_first()?;
+        let mut o = self.root[b0 as usize] as usize;
+        if o == 0 {
+            return None;
+        }
         loop {
-            let val = read_u32(nodes, o);
-            if val != 0 {
-                best = Some((i, val - 1));
-            }
             let len = read_u16(nodes, o + 4);
             let chain = &nodes[o + 6..o + 6 + len];
+            let m = rest.len().min(len);
+            if rest[..m] != chain[..m] {
+                return None;
+            }
+            if rest.len() <= len {
+                return Some((o as u32, rest.len() as u32));
+            }
+            rest = &rest[len..];
+            let p = o + 6 + len;
+            let n = read_u16(nodes, p);
+            let labels = &nodes[p + 2..p + 2 + n];
+            let k = find_byte(labels, rest[0])?;
+            o = read_u32(nodes, p + 2 + n + 4 * k) as usize;
+            rest = &rest[1..];
+        }
+    }
+
+    /// Like [`Trie::longest_prefix`], from a state of [`Trie::state_after`] reached by the
+    /// text's bytes before `i`: keys shorter than that prefix are not reported.
+    #[inline]
+    pub(crate) fn longest_prefix_from(
+        &self,
+        hay: &[u8],
+        i: usize,
+        state: (u32, u32),
+        fold_ascii: bool,
+    ) -> Option<(usize, u32)> {
+        self.walk(hay, i, state.0 as usize, state.1 as usize, fold_ascii)
+    }
+
+    #[inline(always)]
+    fn walk(
+        &self,
+        hay: &[u8],
+        mut i: usize,
+        mut o: usize,
+        mut skip: usize,
+        fold_ascii: bool,
+    ) -> Option<(usize, u32)> {
+        let read = |i: usize| {
+            let b = hay[i];
+            if fold_ascii {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            }
+        };
+        let nodes = &self.nodes;
+        let mut best = None;
+        loop {
+            let val = read_u32(nodes, o);
+            if val != 0 && skip == 0 {
+                best = Some((i, val - 1));
+            }
+            let len = read_u16(nodes, o + 4) - skip;
+            let chain = &nodes[o + 6 + skip..o + 6 + skip + len];
             if hay.len() - i < len || (0..len).any(|j| read(i + j) != chain[j]) {
                 break;
             }
@@ -207,7 +268,8 @@ impl Trie {
             if i >= hay.len() {
                 break;
             }
-            let p = o + 6 + len;
+            let p = o + 6 + skip + len;
+            skip = 0;
             let n = read_u16(nodes, p);
             let labels = &nodes[p + 2..p + 2 + n];
             let Some(k) = find_byte(labels, read(i)) else {
@@ -273,6 +335,60 @@ mod tests {
                         naive(&keys, hay, at, fold),
                         "{hay:?} at {at}, fold {fold}"
                     );
+                }
+            }
+        }
+    }
+
+    /// From the state after any prefix of the text (mid-chain, at a node, or at a leaf), the
+    /// search finds what the search from the root finds, less the keys shorter than the
+    /// prefix; where no key begins with the prefix there is no state.
+    #[test]
+    fn searches_from_a_state_agree_with_searches_from_the_root() {
+        let mut keys = vec![
+            "a",
+            "al",
+            "al anbar",
+            "al anb",
+            "anbar",
+            "b",
+            "baghdad",
+            "bagh",
+            "mosul",
+            "mūşil",
+            "z",
+            "zz",
+            "zzz",
+            "x y",
+            "ab",
+            "abc",
+            "abd",
+            "abcd",
+            "longname province",
+        ];
+        keys.sort();
+        let trie = Trie::new(&keys, &ids(keys.len()));
+        let hays = [
+            "al anbar province",
+            "baghdad bagh ba",
+            "mūşil zzzz abce abd abcd",
+            "longname provinces longname",
+            "x yz q",
+        ];
+        for hay in hays {
+            let b = hay.as_bytes();
+            for at in 0..b.len() {
+                for end in at + 1..=b.len() {
+                    let state = trie.state_after(&b[at..end]);
+                    let some_key_begins =
+                        keys.iter().any(|k| k.as_bytes().starts_with(&b[at..end]));
+                    assert_eq!(state.is_some(), some_key_begins, "{hay:?} {at}..{end}");
+                    let Some(state) = state else { continue };
+                    // The longest key from the root: if it ends before `end`, no key that
+                    // the text begins with reaches `end`.
+                    let want = trie.longest_prefix(b, at, false).filter(|&(e, _)| e >= end);
+                    let got = trie.longest_prefix_from(b, end, state, false);
+                    assert_eq!(got, want, "{hay:?} {at}..{end}");
                 }
             }
         }
