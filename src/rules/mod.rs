@@ -507,6 +507,20 @@ impl<'a> Texts<'a> {
             chunks: paragraphs(plain),
         }
     }
+
+    /// The same text and paragraphs with another masked copy (of the same length):
+    /// a stage that masks the text twice splits it into paragraphs once.
+    pub fn remasked<'b>(&self, masked: &'b str) -> Texts<'b>
+    where
+        'a: 'b,
+    {
+        debug_assert_eq!(masked.len(), self.plain.len());
+        Texts {
+            plain: self.plain,
+            masked: Some(masked),
+            chunks: self.chunks.clone(),
+        }
+    }
 }
 
 /// Byte ranges of the paragraphs of `text`: runs of lines without a blank line.
