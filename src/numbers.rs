@@ -348,7 +348,8 @@ impl Stage for NumberStage {
             .collect();
         let masked = (!spans.is_empty() && self.rules.needs_mask(Table::Quantities, false))
             .then(|| mask(text, &spans));
-        let found = self.numbers(&Texts::new(text, masked.as_deref()));
+        let first = Texts::new(text, masked.as_deref());
+        let found = self.numbers(&first);
         if found.is_empty() {
             return;
         }
@@ -356,7 +357,7 @@ impl Stage for NumberStage {
         // Second pass: what the numbers count.
         spans.extend(found.iter().map(|(q, _)| (q.span, Placeholder::Quantity)));
         let masked = mask(text, &spans);
-        let texts = Texts::new(text, Some(&masked));
+        let texts = first.remasked(&masked);
         let rules = self.rules.rules();
         let (category, subject) = self.sources(&texts, &found);
         for (i, (mut q, fixed)) in found.into_iter().enumerate() {

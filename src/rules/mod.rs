@@ -507,28 +507,45 @@ impl<'a> Texts<'a> {
             chunks: paragraphs(plain),
         }
     }
+
+    /// The same text and paragraphs with another masked copy (of the same length):
+    /// a stage that masks the text twice splits it into paragraphs once.
+    pub fn remasked<'b>(&self, masked: &'b str) -> Texts<'b>
+    where
+        'a: 'b,
+    {
+        debug_assert_eq!(masked.len(), self.plain.len());
+        Texts {
+            plain: self.plain,
+            masked: Some(masked),
+            chunks: self.chunks.clone(),
+        }
+    }
 }
 
 /// Byte ranges of the paragraphs of `text`: runs of lines without a blank line.
+///
+/// Line ends are found with `str::find`, which looks for the byte a word at a time
+/// (the std `memchr`) instead of testing every byte: a byte loop here was 2% of all
+/// instructions, as every document is split once per stage.
 fn paragraphs(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut line_start = 0;
     let mut blank_run = false;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            let line = &text[line_start..i];
-            if line.trim().is_empty() {
-                if !blank_run && start < line_start {
-                    out.push((start, line_start));
-                }
-                blank_run = true;
-                start = i + 1;
-            } else {
-                blank_run = false;
+    while let Some(k) = text[line_start..].find('\n') {
+        let i = line_start + k;
+        let line = &text[line_start..i];
+        if line.trim().is_empty() {
+            if !blank_run && start < line_start {
+                out.push((start, line_start));
             }
-            line_start = i + 1;
+            blank_run = true;
+            start = i + 1;
+        } else {
+            blank_run = false;
         }
+        line_start = i + 1;
     }
     if start < text.len() {
         out.push((start, text.len()));
