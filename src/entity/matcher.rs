@@ -166,7 +166,7 @@ impl MatcherBuilder {
         };
         let (folded, folded_words, folded_lower_words, folded_starts) = build(folded, true);
         let folded_starts = folded_starts.expect("made for the folded trie");
-        let (exact, _, _, _) = build(exact, false);
+        let (exact, exact_words, _, _) = build(exact, false);
         Ok(Matcher {
             entries,
             folded_starts,
@@ -174,6 +174,7 @@ impl MatcherBuilder {
             folded_words,
             folded_lower_words,
             exact,
+            exact_words,
         })
     }
 }
@@ -192,6 +193,11 @@ pub struct Matcher {
     /// The trie state after each first word of the case-insensitive keys.
     folded_starts: FirstStates,
     exact: Trie,
+    /// The first words of the case-sensitive keys ([`FirstWords`], hashed lower-cased as
+    /// the other filters, so a superset of the case-sensitive words). Why: the exact trie
+    /// was asked at every word start; at a capitalised word its root lets most words in
+    /// and the walk reads nodes for nothing.
+    exact_words: FirstWords,
 }
 
 /// A Bloom filter of the first words of the keys of an automaton (up to the first
@@ -517,6 +523,7 @@ impl Matcher {
             + self.folded_lower_words.heap_bytes()
             + self.folded_starts.heap_bytes()
             + self.exact.heap_bytes()
+            + self.exact_words.heap_bytes()
     }
 
     /// Every gazetteer hit in `text`, on whole words, without overlaps, in text order.
@@ -574,18 +581,24 @@ impl Matcher {
             // The rest of the word starts no word: the scan goes on after it.
             at = word_end;
             let hash = word_hash(bytes, here, word_end);
-            let words = if capitalised(&text[folded.original_from(&mut point, here)..]) {
-                &self.folded_words
-            } else {
-                &self.folded_lower_words
-            };
-            let ask_folded = words.may_contain(hash);
+            // The filters only prune (a word no filter admits begins no key, so no match
+            // could be kept), so the all-keys filter is asked first and the original text's
+            // case only where it lets the word in: most words leave after two filter tests,
+            // without the map back to the original text. Leaving before the loop over the two
+            // tries also saved more than its tests (callgrind).
+            let ask_exact = self.exact_words.may_contain(hash);
+            let ask_folded = self.folded_words.may_contain(hash)
+                && (capitalised(&text[folded.original_from(&mut point, here)..])
+                    || self.folded_lower_words.may_contain(hash));
+            if !ask_folded && !ask_exact {
+                continue;
+            }
             // (end, entry)
             let mut best: Option<(usize, usize)> = None;
             // The case-sensitive automaton first: on a tie its match is the better evidence
             // ("UN" the organisation, not Un the town). It is small and stays in the caches.
             for (trie, fold_case) in [(&self.exact, false), (&self.folded, true)] {
-                if fold_case && !ask_folded {
+                if !(if fold_case { ask_folded } else { ask_exact }) {
                     continue;
                 }
                 let found = if fold_case {
