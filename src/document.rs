@@ -36,10 +36,17 @@ impl Document {
 /// Converts byte offsets of one text into character (code point) offsets in O(1) time
 /// each, with one small checkpoint table (a `u32` per 256 bytes) instead of a table per byte,
 /// so that a 100 MB article costs 1.6 MB here rather than 400 MB.
+///
+/// A lookup counts the characters between its block's checkpoint and the byte, or between
+/// the previous lookup and the byte when that is nearer: the sink asks for the start and
+/// end of each span, mostly in text order, so most lookups count a span's length or less
+/// instead of half a block.
 pub struct CharMap<'a> {
     text: &'a str,
     /// Character count before each block of [`BLOCK`] bytes; empty for ASCII text.
     checkpoints: Vec<u32>,
+    /// The byte and character offsets of the previous lookup.
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 const BLOCK: usize = 256;
@@ -59,7 +66,11 @@ impl<'a> CharMap<'a> {
             }
             out
         };
-        CharMap { text, checkpoints }
+        CharMap {
+            text,
+            checkpoints,
+            last: std::cell::Cell::new((0, 0)),
+        }
     }
 
     /// The character offset of byte offset `byte`, which must lie on a char boundary.
@@ -68,16 +79,21 @@ impl<'a> CharMap<'a> {
             return byte;
         }
         let block = byte / BLOCK;
-        let base = block * BLOCK;
         let Some(&before) = self.checkpoints.get(block) else {
             // byte == len on a block boundary: count everything.
             return self.text.chars().count();
         };
-        let within = self.text.as_bytes()[base..byte]
+        let (mut from, mut chars) = (block * BLOCK, before as usize);
+        let (last_byte, last_chars) = self.last.get();
+        if from < last_byte && last_byte <= byte {
+            (from, chars) = (last_byte, last_chars);
+        }
+        chars += self.text.as_bytes()[from..byte]
             .iter()
             .filter(|&&b| (b as i8) >= -0x40)
             .count();
-        before as usize + within
+        self.last.set((byte, chars));
+        chars
     }
 }
 
@@ -111,6 +127,22 @@ mod tests {
                 text[..byte].chars().count(),
                 "{byte}"
             );
+        }
+    }
+
+    #[test]
+    fn char_offsets_in_any_order_match_a_naive_count() {
+        let text = "Mūşil — “al-Anbar” Iraq ".repeat(40);
+        let map = CharMap::new(&text);
+        let bytes: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        // Forwards in strides, backwards, and jumping between blocks.
+        let order = (0..bytes.len())
+            .step_by(7)
+            .chain((0..bytes.len()).rev().step_by(5))
+            .chain((0..bytes.len()).step_by(3).map(|i| (i * 31) % bytes.len()));
+        for i in order {
+            let byte = bytes[i];
+            assert_eq!(map.char_offset(byte), i, "{byte}");
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::io::BufRead;
 
-use super::{decode, read_error, Flow, Item, Problem};
+use super::{read_error, Flow, Item, Problem};
 use crate::calendar::Ymd;
 use crate::document::Document;
 use crate::error::Location;
@@ -36,11 +36,12 @@ pub(crate) fn document_from_fields(
     name: &str,
     line: u64,
     fields: &FieldNames,
+    text: Option<String>,
     get: &dyn Fn(&str) -> Option<String>,
     sink: &mut dyn FnMut(Item) -> Flow,
 ) -> Result<Document, Problem> {
     let at = || Location::line(name, line);
-    let Some(text) = get(&fields.text) else {
+    let Some(text) = text else {
         return Err(Problem::skipped(
             at(),
             format!("no \"{}\" field with the article text", fields.text),
@@ -103,6 +104,11 @@ pub(crate) fn file_stem(name: &str) -> &str {
 }
 
 /// Reads JSON Lines: one object per line; blank lines are passed over.
+///
+/// Why it is shaped so: the line buffer keeps its capacity from one line to the next
+/// (a line is checked as UTF-8 in place and copied only when it must be repaired), and the
+/// article text is moved out of the parsed object rather than copied, unless another field
+/// is read under the same name.
 pub(crate) fn read_jsonl(
     name: &str,
     mut reader: Box<dyn BufRead>,
@@ -124,13 +130,18 @@ pub(crate) fn read_jsonl(
             }
         }
         line += 1;
-        let (text, replaced) = decode(std::mem::take(&mut buf));
-        if replaced {
-            let _ = sink(Item::Problem(Problem::warning(
-                Location::line(name, line),
-                "invalid UTF-8, decoded with replacement characters",
-            )));
-        }
+        let repaired;
+        let text = match std::str::from_utf8(&buf) {
+            Ok(text) => text,
+            Err(_) => {
+                repaired = String::from_utf8_lossy(&buf).into_owned();
+                let _ = sink(Item::Problem(Problem::warning(
+                    Location::line(name, line),
+                    "invalid UTF-8, decoded with replacement characters",
+                )));
+                &repaired
+            }
+        };
         // Exports written on Windows often start with a byte-order mark.
         let trimmed = match line {
             1 => text.trim_start_matches('\u{feff}').trim(),
@@ -139,7 +150,7 @@ pub(crate) fn read_jsonl(
         if trimmed.is_empty() {
             continue;
         }
-        let value: serde_json::Value = match serde_json::from_str(trimmed) {
+        let mut value: serde_json::Value = match serde_json::from_str(trimmed) {
             Ok(v) => v,
             Err(err) => {
                 if sink(Item::Problem(Problem::skipped(
@@ -153,7 +164,7 @@ pub(crate) fn read_jsonl(
                 continue;
             }
         };
-        let Some(object) = value.as_object() else {
+        let Some(object) = value.as_object_mut() else {
             if sink(Item::Problem(Problem::skipped(
                 Location::line(name, line),
                 "not a JSON object",
@@ -164,14 +175,23 @@ pub(crate) fn read_jsonl(
             }
             continue;
         };
-        let get = |key: &str| -> Option<String> {
-            match object.get(key)? {
+        fn cell(value: &serde_json::Value) -> Option<String> {
+            match value {
                 serde_json::Value::String(s) => Some(s.clone()),
                 serde_json::Value::Number(n) => Some(n.to_string()),
                 _ => None,
             }
+        }
+        let shared =
+            [&fields.id, &fields.title, &fields.published, &fields.url].contains(&&fields.text);
+        let text = match object.get_mut(fields.text.as_str()) {
+            Some(serde_json::Value::String(s)) if !shared => Some(std::mem::take(s)),
+            Some(value) => cell(value),
+            None => None,
         };
-        let flow = match document_from_fields(name, line, fields, &get, sink) {
+        let object = &*object;
+        let get = |key: &str| object.get(key).and_then(cell);
+        let flow = match document_from_fields(name, line, fields, text, &get, sink) {
             Ok(doc) => sink(Item::Doc(doc)),
             Err(problem) => sink(Item::Problem(problem)),
         };
@@ -238,6 +258,60 @@ mod tests {
         assert!(problems[0].starts_with("d.jsonl:3: malformed JSON"));
         assert!(problems[1].starts_with("d.jsonl:5: no \"text\" field"));
         assert!(problems[2].starts_with("d.jsonl:6: not a JSON object"));
+    }
+
+    #[test]
+    fn text_is_kept_when_another_field_shares_its_name() {
+        let line = "{\"id\": \"a\", \"text\": \" Body text \", \"body\": \"B\"}\n";
+        for (title, want_title, text, want_text) in [
+            ("title", "Body text", "text", " Body text "),
+            ("text", "Body text", "text", " Body text "),
+            ("title", "B", "body", "B"),
+            ("body", "B", "body", "B"),
+        ] {
+            let fields = FieldNames {
+                title: title.into(),
+                text: text.into(),
+                ..FieldNames::default()
+            };
+            let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(line.as_bytes()));
+            let mut docs = Vec::new();
+            read_jsonl("d.jsonl", reader, &fields, &mut |i| {
+                match i {
+                    Item::Doc(d) => docs.push(d),
+                    Item::Problem(p) => panic!("{p}"),
+                }
+                Flow::Continue(())
+            });
+            assert_eq!(docs.len(), 1);
+            assert_eq!(
+                (docs[0].title.as_str(), docs[0].text.as_str()),
+                (want_title, want_text)
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_repaired_and_reported() {
+        let mut bytes = b"{\"id\": \"a\", \"text\": \"bad \xff byte\"}\n".to_vec();
+        bytes.extend_from_slice(b"{\"id\": \"b\", \"text\": \"fine\"}\n");
+        let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(bytes));
+        let mut seen = Vec::new();
+        read_jsonl("d.jsonl", reader, &FieldNames::default(), &mut |i| {
+            seen.push(match i {
+                Item::Doc(d) => d.text,
+                Item::Problem(p) => p.to_string(),
+            });
+            Flow::Continue(())
+        });
+        assert_eq!(
+            seen,
+            [
+                "d.jsonl:1: invalid UTF-8, decoded with replacement characters",
+                "bad \u{fffd} byte",
+                "fine",
+            ]
+        );
     }
 
     #[test]

@@ -115,7 +115,7 @@ pub(crate) fn read_csv(
             let i = columns.iter().position(|c| c == key)?;
             Some(values[i].clone())
         };
-        let flow = match document_from_fields(name, line, fields, &get, sink) {
+        let flow = match document_from_fields(name, line, fields, get(&fields.text), &get, sink) {
             Ok(doc) => sink(Item::Doc(doc)),
             Err(problem) => sink(Item::Problem(problem)),
         };
