@@ -259,13 +259,7 @@ impl NumberStage {
     /// the best that gives its subject, over `texts` (the numbers masked).
     fn sources(&self, texts: &Texts, found: &[(Quantity, Option<Category>)]) -> Sources {
         let rules = self.rules.rules();
-        // Where each number starts, in text order, and its index in `found`.
-        let mut starts: Vec<(usize, usize)> = found
-            .iter()
-            .enumerate()
-            .map(|(i, (q, _))| (q.span.start, i))
-            .collect();
-        starts.sort_unstable();
+        let starts = starts(found);
         let mut sources: Sources = (vec![None; found.len()], vec![None; found.len()]);
         // The best source of a number's category or subject is the best match that names
         // it, and among equals the first found. So the matches are taken best first (in
@@ -295,6 +289,17 @@ impl NumberStage {
         }
         sources
     }
+}
+
+/// Where each number of `found` starts, in text order, with its index in `found`.
+fn starts(found: &[(Quantity, Option<Category>)]) -> Vec<(usize, usize)> {
+    let mut starts: Vec<(usize, usize)> = found
+        .iter()
+        .enumerate()
+        .map(|(i, (q, _))| (q.span.start, i))
+        .collect();
+    starts.sort_unstable();
+    starts
 }
 
 /// Gives the numbers that match `m` names (by their place in `starts`, sorted) its rule as
@@ -447,12 +452,7 @@ mod tests {
             let (category, subject) = stage.sources(&t, &found);
 
             // Every match with its groups, in the order found, each credited in turn.
-            let mut starts: Vec<(usize, usize)> = found
-                .iter()
-                .enumerate()
-                .map(|(i, (q, _))| (q.span.start, i))
-                .collect();
-            starts.sort_unstable();
+            let starts = starts(&found);
             let mut want: Sources = (vec![None; found.len()], vec![None; found.len()]);
             for m in rules.find(Table::Quantities, true, &t) {
                 credit(rules.rules(), &m, &starts, &mut want);

@@ -33,6 +33,16 @@ pub(crate) struct Trie {
     root: Vec<u32>,
 }
 
+/// The text's byte at `i`, its ASCII letters read as lower case with `fold_ascii`.
+#[inline(always)]
+fn read_byte(hay: &[u8], i: usize, fold_ascii: bool) -> u8 {
+    if fold_ascii {
+        hay[i].to_ascii_lowercase()
+    } else {
+        hay[i]
+    }
+}
+
 #[inline]
 fn read_u16(b: &[u8], at: usize) -> usize {
     u16::from_le_bytes([b[at], b[at + 1]]) as usize
@@ -175,14 +185,7 @@ impl Trie {
         at: usize,
         fold_ascii: bool,
     ) -> Option<(usize, u32)> {
-        let read = |i: usize| {
-            let b = hay[i];
-            if fold_ascii {
-                b.to_ascii_lowercase()
-            } else {
-                b
-            }
-        };
+        let read = |i: usize| read_byte(hay, i, fold_ascii);
         if at >= hay.len() {
             return None;
         }
@@ -244,14 +247,7 @@ impl Trie {
         mut skip: usize,
         fold_ascii: bool,
     ) -> Option<(usize, u32)> {
-        let read = |i: usize| {
-            let b = hay[i];
-            if fold_ascii {
-                b.to_ascii_lowercase()
-            } else {
-                b
-            }
-        };
+        let read = |i: usize| read_byte(hay, i, fold_ascii);
         let nodes = &self.nodes;
         let mut best = None;
         loop {

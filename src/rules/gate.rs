@@ -413,12 +413,7 @@ mod tests {
         gate.possible(text, &chunks, &mut got);
         for (c, &(s, e)) in chunks.iter().enumerate() {
             for (k, p) in patterns.iter().enumerate() {
-                let re = regex::Regex::new(p).unwrap();
-                let last = re
-                    .find_iter(&text[s..e])
-                    .filter(|m| !m.is_empty())
-                    .map(|m| s + m.end())
-                    .last();
+                let last = last_match_end(p, text, s, e);
                 let limit = got[c * patterns.len() + k];
                 assert!(
                     last.map_or(true, |l| l <= limit),
@@ -431,6 +426,17 @@ mod tests {
         // and in the first its last match ends at "12".
         assert_eq!(got[patterns.len()], 0);
         assert_eq!(got[0], 2);
+    }
+
+    /// Where the last non-empty match of `pattern` in the paragraph `text[s..e]` ends, as
+    /// an offset in `text`: what the gate must not cut short.
+    fn last_match_end(pattern: &str, text: &str, s: usize, e: usize) -> Option<usize> {
+        regex::Regex::new(pattern)
+            .unwrap()
+            .find_iter(&text[s..e])
+            .filter(|m| !m.is_empty())
+            .map(|m| s + m.end())
+            .last()
     }
 
     /// The gate of the regex crate's own overlapping search over the whole text, as the
@@ -523,13 +529,7 @@ mod tests {
             let reference = by_one_search(&gate, &text, &chunks);
             for (c, &(s, e)) in chunks.iter().enumerate() {
                 for (k, p) in patterns.iter().enumerate() {
-                    let re = regex::Regex::new(p).unwrap();
-                    let last = re
-                        .find_iter(&text[s..e])
-                        .filter(|m| !m.is_empty())
-                        .map(|m| s + m.end())
-                        .last()
-                        .unwrap_or(0);
+                    let last = last_match_end(p, &text, s, e).unwrap_or(0);
                     let i = c * patterns.len() + k;
                     assert!(
                         last <= got[i] && got[i] <= reference[i],
