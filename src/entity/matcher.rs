@@ -540,26 +540,12 @@ impl Matcher {
         let ft = folded.text.as_str();
         let bytes = ft.as_bytes();
         let mut out = Vec::new();
-        let mut prev_word = false;
-        let mut next_free = 0;
         // The folded text's map back to the original, read forward (see `original_from`).
         let mut point = 0;
+        // Where to look for the next word start: the byte before it is not part of a word
+        // (the end of the last word asked, or of the last match), or it is the start.
         let mut at = 0;
-        while at < bytes.len() {
-            let b = bytes[at];
-            let (word, width) = if b.is_ascii() {
-                (ascii_word(b), 1)
-            } else {
-                let c = ft[at..].chars().next().expect("a char boundary");
-                (is_word_char(c), c.len_utf8())
-            };
-            let start = word && !prev_word;
-            prev_word = word;
-            let here = at;
-            at += width;
-            if !start || here < next_free {
-                continue;
-            }
+        while let Some(here) = next_word_start(ft, at) {
             // The word starting here, lower-cased, for the filter of the case-insensitive
             // automaton's first words.
             let mut word_end = ascii_word_end(bytes, here);
@@ -634,7 +620,9 @@ impl Matcher {
                     span: Span::new(s, e),
                     entry,
                 });
-                next_free = end;
+                // The words inside the match start no match; the byte at its end is not part
+                // of a word (`whole_word`).
+                at = end;
             }
         }
         out
@@ -667,6 +655,33 @@ impl Matcher {
 
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
+}
+
+/// The first character at or after `at` that is part of a word (a letter or digit), where
+/// the character before `at` is not (or `at` is 0), so that it starts a word: `None` if
+/// there is none.
+///
+/// Why: the scan read every character of the text with a word-start test, the words
+/// inside a match included; now the words are skipped whole, and the gaps between them
+/// (mostly one or two bytes: eight at a time cost more) are read here, a byte at a time.
+#[inline]
+fn next_word_start(text: &str, mut at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    loop {
+        let &b = bytes.get(at)?;
+        if b.is_ascii() {
+            if ascii_word(b) {
+                return Some(at);
+            }
+            at += 1;
+            continue;
+        }
+        let c = text[at..].chars().next().expect("a char boundary");
+        if is_word_char(c) {
+            return Some(at);
+        }
+        at += c.len_utf8();
+    }
 }
 
 /// Whether `span` starts and ends on word boundaries.
