@@ -579,8 +579,13 @@ impl Matcher {
             if !ask_folded && !ask_exact {
                 continue;
             }
-            // (end, entry)
-            let mut best: Option<(usize, usize)> = None;
+            // The original offsets of the word start and of a candidate's end: read forward
+            // from the point found for the word start (a match ends a few bytes on, most
+            // often before the next point), not searched for in all of them.
+            let s = folded.original_from(&mut point, here);
+            let original_end = |end: usize| folded.original_from(&mut point.clone(), end);
+            // (end, original end, entry)
+            let mut best: Option<(usize, usize, usize)> = None;
             // The case-sensitive automaton first: on a tie its match is the better evidence
             // ("UN" the organisation, not Un the town). It is small and stays in the caches.
             for (trie, fold_case) in [(&self.exact, false), (&self.folded, true)] {
@@ -602,7 +607,7 @@ impl Matcher {
                 if !whole_word(ft, Span::new(here, end)) {
                     continue;
                 }
-                let (s, e) = folded.original_span(here, end);
+                let e = original_end(end);
                 let target = Target::unpack(key);
                 if target.capitalised && !capitalised(&text[s..]) {
                     continue;
@@ -610,12 +615,11 @@ impl Matcher {
                 if target.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
                     continue;
                 }
-                if best.map_or(true, |(old, _)| end > old) {
-                    best = Some((end, target.entry));
+                if best.map_or(true, |(old, _, _)| end > old) {
+                    best = Some((end, e, target.entry));
                 }
             }
-            if let Some((end, entry)) = best {
-                let (s, e) = folded.original_span(here, end);
+            if let Some((end, e, entry)) = best {
                 out.push(GazetteerMatch {
                     span: Span::new(s, e),
                     entry,

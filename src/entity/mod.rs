@@ -327,7 +327,8 @@ impl EntityStage {
     pub fn entities(&self, text: &str) -> Vec<Entity> {
         let folded = normalize::Folded::new(text);
         let hits = self.plausible(text, self.matcher.find_folded(text, &folded));
-        let an = self.rules.analyse(text);
+        let lower = text.to_ascii_lowercase();
+        let an = self.rules.analyse(text, &lower);
         let known = KnownHits {
             hits: &hits,
             entries: self.matcher.entries(),

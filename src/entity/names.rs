@@ -367,8 +367,11 @@ fn in_word(c: char) -> bool {
 
 /// Cuts `text` into words: runs of letters and digits, with an apostrophe inside
 /// ("O'Brien", "Ba'ath") but not a possessive ("Iraq's" is "Iraq"), and dotted
-/// abbreviations ("U.S.") as one word.
-pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
+/// abbreviations ("U.S.") as one word. `lower` is `text` with its ASCII letters in lower
+/// case (`str::to_ascii_lowercase`, the same offsets): an ASCII word's key is borrowed from
+/// it, where a capitalised word (a quarter of a text's words) allocated its own.
+pub(crate) fn tokenize<'t>(text: &'t str, lower: &'t str) -> Vec<Tok<'t>> {
+    debug_assert_eq!(text.len(), lower.len());
     // Walks byte offsets, decoding a character only where the byte is not ASCII: no copy of
     // the text as characters, no allocation per token (see `token_key`). The ASCII letters
     // and digits that make most of a text are read in tight loops over the bytes, and an
@@ -391,30 +394,21 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     while i < len {
         let b = bytes[i];
         if b.is_ascii() && !ascii_word(b) {
-            // Gaps between words, eight bytes at a time where the text has them.
+            // Gaps between words, a byte at a time: most are one or two bytes (a space, a
+            // comma and a space), where reading eight at a time cost more (callgrind).
             i += 1;
-            while let Some(c) = chunk(bytes, i) {
-                let stop = c.word | c.non_ascii;
-                if stop != 0 {
-                    i += stop.trailing_zeros() as usize / 8;
-                    break;
-                }
-                i += 8;
+            while i < len && bytes[i].is_ascii() && !ascii_word(bytes[i]) {
+                i += 1;
             }
             continue;
         }
         if ascii_word(b) && !(b.is_ascii_uppercase() && bytes.get(i + 1) == Some(&b'.')) {
             if let Some(word) = ascii_word_at(bytes, i) {
                 let j = word.end;
-                let w = &text[i..j];
                 out.push(Tok {
                     s: i,
                     e: j,
-                    key: if word.upper {
-                        Cow::Owned(w.to_ascii_lowercase())
-                    } else {
-                        Cow::Borrowed(w)
-                    },
+                    key: Cow::Borrowed(&lower[i..j]),
                     cap: b.is_ascii_uppercase(),
                     caps: word.two_letters && !word.lower,
                     sets: std::cell::Cell::new(0),
@@ -521,7 +515,6 @@ struct AsciiWord {
     /// Two letters or more.
     two_letters: bool,
     lower: bool,
-    upper: bool,
 }
 
 /// The word of ASCII letters and digits at `start`, if it ends (before the last eight
@@ -531,7 +524,7 @@ struct AsciiWord {
 #[inline(always)]
 fn ascii_word_at(bytes: &[u8], start: usize) -> Option<AsciiWord> {
     let mut j = start;
-    let (mut one_letter, mut two_letters, mut lower, mut upper) = (false, false, 0, 0);
+    let (mut one_letter, mut two_letters, mut lower) = (false, false, 0);
     loop {
         let c = chunk(bytes, j)?;
         let rest = !c.word & 0x8080_8080_8080_8080;
@@ -548,7 +541,6 @@ fn ascii_word_at(bytes: &[u8], start: usize) -> Option<AsciiWord> {
         two_letters |= letters & letters.wrapping_sub(1) != 0 || (one_letter && letters != 0);
         one_letter |= letters != 0;
         lower |= c.lower & keep;
-        upper |= c.upper & keep;
         j += n;
         if n < 8 {
             break;
@@ -563,7 +555,6 @@ fn ascii_word_at(bytes: &[u8], start: usize) -> Option<AsciiWord> {
         end: j,
         two_letters,
         lower: lower != 0,
-        upper: upper != 0,
     })
 }
 
@@ -630,9 +621,10 @@ impl NameRules {
         matches!(gap, " " | "-" | "\u{a0}" | "\u{2010}" | "\u{2011}")
     }
 
-    /// Tokens, runs and headline lines of `text`.
-    pub(crate) fn analyse<'t>(&self, text: &'t str) -> Analysis<'t> {
-        let toks = tokenize(text);
+    /// Tokens, runs and headline lines of `text`; `lower` is `text.to_ascii_lowercase()`
+    /// (see [`tokenize`]).
+    pub(crate) fn analyse<'t>(&self, text: &'t str, lower: &'t str) -> Analysis<'t> {
+        let toks = tokenize(text, lower);
         let gap = |a: usize, b: usize| &text[toks[a].e..toks[b].s];
         let mut runs = Vec::new();
         let n = toks.len();
@@ -708,10 +700,9 @@ impl NameRules {
             let line_end_byte = text[toks[line_start].s..]
                 .find('\n')
                 .map_or(text.len(), |p| toks[line_start].s + p);
-            let mut end = line_start;
-            while end < n && toks[end].s < line_end_byte {
-                end += 1;
-            }
+            // The line's tokens, found by a binary search: a line holds some 25 of them, and
+            // stepping through each cost more than the rest of this loop (callgrind).
+            let end = line_start + toks[line_start..].partition_point(|t| t.s < line_end_byte);
             // A sentence ends with a full stop; a headline does not ("He met Karim Haddad
             // on Monday." has as many capitals as a headline). Most lines are sentences:
             // their words need no counting.
@@ -728,8 +719,8 @@ impl NameRules {
                 }
                 content >= 3 && caps * 5 >= content * 4
             };
-            for h in &mut headline[line_start..end] {
-                *h = is_headline;
+            if is_headline {
+                headline[line_start..end].fill(true);
             }
             line_start = end.max(line_start + 1);
         }
@@ -1120,7 +1111,10 @@ mod tests {
             ("Mūşil, 2024.", &["Mūşil", "2024"]),
         ];
         for (text, want) in cases {
-            let got: Vec<&str> = tokenize(text).iter().map(|t| &text[t.s..t.e]).collect();
+            let got: Vec<&str> = tokenize(text, &text.to_ascii_lowercase())
+                .iter()
+                .map(|t| &text[t.s..t.e])
+                .collect();
             assert_eq!(&got, want, "{text}");
         }
     }
@@ -1130,7 +1124,7 @@ mod tests {
         // A word alone is read by the general loop (the fast one needs eight bytes after
         // the word); followed by spaces, an ASCII word is read eight bytes at a time.
         let shape = |text: &str| -> Vec<(usize, usize, String, bool, bool)> {
-            tokenize(text)
+            tokenize(text, &text.to_ascii_lowercase())
                 .iter()
                 .map(|t| (t.s, t.e, t.key.to_string(), t.cap, t.caps))
                 .collect()
@@ -1193,7 +1187,9 @@ mod tests {
     #[test]
     fn headlines_are_recognised() {
         let rules = NameRules::builtin().unwrap();
-        let an = rules.analyse("Rebels Seize Two Towns In The North\nRebels seized two towns.");
+        let text = "Rebels Seize Two Towns In The North\nRebels seized two towns.";
+        let lower = text.to_ascii_lowercase();
+        let an = rules.analyse(text, &lower);
         assert!(an.headline[0]);
         assert!(!an.headline[an.toks.len() - 1]);
     }

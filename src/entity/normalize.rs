@@ -34,8 +34,8 @@ pub(crate) fn ascii_word(b: u8) -> bool {
 }
 
 /// Eight bytes of a text as bit masks, the top bit of a byte's lane set where the byte
-/// is an ASCII letter or digit (`word`), a letter (`letter`), a capital (`upper`), a
-/// lowercase letter (`lower`), or not ASCII (`non_ascii`).
+/// is an ASCII letter or digit (`word`), a letter (`letter`) or a lowercase letter
+/// (`lower`).
 ///
 /// Why: the tokenizer's and the matcher's byte-at-a-time loops mispredicted at the end of every word and
 /// took one more pass per word for its shape; with the masks a word's end is one
@@ -43,9 +43,7 @@ pub(crate) fn ascii_word(b: u8) -> bool {
 pub(crate) struct Chunk {
     pub word: u64,
     pub letter: u64,
-    pub upper: u64,
     pub lower: u64,
-    pub non_ascii: u64,
 }
 
 /// The [`Chunk`] of `bytes[at..at + 8]`, or `None` near the end of the text.
@@ -68,9 +66,7 @@ pub(crate) fn chunk(bytes: &[u8], at: usize) -> Option<Chunk> {
     Some(Chunk {
         word: (digit | letter) & ascii,
         letter,
-        upper: letter & !small & HIGH,
         lower: letter & small & HIGH,
-        non_ascii: x & HIGH,
     })
 }
 
@@ -516,9 +512,7 @@ mod tests {
                 for (i, &x) in b.iter().enumerate() {
                     assert_eq!(lane(c.word, i), x.is_ascii_alphanumeric(), "{b:?} {i}");
                     assert_eq!(lane(c.letter, i), x.is_ascii_alphabetic(), "{b:?} {i}");
-                    assert_eq!(lane(c.upper, i), x.is_ascii_uppercase(), "{b:?} {i}");
                     assert_eq!(lane(c.lower, i), x.is_ascii_lowercase(), "{b:?} {i}");
-                    assert_eq!(lane(c.non_ascii, i), !x.is_ascii(), "{b:?} {i}");
                 }
             }
         }
