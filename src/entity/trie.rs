@@ -196,6 +196,13 @@ impl Trie {
         self.walk(hay, at + 1, o, 0, fold_ascii)
     }
 
+    /// Whether some key begins with byte `b` (as read, not folded): one load from the
+    /// root's table, which stays in the caches.
+    #[inline]
+    pub(crate) fn may_start_with(&self, b: u8) -> bool {
+        self.root.get(b as usize).is_some_and(|&o| o != 0)
+    }
+
     /// Where reading `key` from the root leads: the node and how many bytes of its chain
     /// were read, or `None` if no key begins with `key`.
     pub(crate) fn state_after(&self, key: &[u8]) -> Option<(u32, u32)> {
@@ -457,5 +464,8 @@ mod tests {
         let one = Trie::new(&["abc"], &[0]);
         assert_eq!(one.longest_prefix(b"abcabc", 3, false), Some((6, 0)));
         assert_eq!(one.longest_prefix(b"ab", 0, false), None);
+        assert!(one.may_start_with(b'a') && !one.may_start_with(b'b'));
+        assert!(!Trie::new(&none, &[]).may_start_with(b'a'));
+        assert!(!Trie::default().may_start_with(b'a'));
     }
 }
