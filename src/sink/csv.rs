@@ -364,9 +364,32 @@ fn needs_quotes(bytes: &[u8]) -> bool {
 }
 
 thread_local! {
-    /// Each worker thread keeps its encoded place cells (see [`Places`]) from one document
-    /// to the next.
-    static PLACES: std::cell::RefCell<Places> = std::cell::RefCell::new(Default::default());
+    /// Each worker thread keeps its encoded place cells (see [`Places`]) and its buffer
+    /// sizes (see [`Sizes`]) from one document to the next.
+    static WORKER: std::cell::RefCell<(Places, Sizes)> = std::cell::RefCell::new(Default::default());
+}
+
+/// The bytes of each table and of the kept records that a worker thread encoded for its
+/// last run of documents (an [`Encoded`]), with which it reserves the buffers of the next
+/// run at once: a quarter more than the last run's, at most [`Sizes::MAX`].
+///
+/// Why: the run hands each worker an empty [`Encoded`] per run of documents (its buffers go
+/// to the driver thread), and growing a buffer from nothing by doubling copied each table's
+/// bytes once more and asked the allocator about a dozen times per table and run.
+#[derive(Default)]
+struct Sizes {
+    tables: [usize; TABLES.len()],
+    kept: usize,
+}
+
+impl Sizes {
+    /// A run of documents with more bytes than this (a huge article) is not taken as the
+    /// size of the next.
+    const MAX: usize = 1 << 22;
+
+    fn reserve(last: usize, bytes: &mut Vec<u8>) {
+        bytes.reserve_exact((last + last / 4).min(Self::MAX));
+    }
 }
 
 /// Writes the tables of the output contract into a folder.
@@ -489,18 +512,29 @@ struct CsvEncoder;
 
 impl Encoder for CsvEncoder {
     fn encode(&self, doc: &Document, facts: Facts, into: &mut Encoded) {
-        let mut rows = Rows {
-            tables: std::mem::take(&mut into.tables),
-        };
-        if rows.tables.is_empty() {
-            rows = Rows::default();
-        }
-        PLACES.with(|places| encode(&mut rows, &mut places.borrow_mut(), doc, &facts));
-        into.tables = rows.tables;
-        let published = doc.published.or(facts.published);
-        for ev in &facts.events {
-            Spill::encode(&mut into.kept, &doc.doc_id, published, ev);
-        }
+        WORKER.with(|worker| {
+            let (places, sizes) = &mut *worker.borrow_mut();
+            let mut rows = Rows {
+                tables: std::mem::take(&mut into.tables),
+            };
+            if rows.tables.is_empty() {
+                rows = Rows::default();
+                for ((bytes, _), &size) in rows.tables.iter_mut().zip(&sizes.tables) {
+                    Sizes::reserve(size, bytes);
+                }
+                Sizes::reserve(sizes.kept, &mut into.kept);
+            }
+            encode(&mut rows, places, doc, &facts);
+            for ((bytes, _), size) in rows.tables.iter().zip(&mut sizes.tables) {
+                *size = bytes.len();
+            }
+            into.tables = rows.tables;
+            let published = doc.published.or(facts.published);
+            for ev in &facts.events {
+                Spill::encode(&mut into.kept, &doc.doc_id, published, ev);
+            }
+            sizes.kept = into.kept.len();
+        });
     }
 }
 
