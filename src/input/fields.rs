@@ -2,6 +2,8 @@
 
 use std::io::BufRead;
 
+use serde::de;
+
 use super::{read_error, Flow, Item, Problem};
 use crate::calendar::Ymd;
 use crate::document::Document;
@@ -106,15 +108,16 @@ pub(crate) fn file_stem(name: &str) -> &str {
 /// Reads JSON Lines: one object per line; blank lines are passed over.
 ///
 /// Why it is shaped so: the line buffer keeps its capacity from one line to the next
-/// (a line is checked as UTF-8 in place and copied only when it must be repaired), and the
-/// article text is moved out of the parsed object rather than copied, unless another field
-/// is read under the same name.
+/// (a line is checked as UTF-8 in place and copied only when it must be repaired), and a
+/// line is parsed straight into the five fields wanted ([`Wanted`]) rather than into a
+/// whole JSON value.
 pub(crate) fn read_jsonl(
     name: &str,
     mut reader: Box<dyn BufRead>,
     fields: &FieldNames,
     sink: &mut dyn FnMut(Item) -> Flow,
 ) {
+    let wanted = Wanted::new(fields);
     let mut buf = Vec::new();
     let mut line = 0u64;
     loop {
@@ -150,8 +153,19 @@ pub(crate) fn read_jsonl(
         if trimmed.is_empty() {
             continue;
         }
-        let mut value: serde_json::Value = match serde_json::from_str(trimmed) {
-            Ok(v) => v,
+        let cells = match wanted.read(trimmed) {
+            Ok(Some(cells)) => cells,
+            Ok(None) => {
+                if sink(Item::Problem(Problem::skipped(
+                    Location::line(name, line),
+                    "not a JSON object",
+                )))
+                .is_break()
+                {
+                    return;
+                }
+                continue;
+            }
             Err(err) => {
                 if sink(Item::Problem(Problem::skipped(
                     Location::line(name, line),
@@ -164,33 +178,11 @@ pub(crate) fn read_jsonl(
                 continue;
             }
         };
-        let Some(object) = value.as_object_mut() else {
-            if sink(Item::Problem(Problem::skipped(
-                Location::line(name, line),
-                "not a JSON object",
-            )))
-            .is_break()
-            {
-                return;
-            }
-            continue;
+        let [text, rest @ ..] = cells;
+        let get = |key: &str| {
+            let i = wanted.names[1..].iter().position(|name| *name == key)?;
+            rest[i].clone()
         };
-        fn cell(value: &serde_json::Value) -> Option<String> {
-            match value {
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            }
-        }
-        let shared =
-            [&fields.id, &fields.title, &fields.published, &fields.url].contains(&&fields.text);
-        let text = match object.get_mut(fields.text.as_str()) {
-            Some(serde_json::Value::String(s)) if !shared => Some(std::mem::take(s)),
-            Some(value) => cell(value),
-            None => None,
-        };
-        let object = &*object;
-        let get = |key: &str| object.get(key).and_then(cell);
         let flow = match document_from_fields(name, line, fields, text, &get, sink) {
             Ok(doc) => sink(Item::Doc(doc)),
             Err(problem) => sink(Item::Problem(problem)),
@@ -198,6 +190,253 @@ pub(crate) fn read_jsonl(
         if flow.is_break() {
             return;
         }
+    }
+}
+
+/// The fields of a JSONL line that make a document, in this order: text, id, title,
+/// published and url (two of them may have the same name).
+///
+/// A line is parsed into these fields alone, not into a whole `serde_json::Value`: no map, no
+/// key strings, no values of other fields. Each wanted field holds what the line's last
+/// value under its name makes (a string as it is, a number as `serde_json` writes it, `None`
+/// for anything else), as the map of a `Value` would. Every value, wanted or not, is read
+/// with `deserialize_any`, as a `Value` is: the same syntax, number and nesting checks, so a
+/// malformed line gets the same message (a test compares the two on many lines).
+#[derive(Clone, Copy)]
+struct Wanted<'a> {
+    names: [&'a str; 5],
+}
+
+/// The wanted fields of one line, in [`Wanted`]'s order.
+type Cells = [Option<String>; 5];
+
+impl<'a> Wanted<'a> {
+    fn new(fields: &'a FieldNames) -> Wanted<'a> {
+        Wanted {
+            names: [
+                &fields.text,
+                &fields.id,
+                &fields.title,
+                &fields.published,
+                &fields.url,
+            ],
+        }
+    }
+
+    /// The wanted fields of a line; `Ok(None)` for valid JSON that is not an object.
+    fn read(self, line: &str) -> serde_json::Result<Option<Cells>> {
+        let mut de = serde_json::Deserializer::from_str(line);
+        let cells = de::DeserializeSeed::deserialize(self, &mut de)?;
+        de.end()?;
+        Ok(cells)
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for Wanted<'_> {
+    type Value = Option<Cells>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for Wanted<'_> {
+    type Value = Option<Cells>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut cells = Cells::default();
+        while let Some(which) = map.next_key_seed(Key(self.names))? {
+            if which == 0 {
+                map.next_value::<Skip>()?;
+                continue;
+            }
+            let mut cell = map.next_value::<Cell>()?.0;
+            // Copied for all but the last field of that name, which takes it: the text is
+            // not copied unless another field shares its name.
+            let last = 7 - which.leading_zeros() as usize;
+            for (i, slot) in cells.iter_mut().enumerate().take(last) {
+                if which & (1 << i) != 0 {
+                    slot.clone_from(&cell);
+                }
+            }
+            cells[last] = cell.take();
+        }
+        Ok(Some(cells))
+    }
+}
+
+/// A key of a line's object, as the set of wanted fields (bits in [`Wanted`]'s order)
+/// that have its name.
+struct Key<'a>([&'a str; 5]);
+
+impl<'de> de::DeserializeSeed<'de> for Key<'_> {
+    type Value = u8;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<u8, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for Key<'_> {
+    type Value = u8;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<u8, E> {
+        Ok(self
+            .0
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| **name == key)
+            .fold(0, |bits, (i, _)| bits | 1 << i))
+    }
+}
+
+/// A wanted field's value: a string as it is, a number as `serde_json` writes it, `None`
+/// for `null`, booleans, arrays and objects.
+struct Cell(Option<String>);
+
+impl<'de> de::Deserialize<'de> for Cell {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Cell, D::Error> {
+        d.deserialize_any(CellVisitor)
+    }
+}
+
+struct CellVisitor;
+
+impl<'de> de::Visitor<'de> for CellVisitor {
+    type Value = Cell;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Cell, E> {
+        Ok(Cell(None))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Cell, E> {
+        Ok(Cell(Some(serde_json::Number::from(n).to_string())))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Cell, E> {
+        Ok(Cell(Some(serde_json::Number::from(n).to_string())))
+    }
+
+    fn visit_f64<E>(self, x: f64) -> Result<Cell, E> {
+        Ok(Cell(serde_json::Number::from_f64(x).map(|n| n.to_string())))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Cell, E> {
+        Ok(Cell(Some(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Cell, E> {
+        Ok(Cell(Some(s)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Cell, E> {
+        Ok(Cell(None))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Cell, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Cell(None))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Cell, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Cell(None))
+    }
+}
+
+/// A value read and dropped. Unlike `serde::de::IgnoredAny`, which `serde_json` skips with
+/// a looser scan (it does not check that numbers fit a float, say), it is read as a
+/// `serde_json::Value` would be, so that a line is malformed for the same reasons.
+struct Skip;
+
+impl<'de> de::Deserialize<'de> for Skip {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> de::Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
     }
 }
 
@@ -213,6 +452,87 @@ mod tests {
             Flow::Continue(())
         });
         out
+    }
+
+    /// What the reader made of a line when it parsed a whole `serde_json::Value`: the error
+    /// message, or the wanted fields (`None` for a value that is not an object).
+    fn through_value(wanted: Wanted<'_>, line: &str) -> Result<Option<Cells>, String> {
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let Some(object) = value.as_object() else {
+            return Ok(None);
+        };
+        Ok(Some(wanted.names.map(|name| match object.get(name) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })))
+    }
+
+    #[test]
+    fn lines_read_as_a_whole_value_would_be() {
+        let mut lines: Vec<String> = [
+            r#"{"id": "a1", "text": "Body\nmore \"quoted\" \u00e9\ud83d\ude00", "title": "T", "published": "2024-09-14", "url": "u"}"#,
+            r#"{"id": 7, "text": "x", "title": -3, "published": 1.5e3, "url": 12345678901234567890}"#,
+            r#"{"id": 1e400, "text": "x"}"#,
+            r#"{"other": 1e400, "text": "x"}"#,
+            r#"{"other": [1, {"a": [true, false, null]}, "s"], "text": "x", "id": null}"#,
+            r#"{"text": "first", "text": "second", "id": "a", "id": {"no": 1}}"#,
+            r#"{"text": ["not", "text"], "url": false}"#,
+            r#"{"te\u0078t": "escaped key", "id": "\u0061"}"#,
+            r#"{}"#,
+            r#"[1, 2]"#,
+            r#""just a string""#,
+            r#"12"#,
+            r#"-0.0"#,
+            r#"null"#,
+            r#"true"#,
+            r#"{"text": "x"} trailing"#,
+            r#"{"text": "x",}"#,
+            r#"{"text": "x" "id": "y"}"#,
+            r#"{text: "x"}"#,
+            r#"{"text": "bad \q escape"}"#,
+            r#"{"text": "control	char"}"#,
+            r#"{"text": "\ud800 lone surrogate"}"#,
+            r#"{"id": 01, "text": "x"}"#,
+            r#"{"id": -, "text": "x"}"#,
+            r#"{"id": 1., "text": "x"}"#,
+            r#"{"id": tru, "text": "x"}"#,
+            r#"{"n": 1.7976931348623157e309, "text": "x"}"#,
+            r#"{"n": -9223372036854775809, "text": "x"}"#,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Deep nesting, at and past serde_json's limit, in a wanted field and elsewhere.
+        for depth in [126, 127, 128, 200] {
+            for key in ["text", "other"] {
+                lines.push(format!(
+                    "{{\"{key}\": {}1{}}}",
+                    "[".repeat(depth),
+                    "]".repeat(depth)
+                ));
+            }
+        }
+        // Every prefix of a few lines: each kind of "EOF while parsing".
+        let whole = lines[..8].to_vec();
+        for line in &whole {
+            for (i, _) in line.char_indices() {
+                lines.push(line[..i].to_string());
+            }
+        }
+        let names = FieldNames::default();
+        let shared = FieldNames {
+            title: "text".into(),
+            url: "id".into(),
+            ..FieldNames::default()
+        };
+        for fields in [&names, &shared] {
+            let wanted = Wanted::new(fields);
+            for line in &lines {
+                let got = wanted.read(line).map_err(|e| e.to_string());
+                assert_eq!(got, through_value(wanted, line), "{line}");
+            }
+        }
     }
 
     #[test]
