@@ -49,7 +49,9 @@ const KILLED_AFTER_REACH: usize = 91 + LONGEST_CASUALTY_WORD;
 /// The last words of the matches of `killed_before` (the verbs and their qualifiers): a
 /// text before a number whose last word (before its spaces) is another cannot match,
 /// whatever comes earlier. (A match ends with a whole word: it is followed by spaces, and
-/// begins after a space or at the match's `\b`.)
+/// begins after a space or at the match's `\b`.) ([`context_word`] reads this list; a test
+/// checks that they agree.)
+#[cfg(test)]
 const KILLED_BEFORE_ENDS: &[&str] = &[
     "kill",
     "kills",
@@ -135,6 +137,23 @@ const KILLED_BEFORE_PHRASES: &[&str] = &[
     "detained",
     "lost",
 ];
+
+/// The indices of [`KILLED_BEFORE_PHRASES`] by their first letter (`a` to `z`), in the
+/// pattern's order, and how many: at a word start only the phrases beginning with its
+/// letter can match, and picking them out of the whole list at every word start cost more
+/// than the rest of the search.
+const KILLED_BEFORE_BY_FIRST: [([u8; 8], u8); 26] = {
+    let mut t = [([0u8; 8], 0u8); 26];
+    let mut k = 0;
+    while k < KILLED_BEFORE_PHRASES.len() {
+        let letter = (KILLED_BEFORE_PHRASES[k].as_bytes()[0] - b'a') as usize;
+        let n = t[letter].1 as usize;
+        t[letter].0[n] = k as u8;
+        t[letter].1 += 1;
+        k += 1;
+    }
+    t
+};
 
 /// The qualifiers of `killed_before` ("at least 12").
 const KILLED_BEFORE_QUALIFIERS: &[&str] = &[
@@ -416,7 +435,20 @@ impl Default for EventStage {
 /// gleaner's event type for an incident word, and whether it names a specific kind of
 /// incident (a generic "attack" or "operation" gives way to "raid", "ambush"...).
 fn event_type(trigger: &str) -> (&'static str, bool) {
-    let t = trigger.to_ascii_lowercase();
+    // (ASCII lower case in a buffer on the stack, not a new string per incident word: a
+    // match is at most a few words.)
+    let mut buf = [0u8; 32];
+    let owned;
+    let t: &[u8] = if trigger.len() <= buf.len() {
+        let b = &mut buf[..trigger.len()];
+        b.copy_from_slice(trigger.as_bytes());
+        b.make_ascii_lowercase();
+        b
+    } else {
+        owned = trigger.to_ascii_lowercase();
+        owned.as_bytes()
+    };
+    let t = TriggerWord(t);
     let specific = |s| (s, true);
     if t.starts_with("air") || t.starts_with("drone") || t.starts_with("strike") {
         specific("airstrike")
@@ -455,6 +487,25 @@ fn event_type(trigger: &str) -> (&'static str, bool) {
     }
 }
 
+/// A lower-cased incident word, asked as [`event_type`] asks it.
+struct TriggerWord<'a>(&'a [u8]);
+
+impl TriggerWord<'_> {
+    fn starts_with(&self, p: &str) -> bool {
+        self.0.starts_with(p.as_bytes())
+    }
+
+    fn contains(&self, p: &str) -> bool {
+        self.0.windows(p.len()).any(|w| w == p.as_bytes())
+    }
+}
+
+impl PartialEq<&str> for TriggerWord<'_> {
+    fn eq(&self, p: &&str) -> bool {
+        self.0 == p.as_bytes()
+    }
+}
+
 /// What a figure says about an incident.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Figure {
@@ -473,21 +524,44 @@ struct Figure {
 
 /// Sentence spans of `text`: split after `.`, `!`, `?` followed by a space, except after
 /// abbreviations ("U.S.", "Gen."), and at line breaks.
+#[cfg(test)]
 pub(crate) fn sentences(text: &str) -> Vec<Span> {
+    split(text).0
+}
+
+/// The sentence spans of `text` (see [`sentences`]) and the start of each of its lines (0
+/// and every offset after a `\n`), found in one pass: the line breaks end sentences too.
+///
+/// Why `memchr`: the four bytes that can end a sentence are one in eighty of a document,
+/// and every byte of every document is read for them. `memchr2` finds `.` and `\n` with
+/// the processor's vector instructions; `!` and `?` are rarer still, so a second search
+/// for them is nearly always one pass that finds nothing. (Eight bytes at a time with
+/// bit masks, and a separate pass for the lines, cost about twice as much.)
+fn split(text: &str) -> (Vec<Span>, Vec<usize>) {
     const ABBREVIATIONS: &[&str] = &[
         "Gen", "Lt", "Col", "Maj", "Brig", "Capt", "Sgt", "Mr", "Mrs", "Ms", "Dr", "St", "No",
         "Jr", "Sr", "Adm", "Gov", "Sen", "Rep", "Prof", "Mt", "Ft", "Cpl", "Pvt", "Cmdr", "vs",
     ];
     let mut out = Vec::new();
+    let mut lines = vec![0];
     let mut start = 0;
     let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = next_of(bytes, from, b"\n.!?") {
-        from = i + 1;
+    let mut common = memchr::memchr2_iter(b'.', b'\n', bytes).peekable();
+    let mut rare = memchr::memchr2_iter(b'!', b'?', bytes).peekable();
+    // The two searches' offsets merged in order.
+    let mut next = || match (common.peek(), rare.peek()) {
+        (Some(&c), Some(&r)) if r < c => rare.next(),
+        (Some(_), _) => common.next(),
+        (None, _) => rare.next(),
+    };
+    while let Some(i) = next() {
         let b = bytes[i];
         let end = match b {
-            b'\n' => Some(i),
-            b'.' | b'!' | b'?' if bytes.get(i + 1).is_some_and(|n| *n == b' ') => {
+            b'\n' => {
+                lines.push(i + 1);
+                Some(i)
+            }
+            _ if bytes.get(i + 1).is_some_and(|n| *n == b' ') => {
                 let word_start = text[..i]
                     .rfind(|c: char| c.is_whitespace())
                     .map(|p| p + 1)
@@ -513,7 +587,7 @@ pub(crate) fn sentences(text: &str) -> Vec<Span> {
     if start < text.len() && !text[start..].trim().is_empty() {
         out.push(Span::new(start, text.len()));
     }
-    out
+    (out, lines)
 }
 
 /// The offset of the first byte at or after `from` that is one of `needles` (at most a
@@ -628,6 +702,9 @@ type Sides = (Vec<String>, Vec<String>);
 /// The incident type of a sentence, and where its first incident word starts.
 type Trigger = (Option<(&'static str, bool)>, Option<usize>);
 
+/// A place named in a sentence, and whether a word such as "in" comes before it.
+type NamedPlace<'e> = (&'e Entity, bool);
+
 /// What the stage reads of a sentence, read once: a sentence is looked at again as the
 /// one before or after a sentence with figures.
 #[derive(Default)]
@@ -635,8 +712,9 @@ struct SentenceMemo<'e> {
     /// The word lists it has words of ([`list_words`]).
     lists: OnceCell<u8>,
     trigger: OnceCell<Trigger>,
-    /// The place named in it, and the place described.
-    place: OnceCell<(Option<&'e Entity>, Option<Entity>)>,
+    /// The place named in it (and whether after a word such as "in"), and the place
+    /// described.
+    place: OnceCell<(Option<NamedPlace<'e>>, Option<Entity>)>,
     date: OnceCell<Option<String>>,
 }
 
@@ -686,10 +764,14 @@ impl EventStage {
             }
         };
         let (before_h, after_h) = (hay.slice(before_span).0, hay.slice(after_span).0);
+        // The words either side of the number: which tests below can hold.
+        let (last, first) = (last_word_bits(before_h), first_word_bits(after_h));
         // "a senior leader and eight other militants": one more than the number.
         let mut category = None;
-        let one_more =
-            ends_with_phrase(before_h, AND_OTHERS) && starts_with_phrase(after_h, OTHERS_AFTER);
+        let one_more = last & AND_LAST != 0
+            && first & OTHERS_AFTER_FIRST != 0
+            && ends_with_phrase(before_h, AND_OTHERS)
+            && starts_with_phrase(after_h, OTHERS_AFTER);
         if one_more {
             value += 1;
             let head = before_span;
@@ -710,7 +792,7 @@ impl EventStage {
         }
         // "the death toll has risen to 17", "the number of wounded rose to 30".
         let mut toll = false;
-        if category.is_none() {
+        if category.is_none() && last & TOLL_LAST != 0 {
             if let Some(c) = self.toll(hay, before_span) {
                 let w = word(c).as_bytes();
                 let has = |p: &[u8]| w.windows(p.len()).any(|x| x.eq_ignore_ascii_case(p));
@@ -724,8 +806,9 @@ impl EventStage {
         }
         if category.is_none() {
             // "left 12 dead", "leaving eight wounded": the words after say which.
-            category = self
-                .killed_before(hay, before_span)
+            category = (last & KILLED_LAST != 0)
+                .then(|| self.killed_before(hay, before_span))
+                .flatten()
                 .filter(|&c| {
                     let w = word(c);
                     !(w.eq_ignore_ascii_case("left") || w.eq_ignore_ascii_case("leaving"))
@@ -755,13 +838,14 @@ impl EventStage {
             && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b" the")
             || trimmed.eq_ignore_ascii_case(b"the");
         let part = !one_more
-            && (starts_with_phrase(after_h, PART_AFTER)
-                || ends_with_phrase(before_h, PART_BEFORE)
+            && (first & PART_FIRST != 0 && starts_with_phrase(after_h, PART_AFTER)
+                || last & PART_LAST != 0 && ends_with_phrase(before_h, PART_BEFORE)
                 || anaphoric);
         let window_end = (q.span.end + 60).min(sentence.end);
         let window_start = q.span.start.saturating_sub(60).max(sentence.start);
         let near = Span::new(floor(text, window_start), ceil(text, window_end));
-        let additional = !part && !one_more && starts_with_phrase(after_h, OTHERS);
+        let additional =
+            !part && !one_more && first & OTHERS_FIRST != 0 && starts_with_phrase(after_h, OTHERS);
         Some(Figure {
             category,
             value,
@@ -1125,6 +1209,90 @@ fn starts_with_phrase(h: &str, phrases: &[&str]) -> bool {
     })
 }
 
+/// The last word of a phrase of [`AND_OTHERS`].
+const AND_LAST: u16 = 1;
+/// The last word of a phrase of [`PART_BEFORE`].
+const PART_LAST: u16 = 2;
+/// A word of [`KILLED_BEFORE_ENDS`].
+const KILLED_LAST: u16 = 4;
+/// The last word of a match of `toll` ("to", "at").
+const TOLL_LAST: u16 = 8;
+/// A word of [`OTHERS_AFTER`].
+const OTHERS_AFTER_FIRST: u16 = 16;
+/// The first word of a phrase of [`PART_AFTER`].
+const PART_FIRST: u16 = 32;
+/// A word of [`OTHERS`].
+const OTHERS_FIRST: u16 = 64;
+
+/// The lists ([`AND_LAST`], [`PART_LAST`], [`KILLED_LAST`], [`TOLL_LAST`],
+/// [`OTHERS_AFTER_FIRST`], [`PART_FIRST`], [`OTHERS_FIRST`]) that ASCII word `w` is in,
+/// ignoring case (a test checks them against the lists).
+///
+/// Why: each test of [`EventStage::figure`] reads a phrase that ends right before the
+/// number's spaces or begins right after them, so the word there must be the last (or
+/// first) word of one of the test's phrases; a number whose neighbouring word is in no
+/// list skips the test. A figure asked every test in turn, each trimming the spaces and
+/// comparing its phrases (some sixty comparisons per number, with the 42 last words of
+/// `killed_before` one by one); one `match` on the word, which compiles to comparisons
+/// of its length and bytes as integers, answers them all.
+fn context_word(w: &[u8]) -> u16 {
+    const LONGEST: usize = 13;
+    if w.is_empty() || w.len() > LONGEST {
+        return 0;
+    }
+    let mut buf = [0u8; LONGEST];
+    let lower = &mut buf[..w.len()];
+    lower.copy_from_slice(w);
+    lower.make_ascii_lowercase();
+    match &*lower {
+        b"and" | b"with" | b"alongside" | b"as" => AND_LAST,
+        b"including" | b"them" | b"whom" | b"which" => PART_LAST,
+        b"to" | b"at" => KILLED_LAST | TOLL_LAST,
+        b"of" => KILLED_LAST | PART_FIRST,
+        b"kill" | b"kills" | b"killing" | b"killed" | b"left" | b"leaving" | b"eliminated"
+        | b"eliminating" | b"executed" | b"executing" | b"massacred" | b"injuring" | b"injured"
+        | b"injure" | b"wounding" | b"wounded" | b"wound" | b"abducting" | b"abducted"
+        | b"kidnapping" | b"kidnapped" | b"arresting" | b"arrested" | b"capturing"
+        | b"captured" | b"detaining" | b"detained" | b"lost" | b"least" | b"than" | b"over"
+        | b"about" | b"some" | b"nearly" | b"around" | b"estimated" | b"almost" | b"roughly"
+        | b"approximately" => KILLED_LAST,
+        b"other" | b"additional" | b"further" => OTHERS_AFTER_FIRST,
+        b"more" => OTHERS_AFTER_FIRST | OTHERS_FIRST,
+        b"others" => OTHERS_FIRST,
+        b"among" => PART_FIRST,
+        _ => 0,
+    }
+}
+
+/// [`context_word`] of the last word of ASCII text `h` when `h` ends with spaces (else 0):
+/// the word right before a number.
+fn last_word_bits(h: &str) -> u16 {
+    let Some(t) = before_spaces(h) else {
+        return 0;
+    };
+    let t = t.as_bytes();
+    let start = t
+        .iter()
+        .rposition(|&b| !is_word_byte(b))
+        .map_or(0, |i| i + 1);
+    context_word(&t[start..])
+}
+
+/// [`context_word`] of the first word of ASCII text `h` when `h` begins with spaces (else
+/// 0): the word right after a number.
+fn first_word_bits(h: &str) -> u16 {
+    let b = h.as_bytes();
+    let from = b.iter().position(|&c| !is_space_byte(c)).unwrap_or(b.len());
+    if from == 0 {
+        return 0;
+    }
+    let end = b[from..]
+        .iter()
+        .position(|&c| !is_word_byte(c))
+        .map_or(b.len(), |i| from + i);
+    context_word(&b[from..end])
+}
+
 /// Whether `t` starts with ASCII `w`, ignoring ASCII case.
 fn starts_with_ci(t: &str, w: &str) -> bool {
     t.len() >= w.len() && t.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
@@ -1184,17 +1352,10 @@ impl EventStage {
     /// spaces, to the end of the text, is the group.
     fn killed_before(&self, hay: &Haystack, span: Span) -> Option<Span> {
         let (h, base) = hay.slice(span);
-        let t = before_spaces(h)?;
-        let last = &t.as_bytes()[t
-            .bytes()
-            .rposition(|b| !is_word_byte(b))
-            .map_or(0, |i| i + 1)..];
-        if !KILLED_BEFORE_ENDS
-            .iter()
-            .any(|w| last.eq_ignore_ascii_case(w.as_bytes()))
-        {
+        if last_word_bits(h) & KILLED_LAST == 0 {
             return None;
         }
+        let t = before_spaces(h)?;
         let b = h.as_bytes();
         let word = |i: usize| i < b.len() && is_word_byte(b[i]);
         let at = |i: usize, w: &str| {
@@ -1233,10 +1394,10 @@ impl EventStage {
         let starts =
             (from..t.len()).filter(|&p| !(p > 0 && word(p - 1)) && b[p].is_ascii_alphabetic());
         for p in starts {
-            let first = b[p] | 0x20;
-            for &phrase in KILLED_BEFORE_PHRASES
+            let (ref phrases, n) = KILLED_BEFORE_BY_FIRST[usize::from((b[p] | 0x20) - b'a')];
+            for &phrase in phrases[..usize::from(n)]
                 .iter()
-                .filter(|w| w.as_bytes()[0] == first)
+                .map(|&k| &KILLED_BEFORE_PHRASES[usize::from(k)])
             {
                 let found = match phrase {
                     "death toll " | "toll " if at(p, phrase) => {
@@ -1466,14 +1627,15 @@ pub(crate) fn occurrences(text: &str, names: &[&str]) -> Vec<Span> {
 
 /// The spans of `needle` (not empty) in `h`, as `str::match_indices` finds them: left to
 /// right, not overlapping.
+///
+/// (Each candidate found by the name's first byte with `memchr`, which needs no set-up,
+/// unlike a substring searcher, and reads the text with vector instructions.)
 fn find_all(h: &[u8], needle: &[u8], out: &mut Vec<Span>) {
     let mut from = 0;
-    while let Some(i) = next_of(h, from, &needle[..1]) {
-        if h[i..].starts_with(needle) {
+    for i in memchr::memchr_iter(needle[0], h) {
+        if i >= from && h[i..].starts_with(needle) {
             out.push(Span::new(i, i + needle.len()));
             from = i + needle.len();
-        } else {
-            from = i + 1;
         }
     }
 }
@@ -1504,7 +1666,9 @@ impl CountryContext {
         };
         // (country index, count, latest start) in order of first mention.
         let mut counts: Vec<(usize, usize, usize)> = Vec::new();
-        let mut slot: std::collections::HashMap<String, usize> = Default::default();
+        // For each country of `names`: its entry in `counts`. (Indexed by the name's
+        // position rather than hashed by the name, which copied the name for every mention.)
+        let mut slot: Vec<Option<usize>> = Vec::new();
         let mut best: Option<usize> = None;
         for e in places.iter().filter(|e| e.kind == "country") {
             if c.ends.last().is_some_and(|&l| l > e.span.end) {
@@ -1524,7 +1688,10 @@ impl CountryContext {
                 if locative(text, before, e) {
                     happened = Some(n);
                 }
-                let j = *slot.entry(g.country.clone()).or_insert_with(|| {
+                if slot.len() <= n {
+                    slot.resize(n + 1, None);
+                }
+                let j = *slot[n].get_or_insert_with(|| {
                     counts.push((n, 0, 0));
                     counts.len() - 1
                 });
@@ -1672,6 +1839,18 @@ fn tail_word(tail: &str) -> &str {
         }
     }
     let rest = strip_all(strip_all(tail, "'s", true), "’s", true);
+    // An ASCII word, with ASCII spaces before it (nearly always), is read byte by byte; the
+    // `char` iterators decoded every character.
+    let b = rest.as_bytes();
+    let from = b.iter().position(|&c| !is_space_byte(c)).unwrap_or(b.len());
+    let end = b[from..]
+        .iter()
+        .position(|&c| is_space_byte(c) || c >= 0x80)
+        .map_or(b.len(), |i| from + i);
+    if b.get(end).map_or(true, |&c| c < 0x80) {
+        let word = rest[from..end].trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        return strip_all(word, "'s", false);
+    }
     let word = rest
         .split_whitespace()
         .next()
@@ -1691,12 +1870,14 @@ struct Lines {
 }
 
 impl Lines {
+    #[cfg(test)]
     fn new(text: &str) -> Lines {
+        Lines::with_starts(text, split(text).1)
+    }
+
+    /// The lines of `text` that start at `starts` (0 and every offset after a `\n`).
+    fn with_starts(text: &str, starts: Vec<usize>) -> Lines {
         let bytes = text.as_bytes();
-        let mut starts = vec![0];
-        while let Some(i) = next_of(bytes, starts[starts.len() - 1], b"\n") {
-            starts.push(i + 1);
-        }
         let datelines = starts
             .iter()
             .map(|&s| {
@@ -1771,8 +1952,12 @@ fn first_dash(head: &str) -> Option<usize> {
     const DASHES: [&str; 4] = [" — ", " – ", " -- ", " - "];
     let mut found = [None; 4];
     let bytes = head.as_bytes();
-    for (i, _) in bytes.iter().enumerate().filter(|(_, &b)| b == b' ') {
+    // (Every dash begins with a space and then `-` or the first byte of `—` and `–`.)
+    for i in memchr::memchr_iter(b' ', bytes) {
         let rest = &bytes[i..];
+        if !matches!(rest.get(1), Some(b'-' | 0xE2)) {
+            continue;
+        }
         for (k, dash) in DASHES.iter().enumerate() {
             if found[k].is_none() && rest.starts_with(dash.as_bytes()) {
                 found[k] = Some(i + dash.len());
@@ -1906,27 +2091,42 @@ fn locative_at(text: &str, span: Span, at: usize) -> bool {
 }
 
 /// The place in `span` where something happened: one named after "in", "near"... first,
-/// the most specific, the first.
+/// the most specific, the first; and whether it is named after such a word (its
+/// [`locative`] in `span`, which the caller asks again).
 fn place_in<'a>(
     hay: &Haystack,
     text: &str,
     span: Span,
     places: &[&'a Entity],
     sourced: &Regex,
-) -> Option<&'a Entity> {
+) -> Option<NamedPlace<'a>> {
     starting_in(places, span, |e| e.span.start)
         .iter()
         .filter(|e| span.contains(&e.span))
         // "a military source in Maiduguri said": where the source is, not the incident.
-        .filter(|e| !hay.is_match(sourced, Span::new(span.start, e.span.start)))
-        .max_by_key(|e| {
-            (
-                locative(text, span, e),
-                specificity(e),
-                std::cmp::Reverse(e.span.start),
-            )
-        })
-        .copied()
+        .filter(|e| !sourced_at(hay, sourced, Span::new(span.start, e.span.start)))
+        .map(|e| (*e, locative(text, span, e)))
+        .max_by_key(|&(e, locative)| (locative, specificity(e), std::cmp::Reverse(e.span.start)))
+}
+
+/// Whether `sourced` matches the text of `span` (before a place): only when that ends with
+/// "in", "at" or "from" and spaces, as every match does (the pattern ends with
+/// `\s+(?:in|at|from|based in)\s+$`), is the pattern asked.
+fn sourced_at(hay: &Haystack, sourced: &Regex, span: Span) -> bool {
+    let h = hay.slice(span).0;
+    let Some(t) = before_spaces(h) else {
+        return false;
+    };
+    let t = t.as_bytes();
+    let start = t
+        .iter()
+        .rposition(|&b| !is_word_byte(b))
+        .map_or(0, |i| i + 1);
+    let last = &t[start..];
+    let ends = [&b"in"[..], b"at", b"from"]
+        .iter()
+        .any(|w| last.eq_ignore_ascii_case(w));
+    ends && sourced.is_match(h)
 }
 
 /// Whether place `a` lies in place `b` or is it.
@@ -1983,6 +2183,10 @@ const REGION_WORDS: &[&str] = &[
 pub(crate) fn same_region(a: &str, b: &str) -> bool {
     if a.is_empty() {
         return false;
+    }
+    // (The same name, the usual case, has the same bare name.)
+    if a == b {
+        return true;
     }
     if a.is_ascii() && b.is_ascii() {
         return bare_ascii(a).eq(bare_ascii(b));
@@ -2055,12 +2259,48 @@ pub(crate) fn dates_agree(a: &str, b: &str) -> bool {
         .all(|(x, y)| x == y || x == b'X' || y == b'X')
 }
 
+/// The event's place is `p`: its words as written, joined by single spaces, and what the
+/// gazetteer says of it. (The event's strings are filled in place, and a name already
+/// written with single spaces, nearly all of them, copied whole rather than split into
+/// words and joined again.)
 fn set_place(ev: &mut Event, p: &Entity) {
-    ev.place = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
-    ev.place_id = p.entity_id.to_string();
-    ev.place_canonical = p.canonical.to_string();
-    ev.place_kind = p.kind.to_string();
-    ev.geo = p.geo.as_deref().cloned().unwrap_or_default();
+    let text = p.text.as_str();
+    ev.place.clear();
+    let plain = text.bytes().all(|b| b > b' ' && b < 0x80 || b == b' ')
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ");
+    if plain {
+        ev.place.push_str(text);
+    } else {
+        for (k, w) in text.split_whitespace().enumerate() {
+            if k > 0 {
+                ev.place.push(' ');
+            }
+            ev.place.push_str(w);
+        }
+    }
+    for (to, from) in [
+        (&mut ev.place_id, &p.entity_id),
+        (&mut ev.place_canonical, &p.canonical),
+        (&mut ev.place_kind, &p.kind),
+    ] {
+        to.clear();
+        to.push_str(from);
+    }
+    match p.geo.as_deref() {
+        Some(crate::facts::Geo {
+            country,
+            admin1,
+            lat,
+            lon,
+        }) => {
+            ev.geo.country.clone_from(country);
+            ev.geo.admin1.clone_from(admin1);
+            (ev.geo.lat, ev.geo.lon) = (*lat, *lon);
+        }
+        None => ev.geo = Default::default(),
+    }
 }
 
 /// Who acted and who was targeted, from the organisations and armed forces of a sentence:
@@ -2087,10 +2327,12 @@ fn actors(
             .split_whitespace()
             .next()
             .unwrap_or("")
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
+            .trim_matches(|c: char| !c.is_alphanumeric());
+        // (Lower-cased on the stack when it is a short ASCII word, as nearly all are.)
+        let mut buf = [0; LOWER_BUF];
+        let next = lower_in(next, &mut buf);
         let forces = matches!(
-            next.as_str(),
+            &*next,
             "forces"
                 | "troops"
                 | "soldiers"
@@ -2128,7 +2370,7 @@ impl Stage for EventStage {
 
     fn run(&self, doc: &Document, facts: &mut Facts) {
         let text = &doc.text;
-        let sentences = sentences(text);
+        let (sentences, line_starts) = split(text);
         let mut places: Vec<&Entity> = facts
             .entities
             .iter()
@@ -2155,7 +2397,7 @@ impl Stage for EventStage {
         let names: Vec<&str> = facts.roles.iter().map(|r| r.person.as_str()).collect();
         people.extend(occurrences(text, &names));
         let people = People::new(people);
-        let lines = Lines::new(text);
+        let lines = Lines::with_starts(text, line_starts);
         // Only places that can be where something happened: every use of them asks.
         places.retain(|e| usable_place(text, e, &people, &lines));
         let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
@@ -2242,29 +2484,26 @@ impl Stage for EventStage {
                 let span = sentences[j];
                 // A place named after "in", "near"..., else one described ("in the western
                 // desert"), else any place named in the sentence itself.
+                // (Borrowed, and copied only when it becomes the place.)
                 let (named, described) = place_of(j);
-                let (named, described) = (*named, described.clone());
-                let (found, found_weak) = match named {
-                    Some(e) if locative(text, span, e) && specificity(e) >= 2 => {
-                        (Some(e.clone()), false)
-                    }
-                    Some(e) if locative(text, span, e) => {
-                        (described.or_else(|| Some(e.clone())), false)
-                    }
+                let described = described.as_ref();
+                let (found, found_weak) = match *named {
+                    Some((e, true)) if specificity(e) >= 2 => (Some(e), false),
+                    Some((e, true)) => (described.or(Some(e)), false),
                     _ if described.is_some() => (described, false),
-                    Some(e) if span == s => (Some(e.clone()), true),
+                    Some((e, false)) if span == s => (Some(e), true),
                     _ => (None, false),
                 };
                 match (&place, found) {
                     (None, f) => {
-                        place = f;
+                        place = f.cloned();
                         weak = found_weak;
                     }
                     (Some(p), Some(f)) => {
-                        let (pr, fr) = (PlaceRef::of_entity(p), PlaceRef::of_entity(&f));
-                        let finer = specificity(&f) > specificity(p) && within(&fr, &pr);
+                        let (pr, fr) = (PlaceRef::of_entity(p), PlaceRef::of_entity(f));
+                        let finer = specificity(f) > specificity(p) && within(&fr, &pr);
                         if finer || weak && !found_weak {
-                            place = Some(f);
+                            place = Some(f.clone());
                             weak = found_weak;
                         }
                     }
@@ -2479,7 +2718,14 @@ impl Stage for EventStage {
             first.background = false;
         }
         for (i, e) in events.iter_mut().enumerate() {
-            e.event_id = format!("{}#{}", doc.doc_id, i + 1);
+            // (`format!` cost more than the rest of the numbering.)
+            let mut n = itoa::Buffer::new();
+            let n = n.format(i + 1);
+            let mut id = String::with_capacity(doc.doc_id.len() + 1 + n.len());
+            id.push_str(&doc.doc_id);
+            id.push('#');
+            id.push_str(n);
+            e.event_id = id;
         }
         facts.events.extend(events);
     }
@@ -3576,6 +3822,57 @@ mod tests {
             }
         }
         assert!(matched.iter().all(|&n| n > 10), "{matched:?}");
+    }
+
+    /// `context_word` puts a word in exactly the lists whose phrases end (or begin) with
+    /// it, ignoring case; the phrase tests it gates agree.
+    #[test]
+    fn context_words_are_the_phrases_words() {
+        let last = |p: &&str| p.rsplit(' ').next().unwrap().to_string();
+        let first = |p: &&str| p.split(' ').next().unwrap().to_string();
+        let lists: [(u16, Vec<String>); 7] = [
+            (AND_LAST, AND_OTHERS.iter().map(last).collect()),
+            (PART_LAST, PART_BEFORE.iter().map(last).collect()),
+            (
+                KILLED_LAST,
+                KILLED_BEFORE_ENDS.iter().map(|w| w.to_string()).collect(),
+            ),
+            (TOLL_LAST, vec!["to".into(), "at".into()]),
+            (OTHERS_AFTER_FIRST, OTHERS_AFTER.iter().map(first).collect()),
+            (PART_FIRST, PART_AFTER.iter().map(first).collect()),
+            (OTHERS_FIRST, OTHERS.iter().map(first).collect()),
+        ];
+        let mut words: Vec<String> = lists.iter().flat_map(|l| l.1.clone()).collect();
+        words.extend(["", "the", "killings", "kil", "x_1", "5", "toll", "a"].map(String::from));
+        for w in &words {
+            let want = lists
+                .iter()
+                .filter(|l| l.1.contains(w))
+                .fold(0, |bits, l| bits | l.0);
+            for v in [w.clone(), w.to_ascii_uppercase()] {
+                assert_eq!(context_word(v.as_bytes()), want, "{v:?}");
+            }
+        }
+        let cases = [
+            ("killed at least ", KILLED_LAST),
+            ("it rose to\t", KILLED_LAST | TOLL_LAST),
+            ("and", 0),
+            ("x and ", AND_LAST),
+            ("", 0),
+        ];
+        for (h, bits) in cases {
+            assert_eq!(last_word_bits(h), bits, "{h:?}");
+        }
+        let cases = [
+            (" others were", OTHERS_FIRST),
+            ("  more,", OTHERS_FIRST | OTHERS_AFTER_FIRST),
+            ("of the", 0),
+            (" of", PART_FIRST | KILLED_LAST),
+            (" ", 0),
+        ];
+        for (h, bits) in cases {
+            assert_eq!(first_word_bits(h), bits, "{h:?}");
+        }
     }
 
     /// `BY_FIRST` holds the words of the three lists, each under its first letter.
