@@ -197,8 +197,25 @@ const DIRECTION_WORDS: &[&str] = &["north", "south", "east", "west"];
 const STATISTIC: u8 = 1;
 const NEW_INCIDENT: u8 = 2;
 const DIRECTION: u8 = 4;
+const TOTAL: u8 = 8;
 
-/// The lists ([`STATISTIC`], [`NEW_INCIDENT`], [`DIRECTION`]) of which ASCII text `h`
+/// Words of which every match of `total` contains one at a word start, or begins with one
+/// (see [`EventStage::total_at`]).
+#[cfg(test)]
+const TOTAL_WORDS: &[&str] = &[
+    "total",
+    "all",
+    "altogether",
+    "toll",
+    "rose",
+    "risen",
+    "rises",
+    "climbed",
+    "increased",
+    "reached",
+];
+
+/// The lists ([`STATISTIC`], [`NEW_INCIDENT`], [`DIRECTION`], [`TOTAL`]) of which ASCII text `h`
 /// has a word at a word start, ignoring case: the patterns gated by a list cannot match
 /// without one.
 ///
@@ -284,15 +301,33 @@ fn list_words(h: &str) -> u8 {
 /// The words of `STATISTIC_WORDS`, `NEW_INCIDENT_WORDS` and `DIRECTION_WORDS` by their
 /// first letter, with their lists, as [`list_words`] reads them (a test checks that they
 /// are the same words).
-const BY_FIRST: [(u8, &[(&str, u8)]); 11] = [
-    (b'a', &[("annually", STATISTIC), ("another", NEW_INCIDENT)]),
+const BY_FIRST: [(u8, &[(&str, u8)]); 14] = [
+    (
+        b'a',
+        &[
+            ("annually", STATISTIC),
+            ("another", NEW_INCIDENT),
+            ("all", TOTAL),
+            ("altogether", TOTAL),
+        ],
+    ),
+    (b'c', &[("climbed", TOTAL)]),
     (b'e', &[("earlier", NEW_INCIDENT), ("east", DIRECTION)]),
     (b'h', &[("half of", STATISTIC)]),
-    (b'i', &[("in all of ", STATISTIC)]),
+    (b'i', &[("in all of ", STATISTIC), ("increased", TOTAL)]),
     (b'l', &[("last ", NEW_INCIDENT)]),
     (b'n', &[("north", DIRECTION)]),
     (b'o', &[("over the ", STATISTIC)]),
     (b'p', &[("previous", NEW_INCIDENT)]),
+    (
+        b'r',
+        &[
+            ("rose", TOTAL),
+            ("risen", TOTAL),
+            ("rises", TOTAL),
+            ("reached", TOTAL),
+        ],
+    ),
     (
         b's',
         &[
@@ -303,6 +338,7 @@ const BY_FIRST: [(u8, &[(&str, u8)]); 11] = [
             ("south", DIRECTION),
         ],
     ),
+    (b't', &[("total", TOTAL), ("toll", TOTAL)]),
     (b'w', &[("west", DIRECTION)]),
     (b'y', &[("year", STATISTIC)]),
 ];
@@ -732,7 +768,17 @@ struct Mention {
 
 impl EventStage {
     /// Reads a number in its sentence: does it count people killed, injured or captured?
-    fn figure(&self, hay: &Haystack, text: &str, sentence: Span, q: &Quantity) -> Option<Figure> {
+    ///
+    /// `lists` gives the word lists of the sentence ([`list_words`]), asked only when
+    /// needed.
+    fn figure(
+        &self,
+        hay: &Haystack,
+        text: &str,
+        sentence: Span,
+        q: &Quantity,
+        lists: impl FnOnce() -> u8,
+    ) -> Option<Figure> {
         if q.value < 0.0 || q.value.fract() != 0.0 || q.value >= 1_000_000.0 {
             return None;
         }
@@ -850,10 +896,29 @@ impl EventStage {
             category,
             value,
             additional,
-            total: !part && !additional && (toll || hay.is_match(&self.total, near)),
+            total: !part && !additional && (toll || self.total_at(hay, near, lists)),
             part,
             span: q.span,
         })
+    }
+
+    /// Whether `total` matches the text of `near` (a window around a number, inside a
+    /// sentence whose word lists `lists` gives). The pattern is asked only when the
+    /// sentence has a word of [`TOTAL`] at a word start, or the window begins inside a
+    /// word.
+    ///
+    /// Why that is exact: every match holds a word of the list ("total", "all", "toll",
+    /// "rose"...), either after a space inside the match or at its start, where the
+    /// pattern's `\b` is. Inside the window the bytes around it are the sentence's, so it
+    /// begins a word of the sentence too, unless it is at the window's first byte and the
+    /// window cuts a word there. Most windows have no such word: the search cost a
+    /// thousand instructions a number.
+    fn total_at(&self, hay: &Haystack, near: Span, lists: impl FnOnce() -> u8) -> bool {
+        let (h, base) = hay.slice(near);
+        let cut = base > 0
+            && is_word_byte(hay.ascii.as_bytes()[base - 1])
+            && h.as_bytes().first().is_some_and(|&b| is_word_byte(b));
+        (cut || lists() & TOTAL != 0) && self.total.is_match(h)
     }
 
     /// The country the article is talking about at `end` (see `context_country_scan`),
@@ -939,11 +1004,78 @@ impl EventStage {
             .iter()
             .map(|d| d.1)
             .filter(|d| span.contains(&d.span) && d.span.start >= datelined)
-            .filter(|d| !hay.is_match(&self.reporting, Span::new(span.start, d.span.start)))
-            .filter_map(|d| d.value.clone())
-            .filter(|v| v.len() >= 7)
+            // (The cheap tests first, and the value copied only for the winner.)
+            .filter(|d| d.value.as_ref().is_some_and(|v| v.len() >= 7))
+            .filter(|d| !self.reported_at(hay, Span::new(span.start, d.span.start)))
+            .filter_map(|d| d.value.as_ref())
             .max_by_key(|v| v.len())
+            .cloned()
     }
+
+    /// Whether `reporting` matches the text of `span` (before a date). The pattern is asked
+    /// only when one of the last four words is one of its verbs: a match ends with the
+    /// verb, spaces, perhaps "on" or "that" and spaces, then at most two words (each with
+    /// a comma perhaps) and spaces, so walking back from the end over words, commas and
+    /// spaces reaches the verb within four words. Most dates follow "on" and a few words
+    /// that are none of its verbs.
+    fn reported_at(&self, hay: &Haystack, span: Span) -> bool {
+        let h = hay.slice(span).0;
+        let b = h.as_bytes();
+        let mut i = b.len();
+        if i == 0 || !is_space_byte(b[i - 1]) {
+            return false;
+        }
+        let mut verb = false;
+        for _ in 0..4 {
+            while i > 0 && is_space_byte(b[i - 1]) {
+                i -= 1;
+            }
+            if i > 0 && b[i - 1] == b',' {
+                i -= 1;
+            }
+            let end = i;
+            while i > 0 && is_word_byte(b[i - 1]) {
+                i -= 1;
+            }
+            if i == end {
+                break;
+            }
+            if reporting_verb(&b[i..end]) {
+                verb = true;
+                break;
+            }
+            if i == 0 || !is_space_byte(b[i - 1]) {
+                break;
+            }
+        }
+        verb && self.reporting.is_match(h)
+    }
+}
+
+/// Whether ASCII word `w` is one of the verbs of `reporting`, ignoring case.
+fn reporting_verb(w: &[u8]) -> bool {
+    if w.len() > 9 {
+        return false;
+    }
+    let mut buf = [0u8; 9];
+    let lower = &mut buf[..w.len()];
+    lower.copy_from_slice(w);
+    lower.make_ascii_lowercase();
+    matches!(
+        &*lower,
+        b"announced"
+            | b"said"
+            | b"says"
+            | b"reported"
+            | b"confirmed"
+            | b"disclosed"
+            | b"revealed"
+            | b"stated"
+            | b"told"
+            | b"added"
+            | b"published"
+            | b"claimed"
+    )
 }
 
 fn floor(text: &str, mut i: usize) -> usize {
@@ -2410,11 +2542,13 @@ impl Stage for EventStage {
         // depend only on the number or sentence, not on who asks first.)
         let figures_of: Vec<OnceCell<Option<Figure>>> =
             quantities.iter().map(|_| OnceCell::new()).collect();
-        let figure = |k: usize, s: Span| {
-            *figures_of[k].get_or_init(|| self.figure(&hay, text, s, quantities[k]))
-        };
         let memo: Vec<SentenceMemo> = sentences.iter().map(|_| Default::default()).collect();
         let lists = |i: usize| *memo[i].lists.get_or_init(|| hay.lists(sentences[i]));
+        // Number `k` in sentence `i`.
+        let figure = |k: usize, i: usize| {
+            *figures_of[k]
+                .get_or_init(|| self.figure(&hay, text, sentences[i], quantities[k], || lists(i)))
+        };
         let trigger = |i: usize| {
             *memo[i]
                 .trigger
@@ -2454,7 +2588,7 @@ impl Stage for EventStage {
                     let q = quantities[k];
                     s.contains(&q.span) && q.span.start >= datelined
                 })
-                .filter_map(|k| figure(k, s))
+                .filter_map(|k| figure(k, i))
                 // Large figures with "recorded", "this year"... are tallies, not tolls.
                 .filter(|f| f.value < 100 || !*record.get_or_init(|| hay.is_match(&self.record, s)))
                 .collect();
@@ -2473,7 +2607,7 @@ impl Stage for EventStage {
             let next = Some(i + 1).filter(|&j| {
                 sentences.get(j).is_some_and(|&n| {
                     !numbers_in(n)
-                        .any(|k| n.contains(&quantities[k].span) && figure(k, n).is_some())
+                        .any(|k| n.contains(&quantities[k].span) && figure(k, j).is_some())
                 })
             });
             // A place named without "in", "near"... ("The US military's command said")
@@ -3408,7 +3542,7 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        let (mut matched, mut found, mut worded, mut said) = (0, [0; 3], [0; 3], [0; 5]);
+        let (mut matched, mut found, mut worded, mut said) = (0, [0; 3], [0; 4], [0; 5]);
         // The patterns as they were written, and the byte tests that replaced them.
         type Test = Box<dyn Fn(&str) -> bool>;
         let phrase_patterns: Vec<(Regex, Test)> = [
@@ -3484,6 +3618,7 @@ mod tests {
                 (&written.statistic, STATISTIC),
                 (&written.new_incident, NEW_INCIDENT),
                 (&written.described, DIRECTION),
+                (&written.total, TOTAL),
             ]
             .into_iter()
             .enumerate()
@@ -3824,6 +3959,127 @@ mod tests {
         assert!(matched.iter().all(|&n| n > 10), "{matched:?}");
     }
 
+    /// The gates in front of `reporting` and `sourced` (the words a match must end with)
+    /// never turn a match away: on random texts of the patterns' words they say what the
+    /// patterns say.
+    #[test]
+    fn pattern_gates_agree_with_their_patterns() {
+        let stage = EventStage::new();
+        let words = [
+            "said",
+            "Said",
+            "told",
+            "announced",
+            "unsaid",
+            "on",
+            "that",
+            "Monday",
+            "x_1",
+            "12",
+            "sources",
+            "officials",
+            "spokesman",
+            "in",
+            "IN",
+            "at",
+            "from",
+            "based",
+            "cities",
+            "é",
+            "the",
+        ];
+        let gaps = [" ", " ", "  ", ", ", ",", "\t", "\u{A0}", "-", ". ", ""];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut matched = [0; 2];
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..next(7) {
+                text.push_str(words[next(words.len())]);
+                text.push_str(gaps[next(gaps.len())]);
+            }
+            let hay = Haystack::new(&text, &stage);
+            let span = Span::new(0, text.len());
+            let h = hay.slice(span).0;
+            let want = stage.reporting.is_match(h);
+            assert_eq!(stage.reported_at(&hay, span), want, "{text:?}");
+            matched[0] += usize::from(want);
+            let want = stage.sourced.is_match(h);
+            assert_eq!(sourced_at(&hay, &stage.sourced, span), want, "{text:?}");
+            matched[1] += usize::from(want);
+        }
+        assert!(matched.iter().all(|&n| n > 100), "{matched:?}");
+    }
+
+    /// `total_at` says what `total` says of any window of a sentence, windows that cut a
+    /// word included.
+    #[test]
+    fn total_at_agrees_with_the_pattern() {
+        let stage = EventStage::new();
+        let words = [
+            "in",
+            "total",
+            "subtotal",
+            "a",
+            "of",
+            "all",
+            "ball",
+            "altogether",
+            "toll",
+            "atoll",
+            "the",
+            "death",
+            "has",
+            "rose",
+            "prose",
+            "risen",
+            "to",
+            "at",
+            "reached",
+            "climbed",
+            "increased",
+            "é",
+            "12",
+            "x_1",
+        ];
+        let gaps = [" ", " ", "  ", ", ", "-", "\u{A0}", ""];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut matched, mut cut) = (0, 0);
+        for _ in 0..100_000 {
+            let mut text = String::new();
+            for _ in 0..next(7) {
+                text.push_str(words[next(words.len())]);
+                text.push_str(gaps[next(gaps.len())]);
+            }
+            let hay = Haystack::new(&text, &stage);
+            let sentence = Span::new(0, text.len());
+            let bounds: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            let a = bounds[next(bounds.len())];
+            let b = bounds[bounds.partition_point(|&x| x < a)
+                + next(bounds.len() - bounds.partition_point(|&x| x < a))];
+            let near = Span::new(a, b);
+            let want = stage.total.is_match(hay.slice(near).0);
+            let lists = || hay.lists(sentence);
+            assert_eq!(stage.total_at(&hay, near, lists), want, "{:?}", &text[a..b]);
+            matched += usize::from(want);
+            cut += usize::from(want && hay.lists(sentence) & TOTAL == 0);
+        }
+        assert!(matched > 500 && cut > 5, "{matched} {cut}");
+    }
+
     /// `context_word` puts a word in exactly the lists whose phrases end (or begin) with
     /// it, ignoring case; the phrase tests it gates agree.
     #[test]
@@ -3883,6 +4139,7 @@ mod tests {
             (STATISTIC_WORDS, STATISTIC),
             (NEW_INCIDENT_WORDS, NEW_INCIDENT),
             (DIRECTION_WORDS, DIRECTION),
+            (TOTAL_WORDS, TOTAL),
         ] {
             want.extend(list.iter().map(|w| (*w, bit)));
         }
@@ -3917,6 +4174,20 @@ mod tests {
             "ye",
             "in all of ",
             "in all",
+            "ALL",
+            "al",
+            "altogether",
+            "total",
+            "to",
+            "toll",
+            "rose",
+            "ro",
+            "risen",
+            "rises",
+            "ri",
+            "reached",
+            "climbed",
+            "increased",
             "over the ",
             "overt",
             "annually",
