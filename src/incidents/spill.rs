@@ -479,32 +479,33 @@ impl Collect {
         Ok(job)
     }
 
-    /// Each part's sorted runs: its records sorted in memory when everything fitted in one
-    /// batch, else the sorted batch files.
-    fn runs(mut self, files: &Files) -> Result<Vec<Vec<Run>>> {
+    /// Each part's sorted runs: the sorted batch files, if any, and the records of the
+    /// last batch, sorted in memory.
+    ///
+    /// The last batch is not written: sorting it on the pool while the [`Sorter`] ends
+    /// saves writing and reading it back, on the critical path (it is up to a batch).
+    fn runs(mut self) -> Result<Vec<Vec<Run>>> {
         let mut runs: Vec<Vec<Run>> = (0..self.parts.len()).map(|_| Vec::new()).collect();
-        let Some(mut sorter) = self.sorter.take() else {
-            for (part, mut recs) in std::mem::take(&mut self.parts).into_iter().enumerate() {
-                if !recs.is_empty() {
-                    sort_batch(&mut recs);
-                    runs[part].push(Run::Memory(recs));
-                }
-            }
-            return Ok(runs);
-        };
-        let last = self.take(files)?;
-        if !last.is_empty() {
-            sorter.sort(last)?;
-        }
-        for (part, temp) in sorter.finish()? {
+        let mut last = std::mem::take(&mut self.parts);
+        let sorter = self.sorter.take();
+        let (done, ()) = rayon::join(
+            || sorter.map(|mut s| s.finish()).transpose(),
+            || last.iter_mut().for_each(|recs| sort_batch(recs)),
+        );
+        for (part, temp) in done?.into_iter().flatten() {
             runs[part].push(Run::File(temp));
+        }
+        for (part, recs) in last.into_iter().enumerate() {
+            if !recs.is_empty() {
+                runs[part].push(Run::Memory(recs));
+            }
         }
         Ok(runs)
     }
 
     /// The records of one part, sorted on their keys.
     fn sort(self, files: &Files) -> Result<Merged> {
-        let runs = self.runs(files)?.into_iter().flatten().collect();
+        let runs = self.runs()?.into_iter().flatten().collect();
         merged(runs, files)
     }
 }
@@ -970,7 +971,7 @@ impl Spill {
             batch,
             ..
         } = self;
-        let parts = input.runs(&files)?;
+        let parts = input.runs()?;
         let share = (batch / rayon::current_num_threads().max(1)).max(1);
         let held = Held {
             bytes: AtomicUsize::new(0),
@@ -1098,7 +1099,7 @@ fn finish_part(
     whole.extend(current.take().map(|(_, g)| g));
     make_rows(&mut whole, &mut rows)?;
     drop(sorted);
-    let mut runs: Vec<Run> = rows.runs(files)?.into_iter().flatten().collect();
+    let mut runs: Vec<Run> = rows.runs()?.into_iter().flatten().collect();
     for run in &mut runs {
         if let Run::Memory(recs) = run {
             if !held.take(recs) {
