@@ -5,24 +5,29 @@
 //! of records (one filling, one being sorted) per pass, the incidents of one country that
 //! can still take a report (at most [`MAX_CANDIDATES`], each with its [`MEMBER_SAMPLE`]
 //! compared reports, stripped to the fields the comparison reads) and the reports of the
-//! incidents being written (a [`CHUNK`] of reports, and one incident however large).
+//! incidents being written (a [`CHUNK`] of reports, and one incident however large), for
+//! each of the threads that finish it.
 //!
-//! Each report is one record: a sort key and a body. At the end the records are sorted
-//! three times: by country and, within one, into the merge order of [`super::merge`], where
-//! each report is given its incident (no incident crosses a country, so taking the countries
-//! one after the other changes nothing); by incident, where each incident's row is made from
-//! its reports in input order; and by each incident's first report, the order of
-//! incidents.csv. Keys are distinct, so sorting on the key alone gives one order.
+//! Each report is one record: a sort key and a body. Records are split by country into
+//! [`PARTS`] parts; no incident crosses a country, so each part is merged on its own, on the
+//! pool beside the others. At the end each part's records are sorted twice: by country
+//! and, within one, into the merge order of [`super::merge`], where each report is given
+//! its incident (named by the sequence number of the report that made it, unique across
+//! parts); then by incident, where each incident's row is made from its reports in input
+//! order. The rows of all parts are then merged by each incident's first report, the order
+//! of incidents.csv. Keys are distinct, so sorting on the key alone gives one order.
 //!
 //! Records stay in memory while they fit in one sort batch (the usual case for small runs:
-//! nothing touches the disk); beyond that each full batch is sorted and written to a hidden
-//! file in the output folder by a thread of its own while the next one fills (so the input's
-//! batches are sorted during the run, not after it), and the files are merged k-way. The
-//! files are removed as soon as they are read, and on drop when a run fails.
+//! nothing touches the disk); beyond that each full batch is sorted and written, a file per
+//! part, by a thread of its own while the next one fills (so the input's batches are sorted
+//! during the run, not after it), and the files are merged k-way. The files are removed as
+//! soon as they are read, and on drop when a run fails.
 //!
-//! The work that is not serial runs on the rayon pool in chunks: decoding the reports
-//! before each is placed, and making the incidents' rows. Records are encoded by
-//! [`Spill::encode`] on the run's worker threads; the driver thread only numbers them.
+//! The parts are finished on the rayon pool, so that with two threads two countries are
+//! placed at once (placing was serial, most of the finishing at 1 GB); within a part,
+//! decoding the reports before each is placed and making the incidents' rows also run on
+//! the pool in chunks. Records are encoded by [`Spill::encode`] on the run's worker
+//! threads; the driver thread only numbers them.
 //!
 //! Bodies are a compact binary encoding ([`Enc`], [`Dec`]), not JSON: finishing was half
 //! JSON (each report serialised once and parsed twice), and the binary form keeps every
@@ -32,6 +37,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use rayon::prelude::*;
@@ -318,19 +324,26 @@ impl Drop for Temp {
     }
 }
 
-/// Names and creates the hidden temporary files of one spill.
+/// Names and creates the hidden temporary files of one spill; shared by the threads that
+/// finish its parts.
 struct Files {
     dir: PathBuf,
     stem: String,
-    count: usize,
+    count: AtomicUsize,
 }
 
 impl Files {
-    fn create(&mut self) -> Result<(Temp, BufWriter<File>)> {
-        self.count += 1;
-        let path = self
-            .dir
-            .join(format!(".{}.{}.spill", self.stem, self.count));
+    fn new(dir: &Path, stem: &str) -> Files {
+        Files {
+            dir: dir.to_path_buf(),
+            stem: stem.to_string(),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    fn create(&self) -> Result<(Temp, BufWriter<File>)> {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let path = self.dir.join(format!(".{}.{n}.spill", self.stem));
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
         Ok((Temp(path), BufWriter::with_capacity(1 << 16, file)))
     }
@@ -417,71 +430,118 @@ impl Recs {
     }
 }
 
-/// Records being collected: in memory while they fit in one batch; beyond that each full
-/// batch is sorted and written to a file of its own by a [`Sorter`] thread, while the next
-/// one fills, so that at the end only the merge of those files is left.
+/// A sorted run of records: a batch that stayed in memory, or a file.
+enum Run {
+    Memory(Vec<Rec>),
+    File(Temp),
+}
+
+/// Records being collected into `parts` (each sorted and merged on its own at the end): in
+/// memory while they fit in one batch together; beyond that every part's records are
+/// sorted and written to a file of their own by a [`Sorter`] thread, while the next batch
+/// fills, so that at the end only the merge of those files is left.
 struct Collect {
-    memory: Vec<Rec>,
+    parts: Vec<Vec<Rec>>,
     bytes: usize,
     batch: usize,
     sorter: Option<Sorter>,
 }
 
 impl Collect {
-    fn new(batch: usize) -> Collect {
+    fn new(parts: usize, batch: usize) -> Collect {
         Collect {
-            memory: Vec::new(),
+            parts: (0..parts).map(|_| Vec::new()).collect(),
             bytes: 0,
             batch,
             sorter: None,
         }
     }
 
-    fn push(&mut self, rec: Rec, files: &mut Files) -> Result<()> {
+    fn push(&mut self, part: usize, rec: Rec, files: &Files) -> Result<()> {
         self.bytes += rec.size();
-        self.memory.push(rec);
+        self.parts[part].push(rec);
         if self.bytes >= self.batch {
             self.bytes = 0;
-            let full = std::mem::take(&mut self.memory);
-            let file = files.create()?;
-            self.sorter
-                .get_or_insert_with(Sorter::start)
-                .sort(full, file)?;
+            let job = self.take(files)?;
+            self.sorter.get_or_insert_with(Sorter::start).sort(job)?;
         }
         Ok(())
     }
 
-    /// The records, sorted on their keys: in memory when they fit in one batch, else by
-    /// the sorted batch files, merged [`FAN_IN`] at a time until one merge is left. Files
-    /// are removed once read.
-    fn sort(mut self, files: &mut Files) -> Result<Merged> {
-        let Some(mut sorter) = self.sorter.take() else {
-            let mut memory = std::mem::take(&mut self.memory);
-            sort_batch(&mut memory);
-            return Ok(Merged::in_memory(memory));
-        };
-        if !self.memory.is_empty() {
-            let last = std::mem::take(&mut self.memory);
-            sorter.sort(last, files.create()?)?;
-        }
-        let mut runs = sorter.finish()?;
-        let path = runs.first().map(|t| t.0.clone()).unwrap_or_default();
-        while runs.len() > FAN_IN {
-            let group: Vec<Temp> = runs.drain(..FAN_IN).collect();
-            let mut merged = Merged::new(group, path.clone())?;
-            let (temp, mut w) = files.create()?;
-            while let Some(rec) = merged.next_rec()? {
-                write_rec(&mut w, &temp, &rec)?;
+    /// The records collected since the last batch, each non-empty part with a new file.
+    fn take(&mut self, files: &Files) -> Result<Job> {
+        let mut job = Vec::new();
+        for (part, recs) in self.parts.iter_mut().enumerate() {
+            if !recs.is_empty() {
+                job.push((part, std::mem::take(recs), files.create()?));
             }
-            close(w, &temp)?;
-            runs.push(temp);
         }
-        Merged::new(runs, path)
+        Ok(job)
+    }
+
+    /// Each part's sorted runs: the sorted batch files, if any, and the records of the
+    /// last batch, sorted in memory.
+    ///
+    /// The last batch is not written: sorting it on the pool while the [`Sorter`] ends
+    /// saves writing and reading it back, on the critical path (it is up to a batch).
+    fn runs(mut self) -> Result<Vec<Vec<Run>>> {
+        let mut runs: Vec<Vec<Run>> = (0..self.parts.len()).map(|_| Vec::new()).collect();
+        let mut last = std::mem::take(&mut self.parts);
+        let sorter = self.sorter.take();
+        let (done, ()) = rayon::join(
+            || sorter.map(|mut s| s.finish()).transpose(),
+            || last.iter_mut().for_each(|recs| sort_batch(recs)),
+        );
+        for (part, temp) in done?.into_iter().flatten() {
+            runs[part].push(Run::File(temp));
+        }
+        for (part, recs) in last.into_iter().enumerate() {
+            if !recs.is_empty() {
+                runs[part].push(Run::Memory(recs));
+            }
+        }
+        Ok(runs)
+    }
+
+    /// The records of one part, sorted on their keys.
+    fn sort(self, files: &Files) -> Result<Merged> {
+        let runs = self.runs()?.into_iter().flatten().collect();
+        merged(runs, files)
     }
 }
 
-/// A batch for the [`Sorter`], and the file it goes to.
-type Job = (Vec<Rec>, (Temp, BufWriter<File>));
+/// The records of sorted runs as one sorted sequence: files merged [`FAN_IN`] at a time
+/// into new files until one merge is left. Files are removed once read.
+fn merged(mut runs: Vec<Run>, files: &Files) -> Result<Merged> {
+    loop {
+        let on_disk = runs.iter().filter(|r| matches!(r, Run::File(_))).count();
+        if on_disk <= FAN_IN {
+            return Merged::new(runs);
+        }
+        let mut group = Vec::new();
+        let mut rest = Vec::new();
+        for run in runs {
+            match run {
+                Run::File(temp) if group.len() < FAN_IN => group.push(Run::File(temp)),
+                other => rest.push(other),
+            }
+        }
+        let mut merged = Merged::new(group)?;
+        let (temp, mut w) = files.create()?;
+        while let Some(rec) = merged.next_rec()? {
+            write_rec(&mut w, &temp, &rec)?;
+        }
+        close(w, &temp)?;
+        rest.push(Run::File(temp));
+        runs = rest;
+    }
+}
+
+/// A sorted file, with its part.
+type PartFile = (usize, Temp);
+
+/// Batches for the [`Sorter`]: each with its part and the file it goes to.
+type Job = Vec<(usize, Vec<Rec>, (Temp, BufWriter<File>))>;
 
 /// A thread that sorts full batches of records and writes each to its file.
 ///
@@ -490,7 +550,7 @@ type Job = (Vec<Rec>, (Temp, BufWriter<File>));
 /// thread, during the run). One batch waits at most: memory stays at two batches.
 struct Sorter {
     batches: Option<mpsc::SyncSender<Job>>,
-    thread: Option<std::thread::JoinHandle<Result<Vec<Temp>>>>,
+    thread: Option<std::thread::JoinHandle<Result<Vec<PartFile>>>>,
 }
 
 impl Sorter {
@@ -500,13 +560,15 @@ impl Sorter {
             .name("gleaner-spill".into())
             .spawn(move || {
                 let mut runs = Vec::new();
-                for (mut batch, (temp, mut w)) in rx {
-                    batch.sort_unstable_by(|a, b| a.key().cmp(b.key()));
-                    for rec in &batch {
-                        write_rec(&mut w, &temp, rec)?;
+                for job in rx {
+                    for (part, mut batch, (temp, mut w)) in job {
+                        batch.sort_unstable_by(|a, b| a.key().cmp(b.key()));
+                        for rec in &batch {
+                            write_rec(&mut w, &temp, rec)?;
+                        }
+                        close(w, &temp)?;
+                        runs.push((part, temp));
                     }
-                    close(w, &temp)?;
-                    runs.push(temp);
                 }
                 Ok(runs)
             })
@@ -518,8 +580,8 @@ impl Sorter {
     }
 
     /// Hands a full batch to the thread; fails with the thread's error if it failed.
-    fn sort(&mut self, batch: Vec<Rec>, file: (Temp, BufWriter<File>)) -> Result<()> {
-        let sent = self.batches.as_ref().map(|tx| tx.send((batch, file)));
+    fn sort(&mut self, job: Job) -> Result<()> {
+        let sent = self.batches.as_ref().map(|tx| tx.send(job));
         match sent {
             Some(Ok(())) => Ok(()),
             // The thread stopped: it met an error, which `finish` returns.
@@ -530,8 +592,9 @@ impl Sorter {
         }
     }
 
-    /// Waits for the thread; the sorted files, in the order the batches were given.
-    fn finish(&mut self) -> Result<Vec<Temp>> {
+    /// Waits for the thread; the sorted files with their parts, in the order the batches
+    /// were given.
+    fn finish(&mut self) -> Result<Vec<PartFile>> {
         self.batches = None;
         match self.thread.take() {
             Some(thread) => thread
@@ -575,48 +638,61 @@ impl Ord for Head {
     }
 }
 
-/// The records of several sorted files, merged into one sorted sequence; or, when they all
-/// fitted in one batch, that batch, sorted in memory.
+/// Where the merge reads a run from.
+enum Source {
+    Memory(std::vec::IntoIter<Rec>),
+    File(Recs),
+}
+
+impl Source {
+    fn next_rec(&mut self) -> Result<Option<Rec>> {
+        match self {
+            Source::Memory(recs) => Ok(recs.next()),
+            Source::File(recs) => recs.next_rec(),
+        }
+    }
+}
+
+/// The records of several sorted runs, merged into one sorted sequence.
 struct Merged {
-    sources: Vec<Recs>,
+    sources: Vec<Source>,
     heap: BinaryHeap<std::cmp::Reverse<Head>>,
-    /// The sorted batch, when nothing was written.
-    memory: std::vec::IntoIter<Rec>,
-    /// The file the records were read from, for messages.
+    /// A file the records were read from, for messages.
     path: PathBuf,
 }
 
 impl Merged {
-    fn new(temps: Vec<Temp>, path: PathBuf) -> Result<Merged> {
+    fn new(runs: Vec<Run>) -> Result<Merged> {
         let mut sources = Vec::new();
         let mut heap = BinaryHeap::new();
-        for temp in temps {
-            let mut recs = Recs::open(temp)?;
-            if let Some(rec) = recs.next_rec()? {
+        let mut path = None;
+        for run in runs {
+            let mut source = match run {
+                Run::Memory(recs) => Source::Memory(recs.into_iter()),
+                Run::File(temp) => {
+                    path.get_or_insert_with(|| temp.0.clone());
+                    Source::File(Recs::open(temp)?)
+                }
+            };
+            if let Some(rec) = source.next_rec()? {
                 heap.push(std::cmp::Reverse(Head(rec, sources.len())));
             }
-            sources.push(recs);
+            sources.push(source);
         }
         Ok(Merged {
             sources,
             heap,
-            memory: Vec::new().into_iter(),
-            path,
+            path: path.unwrap_or_else(|| PathBuf::from("(spill in memory)")),
         })
     }
 
-    fn in_memory(recs: Vec<Rec>) -> Merged {
-        Merged {
-            sources: Vec::new(),
-            heap: BinaryHeap::new(),
-            memory: recs.into_iter(),
-            path: PathBuf::from("(spill in memory)"),
-        }
-    }
-
     fn next_rec(&mut self) -> Result<Option<Rec>> {
-        if let Some(rec) = self.memory.next() {
-            return Ok(Some(rec));
+        // One run (what small runs have): no heap to keep.
+        if let [only] = &mut self.sources[..] {
+            if let Some(std::cmp::Reverse(Head(rec, _))) = self.heap.pop() {
+                return Ok(Some(rec));
+            }
+            return only.next_rec();
         }
         let Some(std::cmp::Reverse(Head(rec, k))) = self.heap.pop() else {
             return Ok(None);
@@ -632,6 +708,9 @@ impl Merged {
 /// its first and its latest `MEMBER_SAMPLE / 2`.
 struct Open {
     id: usize,
+    /// The sequence number of its first placed report: the incident's name in the
+    /// records of the second sort, unique across the parts of a spill.
+    label: Seq,
     head: Vec<Prepared>,
     tail: VecDeque<Prepared>,
 }
@@ -669,8 +748,9 @@ impl Clusters {
         }
     }
 
-    /// The incident (numbered in the order they were made) a report joins.
-    fn place(&mut self, p: Prepared) -> usize {
+    /// The incident a report joins: the sequence number `seq` of the report that made it,
+    /// or `seq` itself when the report makes a new one.
+    fn place(&mut self, p: Prepared, seq: Seq) -> Seq {
         if p.report.event.geo.country != self.country {
             self.country.clone_from(&p.report.event.geo.country);
             self.open = Index::new(self.cap);
@@ -688,22 +768,25 @@ impl Clusters {
             });
         }
         let p = slim(p);
-        if let Some((_, c)) = best {
-            self.open.get_mut(best_pos).push(p);
-            return c;
+        if best.is_some() {
+            let open = self.open.get_mut(best_pos);
+            open.push(p);
+            return open.label;
         }
+        // Numbered in the order they are made, which is what `better` prefers on a tie.
         let id = self.made;
         self.made += 1;
         if !self.country.is_empty() {
             let open = Open {
                 id,
+                label: seq,
                 head: Vec::new(),
                 tail: VecDeque::new(),
             };
             // Filed by its first report (`slim` keeps what the filing reads).
             self.open.push(open, &p).push(p);
         }
-        id
+        seq
     }
 }
 
@@ -769,6 +852,25 @@ struct Gathered {
     bodies: Vec<Rec>,
 }
 
+/// A report's sequence number in the run, as the 20 digits its keys end with.
+type Seq = [u8; 20];
+
+/// How many parts a spill's reports are split into, by country: each part is placed into
+/// incidents and made into rows on its own, beside the others on the pool (no incident
+/// crosses a country). Many more parts than cores, so that the pool's threads share the
+/// work evenly (the largest country has 11% of the reports of the generated dumps).
+const PARTS: usize = 16;
+
+/// The part of a record, from its key's country (the hex digits before the first `.`),
+/// by FNV-1a: the same for every run.
+fn part_of(key: &[u8]) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in key.iter().take_while(|&&b| b != b'.') {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h as usize % PARTS
+}
+
 /// The reports of a run, kept (in memory up to a batch, then on disk) as they come and
 /// merged into incidents at the end.
 pub struct Spill {
@@ -785,14 +887,9 @@ impl Spill {
     }
 
     fn with_batch(dir: &Path, stem: &str, batch: usize) -> Result<Spill> {
-        let files = Files {
-            dir: dir.to_path_buf(),
-            stem: stem.to_string(),
-            count: 0,
-        };
         Ok(Spill {
-            files,
-            input: Collect::new(batch),
+            files: Files::new(dir, stem),
+            input: Collect::new(PARTS, batch),
             seq: 0,
             batch,
         })
@@ -849,7 +946,7 @@ impl Spill {
             bytes.extend_from_slice(body);
             self.seq += 1;
             let rec = Rec { bytes, key: k + 20 };
-            self.input.push(rec, &mut self.files)?;
+            self.input.push(part_of(prefix), rec, &self.files)?;
         }
         Ok(())
     }
@@ -858,116 +955,183 @@ impl Spill {
     /// [`super::merge`], by each incident's first report: `encode` turns each incident's
     /// cells into bytes (on the rayon pool, many incidents at once), `write` gets those
     /// bytes in order.
+    ///
+    /// The parts (countries) are merged on the pool, each into its own sorted rows; only
+    /// the last merge of those rows, and writing them, is serial. Each part gets a share of
+    /// the sort batch for its two sorts, so that memory stays near that of one batch per
+    /// sort whatever the number of threads.
     pub fn finish(
-        mut self,
+        self,
         encode: impl Fn(&[String], &mut Vec<u8>) + Sync,
         mut write: impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
-        let batch = self.batch;
-        let files = &mut self.files;
-
-        // 1. In merge order, each report gets its incident. Decoding a report costs more
-        // than placing it: that is done `CHUNK` reports at a time on the pool.
-        let mut sorted = self.input.sort(files)?;
-        let path = sorted.path.clone();
-        let mut assigned = Collect::new(batch);
-        let mut clusters = Clusters::new(MAX_CANDIDATES);
-        let mut chunk: Vec<Rec> = Vec::with_capacity(CHUNK);
-        loop {
-            while chunk.len() < CHUNK {
-                match sorted.next_rec()? {
-                    Some(rec) => chunk.push(rec),
-                    None => break,
-                }
-            }
-            if chunk.is_empty() {
-                break;
-            }
-            let prepared: Vec<Prepared> = (chunk.par_iter())
-                .map(|rec| report(&path, rec.body()).map(Prepared::new))
-                .collect::<Result<_>>()?;
-            for (rec, p) in chunk.drain(..).zip(prepared) {
-                let key = rec.key();
-                let seq = key
-                    .get(key.len().saturating_sub(20)..)
-                    .ok_or_else(|| corrupt(&path, "a record without its key"))?;
-                let c = clusters.place(p);
-                let mut bytes = Vec::with_capacity(20 + seq.len() + rec.body().len());
-                digits20(&mut bytes, c as u64);
-                bytes.extend_from_slice(seq);
-                let key = bytes.len();
-                bytes.extend_from_slice(rec.body());
-                assigned.push(Rec { bytes, key }, files)?;
-            }
-        }
-        drop(sorted);
-        drop(clusters);
-
-        // 2. By incident, reports in input order: one row per incident, keyed by its first
-        // report. Incidents are gathered `CHUNK` reports at a time, and decoded and made
-        // into rows on the pool.
-        let mut sorted = assigned.sort(files)?;
-        let path = sorted.path.clone();
-        let mut rows = Collect::new(batch);
-        // The incident being read (its number, and its reports so far); and those read
-        // whole, not yet made into rows.
-        let mut current: Option<(Vec<u8>, Gathered)> = None;
-        let mut whole: Vec<Gathered> = Vec::new();
-        let mut reports = 0;
-        let make_rows = |whole: &mut Vec<Gathered>, rows: &mut Collect, files: &mut Files| {
-            let made: Vec<Rec> = (whole.par_drain(..))
-                .map(|Gathered { first, bodies }| {
-                    let members = (bodies.iter())
-                        .map(|rec| report(&path, rec.body()).map(Prepared::new))
-                        .collect::<Result<Vec<Prepared>>>()?;
-                    let dates = members.iter().map(|p| p.date.clone()).collect();
-                    let incident = Incident {
-                        reports: members.into_iter().map(|p| p.report).collect(),
-                        dates,
-                    };
-                    let (mut bytes, key) = (first.clone(), first.len());
-                    encode(&incident.cells(), &mut bytes);
-                    Ok(Rec { bytes, key })
-                })
-                .collect::<Result<_>>()?;
-            made.into_iter().try_for_each(|rec| rows.push(rec, files))
+        let Spill {
+            files,
+            input,
+            batch,
+            ..
+        } = self;
+        let parts = input.runs()?;
+        let share = (batch / rayon::current_num_threads().max(1)).max(1);
+        let held = Held {
+            bytes: AtomicUsize::new(0),
+            limit: batch,
         };
-        while let Some(rec) = sorted.next_rec()? {
-            if rec.key < 20 {
-                return Err(corrupt(&path, "a record without its key"));
-            }
-            let (c, seq) = rec.key().split_at(20);
-            match &mut current {
-                Some((cur, g)) if cur.as_slice() == c => g.bodies.push(rec),
-                _ => {
-                    if let Some((_, g)) = current.take() {
-                        reports += g.bodies.len();
-                        whole.push(g);
-                        if reports >= CHUNK {
-                            make_rows(&mut whole, &mut rows, files)?;
-                            reports = 0;
-                        }
-                    }
-                    let (c, first) = (c.to_vec(), seq.to_vec());
-                    let g = Gathered {
-                        first,
-                        bodies: vec![rec],
-                    };
-                    current = Some((c, g));
-                }
-            }
-        }
-        whole.extend(current.take().map(|(_, g)| g));
-        make_rows(&mut whole, &mut rows, files)?;
-        drop(sorted);
-
-        // 3. Incidents in the order of their first report (the keys are distinct: the
+        let rows: Vec<Vec<Run>> = (parts.into_par_iter())
+            .with_max_len(1)
+            .map(|runs| finish_part(runs, &files, share, &held, &encode))
+            .collect::<Result<_>>()?;
+        // Incidents in the order of their first report (the keys are distinct: the
         // sequence numbers of first reports).
-        let mut sorted = rows.sort(files)?;
+        let mut sorted = merged(rows.into_iter().flatten().collect(), &files)?;
         while let Some(rec) = sorted.next_rec()? {
             write(rec.body())?;
         }
         Ok(())
+    }
+}
+
+/// Merges the reports of one part (the sorted runs of its records) into incidents; their
+/// rows, as sorted runs keyed by the sequence number of each incident's first report.
+fn finish_part(
+    runs: Vec<Run>,
+    files: &Files,
+    batch: usize,
+    held: &Held,
+    encode: &(impl Fn(&[String], &mut Vec<u8>) + Sync),
+) -> Result<Vec<Run>> {
+    if runs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // 1. In merge order, each report gets its incident. Decoding a report costs more
+    // than placing it: that is done `CHUNK` reports at a time on the pool.
+    let mut sorted = merged(runs, files)?;
+    let path = sorted.path.clone();
+    let mut assigned = Collect::new(1, batch);
+    let mut clusters = Clusters::new(MAX_CANDIDATES);
+    let mut chunk: Vec<Rec> = Vec::with_capacity(CHUNK);
+    loop {
+        while chunk.len() < CHUNK {
+            match sorted.next_rec()? {
+                Some(rec) => chunk.push(rec),
+                None => break,
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let prepared: Vec<Prepared> = (chunk.par_iter())
+            .map(|rec| report(&path, rec.body()).map(Prepared::new))
+            .collect::<Result<_>>()?;
+        for (rec, p) in chunk.drain(..).zip(prepared) {
+            let key = rec.key();
+            let seq: Seq = key
+                .get(key.len().saturating_sub(20)..)
+                .and_then(|s| s.try_into().ok())
+                .ok_or_else(|| corrupt(&path, "a record without its key"))?;
+            let label = clusters.place(p, seq);
+            let mut bytes = Vec::with_capacity(40 + rec.body().len());
+            bytes.extend_from_slice(&label);
+            bytes.extend_from_slice(&seq);
+            let key = bytes.len();
+            bytes.extend_from_slice(rec.body());
+            assigned.push(0, Rec { bytes, key }, files)?;
+        }
+    }
+    drop(sorted);
+    drop(clusters);
+
+    // 2. By incident, reports in input order: one row per incident, keyed by its first
+    // report. Incidents are gathered `CHUNK` reports at a time, and decoded and made
+    // into rows on the pool.
+    let mut sorted = assigned.sort(files)?;
+    let path = sorted.path.clone();
+    let mut rows = Collect::new(1, batch);
+    // The incident being read (its label, and its reports so far); and those read
+    // whole, not yet made into rows.
+    let mut current: Option<(Vec<u8>, Gathered)> = None;
+    let mut whole: Vec<Gathered> = Vec::new();
+    let mut reports = 0;
+    let make_rows = |whole: &mut Vec<Gathered>, rows: &mut Collect| {
+        let made: Vec<Rec> = (whole.par_drain(..))
+            .map(|Gathered { first, bodies }| {
+                let members = (bodies.iter())
+                    .map(|rec| report(&path, rec.body()).map(Prepared::new))
+                    .collect::<Result<Vec<Prepared>>>()?;
+                let dates = members.iter().map(|p| p.date.clone()).collect();
+                let incident = Incident {
+                    reports: members.into_iter().map(|p| p.report).collect(),
+                    dates,
+                };
+                let (mut bytes, key) = (first.clone(), first.len());
+                encode(&incident.cells(), &mut bytes);
+                Ok(Rec { bytes, key })
+            })
+            .collect::<Result<_>>()?;
+        made.into_iter()
+            .try_for_each(|rec| rows.push(0, rec, files))
+    };
+    while let Some(rec) = sorted.next_rec()? {
+        if rec.key < 20 {
+            return Err(corrupt(&path, "a record without its key"));
+        }
+        let (c, seq) = rec.key().split_at(20);
+        match &mut current {
+            Some((cur, g)) if cur.as_slice() == c => g.bodies.push(rec),
+            _ => {
+                if let Some((_, g)) = current.take() {
+                    reports += g.bodies.len();
+                    whole.push(g);
+                    if reports >= CHUNK {
+                        make_rows(&mut whole, &mut rows)?;
+                        reports = 0;
+                    }
+                }
+                let (c, first) = (c.to_vec(), seq.to_vec());
+                let g = Gathered {
+                    first,
+                    bodies: vec![rec],
+                };
+                current = Some((c, g));
+            }
+        }
+    }
+    whole.extend(current.take().map(|(_, g)| g));
+    make_rows(&mut whole, &mut rows)?;
+    drop(sorted);
+    let mut runs: Vec<Run> = rows.runs()?.into_iter().flatten().collect();
+    for run in &mut runs {
+        if let Run::Memory(recs) = run {
+            if !held.take(recs) {
+                let (temp, mut w) = files.create()?;
+                for rec in recs.iter() {
+                    write_rec(&mut w, &temp, rec)?;
+                }
+                close(w, &temp)?;
+                *run = Run::File(temp);
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// The rows of the parts that stayed in memory, waiting for the last merge: they stay
+/// there while they fit in one sort batch together; the others go to files.
+struct Held {
+    bytes: AtomicUsize,
+    limit: usize,
+}
+
+impl Held {
+    /// Whether `recs` may stay in memory (and are counted if so).
+    fn take(&self, recs: &[Rec]) -> bool {
+        let size: usize = recs.iter().map(Rec::size).sum();
+        let before = self.bytes.fetch_add(size, Ordering::Relaxed);
+        if before + size <= self.limit {
+            return true;
+        }
+        self.bytes.fetch_sub(size, Ordering::Relaxed);
+        false
     }
 }
 
@@ -1080,7 +1244,14 @@ mod tests {
 
     #[test]
     fn the_spill_gives_the_incidents_of_the_merge_in_memory() {
-        for (seed, n, batch) in [(1, 300, 2_000), (7, 500, 10_000), (42, 400, 1 << 20)] {
+        // The smallest batch makes more files per part than one merge takes (`FAN_IN`).
+        let cases = [
+            (1, 300, 2_000),
+            (7, 500, 10_000),
+            (42, 400, 1 << 20),
+            (3, 600, 300),
+        ];
+        for (seed, n, batch) in cases {
             let reports = reports(seed, n);
             let want: Vec<Vec<String>> = super::super::merge(reports.clone())
                 .iter()
@@ -1093,8 +1264,8 @@ mod tests {
     }
 
     /// Each incident's reports (indices), incidents in the order of their first report.
-    fn partition(cluster_of: &[usize]) -> Vec<Vec<usize>> {
-        let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    fn partition<T: Ord + Copy>(cluster_of: &[T]) -> Vec<Vec<usize>> {
+        let mut groups: std::collections::BTreeMap<T, Vec<usize>> = Default::default();
         for (i, &c) in cluster_of.iter().enumerate() {
             groups.entry(c).or_default().push(i);
         }
@@ -1116,9 +1287,12 @@ mod tests {
                 let mut order: Vec<usize> = (0..prepared.len()).collect();
                 order.sort_by_key(|&i| merge_key(&prepared[i], i as u64));
                 let mut clusters = Clusters::new(cap);
-                let mut got = vec![usize::MAX; prepared.len()];
+                let mut got = vec![[0; 20]; prepared.len()];
                 for i in order {
-                    got[i] = clusters.place(Prepared::new(prepared[i].report.clone()));
+                    let mut seq = Vec::new();
+                    digits20(&mut seq, i as u64);
+                    let p = Prepared::new(prepared[i].report.clone());
+                    got[i] = clusters.place(p, seq.try_into().expect("20 digits"));
                 }
                 let got = partition(&got);
                 assert!(got.len() < prepared.len(), "seed {seed}: nothing merged");
@@ -1264,11 +1438,7 @@ mod tests {
     #[test]
     fn records_round_trip_through_a_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut files = Files {
-            dir: dir.path().to_path_buf(),
-            stem: "t".into(),
-            count: 0,
-        };
+        let files = Files::new(dir.path(), "t");
         let recs: Vec<(Vec<u8>, Vec<u8>)> = vec![
             (b"k1".to_vec(), b"body\n\twith bytes \xff\x00".to_vec()),
             (Vec::new(), Vec::new()),
