@@ -407,7 +407,9 @@ impl Stage for DateStage {
             .then(|| mask(text, &spans));
         let texts = Texts::new(text, masked.as_deref());
         let rules = self.rules.rules();
-        for m in self.rules.winners(Table::Dates, &texts) {
+        let winners = self.rules.winners(Table::Dates, &texts);
+        facts.dates.reserve(winners.len());
+        for m in winners {
             let rule = &rules[m.rule];
             let groups = &self.groups[m.rule];
             let p = parts(&m, groups, text);

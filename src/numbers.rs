@@ -280,8 +280,11 @@ impl NumberStage {
     fn numbers(&self, texts: &Texts) -> Vec<(Quantity, Option<Category>)> {
         let text = texts.plain;
         let rules = self.rules.rules();
-        let mut out = Vec::new();
-        for m in self.rules.winners(Table::Quantities, texts) {
+        let winners = self.rules.winners(Table::Quantities, texts);
+        // Sized once: grown by doubling, the copies of these (large) tuples showed up
+        // as memmove.
+        let mut out = Vec::with_capacity(winners.len());
+        for m in winners {
             let rule = &rules[m.rule];
             let groups = &self.groups[m.rule];
             let s = |group: Option<usize>| m.group(group?).map(|sp: Span| &text[sp.start..sp.end]);
@@ -464,6 +467,7 @@ impl Stage for NumberStage {
         let texts = first.remasked(&masked);
         let rules = self.rules.rules();
         let (category, subject) = self.sources(&texts, &found);
+        facts.quantities.reserve(found.len());
         for (i, (mut q, fixed)) in found.into_iter().enumerate() {
             // The rules that said something about the number, each once, joined by `+`.
             let mut category_id = None;
