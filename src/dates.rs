@@ -36,7 +36,7 @@ pub struct DateStage {
 
 /// The index of each capture group a date rule may have (`None`: the rule has none of
 /// that name), looked up once per rule: by name for every match, these lookups (a scan of
-/// the rule's group names each) were most of [`parts`].
+/// the rule's group names each) were half of [`parts`].
 #[derive(Default)]
 struct Groups {
     iso: Option<usize>,
