@@ -14,7 +14,10 @@
 //! The publication date is the input's field, or else a date written in the article's
 //! header ("Published: 14 March 2024"), found by [`DateStage::header_date`].
 
+use std::fmt::Write;
+
 use regex::Regex;
+use regex_automata::PatternID;
 
 use crate::calendar::{days_in_month, month_number, Ymd, WEEKDAYS};
 use crate::document::Document;
@@ -26,12 +29,62 @@ use crate::rules::{mask, Match, Placeholder, Relative, Rule, RuleSet, Table, Tex
 /// Finds dates with the `dates` rules.
 pub struct DateStage {
     rules: RuleSet,
+    /// Per rule: where its regex puts the groups the stage reads.
+    groups: Vec<Groups>,
     header: Regex,
+}
+
+/// The index of each capture group a date rule may have (`None`: the rule has none of
+/// that name), looked up once per rule: by name for every match, these lookups (a scan of
+/// the rule's group names each) were half of [`parts`].
+#[derive(Default)]
+struct Groups {
+    iso: Option<usize>,
+    year: Option<usize>,
+    month: Option<usize>,
+    day: Option<usize>,
+    weekday: Option<usize>,
+    half: Option<usize>,
+    quarter: Option<usize>,
+    season: Option<usize>,
+    n: Option<usize>,
+    /// `<m>`: the part of the match that is the date, when not all of it.
+    m: Option<usize>,
+    /// The `<mod_...>` groups that name a modifier, in group order.
+    modifiers: Vec<(usize, DateMod)>,
+}
+
+impl Groups {
+    fn of(rule: &Rule) -> Groups {
+        let info = rule.regex.group_info();
+        let at = |name: &str| info.to_index(PatternID::ZERO, name);
+        Groups {
+            iso: at("iso"),
+            year: at("year"),
+            month: at("month"),
+            day: at("day"),
+            weekday: at("weekday"),
+            half: at("half"),
+            quarter: at("quarter"),
+            season: at("season"),
+            n: at("n"),
+            m: at("m"),
+            modifiers: info
+                .pattern_names(PatternID::ZERO)
+                .enumerate()
+                .filter_map(|(i, name)| {
+                    let name = name?.strip_prefix("mod_")?;
+                    Some((i, DateMod::parse(name)?))
+                })
+                .collect(),
+        }
+    }
 }
 
 impl DateStage {
     pub fn new(rules: RuleSet) -> DateStage {
         DateStage {
+            groups: rules.rules().iter().map(Groups::of).collect(),
             rules,
             header: Regex::new(
                 r"(?im)(?:^[ \t]*(?:date|posted|updated)|\bpublished)[ \t]*(?:on)?[ \t]*:?[ \t]*(?P<d>[^\n]{6,40})$",
@@ -92,7 +145,7 @@ impl DateStage {
             .filter(|m| rules[m.rule].relative.is_none())
             .find_map(|m| {
                 let rule = &rules[m.rule];
-                let p = parts(&m, rule, text);
+                let p = parts(&m, &self.groups[m.rule], text);
                 p.year?;
                 value(&p, rule, None)
                     .flatten()
@@ -160,9 +213,57 @@ fn iso_week(d: Ymd) -> (i32, u32) {
     (thursday.year, week as u32)
 }
 
-fn year_text(y: Option<i32>) -> String {
-    y.map(|y| format!("{y:04}"))
-        .unwrap_or_else(|| "XXXX".into())
+/// Appends `n` as `format!("{n:0width$}")` writes it. Dates are most of what this stage
+/// writes, and `format!` was a third of its own time: the usual case (`0 <= n <
+/// 10^width`, a year of four digits, a month or day of two) is written by hand.
+fn push_padded(out: &mut String, n: i64, width: u32) {
+    if (0..10i64.pow(width)).contains(&n) {
+        let mut digits = [b'0'; 4];
+        let mut rest = n;
+        for d in digits[..width as usize].iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        for &d in &digits[..width as usize] {
+            out.push(char::from(d));
+        }
+    } else {
+        let _ = write!(out, "{n:0w$}", w = width as usize);
+    }
+}
+
+/// `YYYY-MM-DD` (`{y:04}-{m:02}-{d:02}`), `YYYY-MM` without a day, `YYYY` without a month
+/// (a day without a month is not written); `year` `None` writes `XXXX`.
+fn date_text(year: Option<i64>, month: Option<u32>, day: Option<u32>) -> String {
+    let mut out = String::with_capacity(10);
+    match year {
+        Some(y) => push_padded(&mut out, y, 4),
+        None => out.push_str("XXXX"),
+    }
+    if let Some(m) = month {
+        out.push('-');
+        push_padded(&mut out, i64::from(m), 2);
+        if let Some(d) = day {
+            out.push('-');
+            push_padded(&mut out, i64::from(d), 2);
+        }
+    }
+    out
+}
+
+/// `Ymd`'s `to_string()` (`{:04}-{:02}-{:02}`), without `format!`.
+fn ymd_text(d: Ymd) -> String {
+    date_text(Some(i64::from(d.year)), Some(d.month), Some(d.day))
+}
+
+/// A year (or `XXXX`) followed by `-`, `tag` and `n` (`2024-H1`, `2024-W35`), with `n`
+/// zero-padded to `width` digits.
+fn period_text(year: Option<i64>, tag: &str, n: u32, width: u32) -> String {
+    let mut out = date_text(year, None, None);
+    out.push('-');
+    out.push_str(tag);
+    push_padded(&mut out, i64::from(n), width);
+    out
 }
 
 /// Month `month` of `year` moved by `k` months.
@@ -178,7 +279,7 @@ fn add_months(year: i32, month: u32, k: i64) -> (i32, u32) {
 /// 30"); `Some(None)` is a date whose value cannot be known.
 fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String>> {
     if let Some(d) = p.iso {
-        return Some(Some(d.to_string()));
+        return Some(Some(ymd_text(d)));
     }
     let Some(unit) = rule.relative else {
         // Absolute and partial dates.
@@ -186,25 +287,28 @@ fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String
         if p.year.is_none() && p.month.is_none() && p.day.is_none() && p.season.is_none() {
             return None;
         }
-        let ys = year_text(year);
+        let ys = year.map(i64::from);
         if let Some(h) = p.half {
-            return Some(Some(format!("{ys}-H{h}")));
+            return Some(Some(period_text(ys, "H", h, 1)));
         }
         if let Some(q) = p.quarter {
-            return Some(Some(format!("{ys}-Q{q}")));
+            return Some(Some(period_text(ys, "Q", q, 1)));
         }
         if let Some(s) = p.season {
-            return Some(Some(format!("{ys}-{s}")));
+            let mut out = date_text(ys, None, None);
+            out.push('-');
+            out.push_str(s);
+            return Some(Some(out));
         }
         return match (p.month, p.day) {
             (Some(m), Some(d)) => {
                 // With an unknown year, allow 29 February.
                 let limit = days_in_month(year.unwrap_or(2000), m);
-                (d >= 1 && d <= limit).then(|| Some(format!("{ys}-{m:02}-{d:02}")))
+                (d >= 1 && d <= limit).then(|| Some(date_text(ys, Some(m), Some(d))))
             }
-            (Some(m), None) => Some(Some(format!("{ys}-{m:02}"))),
+            (Some(m), None) => Some(Some(date_text(ys, Some(m), None))),
             (None, Some(_)) => None,
-            (None, None) => Some(Some(ys)),
+            (None, None) => Some(Some(date_text(ys, None, None))),
         };
     };
     let k = rule.shift * p.n.unwrap_or(1);
@@ -212,30 +316,25 @@ fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String
         // Only the parts that are written can be known.
         return Some(match (unit, p.month, p.day) {
             (Relative::Year | Relative::Past, Some(m), Some(d)) => {
-                Some(format!("XXXX-{m:02}-{d:02}"))
+                Some(date_text(None, Some(m), Some(d)))
             }
-            (Relative::Year | Relative::Past, Some(m), None) => Some(format!("XXXX-{m:02}")),
+            (Relative::Year | Relative::Past, Some(m), None) => {
+                Some(date_text(None, Some(m), None))
+            }
             _ => None,
         });
     };
     Some(Some(match unit {
-        Relative::Day => pubd.add_days(k).to_string(),
+        Relative::Day => ymd_text(pubd.add_days(k)),
         Relative::Week => {
             let (y, w) = iso_week(pubd.add_days(7 * k));
-            format!("{y:04}-W{w:02}")
+            period_text(Some(i64::from(y)), "W", w, 2)
         }
         Relative::Month => {
             let (y, m) = add_months(pubd.year, pubd.month, k);
-            format!("{y:04}-{m:02}")
+            date_text(Some(i64::from(y)), Some(m), None)
         }
-        Relative::Year => {
-            let y = i64::from(pubd.year) + k;
-            match (p.month, p.day) {
-                (Some(m), Some(d)) => format!("{y:04}-{m:02}-{d:02}"),
-                (Some(m), None) => format!("{y:04}-{m:02}"),
-                _ => format!("{y:04}"),
-            }
-        }
+        Relative::Year => date_text(Some(i64::from(pubd.year) + k), p.month, p.day),
         Relative::Past => {
             let m = p.month?;
             let d = p.day.unwrap_or(1);
@@ -244,10 +343,7 @@ fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String
             } else {
                 pubd.year - 1
             };
-            match p.day {
-                Some(d) => format!("{y:04}-{m:02}-{d:02}"),
-                None => format!("{y:04}-{m:02}"),
-            }
+            date_text(Some(i64::from(y)), Some(m), p.day)
         }
         Relative::Weekday => {
             let target = p.weekday?;
@@ -265,29 +361,29 @@ fn value(p: &Parts, rule: &Rule, published: Option<Ymd>) -> Option<Option<String
                     }
                 }
             };
-            pubd.add_days(days).to_string()
+            ymd_text(pubd.add_days(days))
         }
     }))
 }
 
-fn parts(m: &Match, rule: &Rule, text: &str) -> Parts {
-    let s = |name: &str| m.get(rule, name).map(|sp| &text[sp.start..sp.end]);
+fn parts(m: &Match, groups: &Groups, text: &str) -> Parts {
+    let s = |group: Option<usize>| m.group(group?).map(|sp: Span| &text[sp.start..sp.end]);
     Parts {
-        iso: s("iso").and_then(Ymd::parse_iso),
-        year: s("year")
+        iso: s(groups.iso).and_then(Ymd::parse_iso),
+        year: s(groups.year)
             .and_then(|y| y.parse::<i32>().ok())
             .filter(|y| (1000..=2999).contains(y)),
-        month: s("month").and_then(month_number),
-        day: s("day").and_then(|d| {
+        month: s(groups.month).and_then(month_number),
+        day: s(groups.day).and_then(|d| {
             d.trim_end_matches(|c: char| c.is_ascii_alphabetic())
                 .parse()
                 .ok()
         }),
-        weekday: s("weekday").and_then(weekday_number),
-        half: s("half").and_then(ordinal).filter(|h| *h <= 2),
-        quarter: s("quarter").and_then(ordinal),
-        season: s("season").and_then(season),
-        n: s("n").and_then(parse_number).map(|v| v as i64),
+        weekday: s(groups.weekday).and_then(weekday_number),
+        half: s(groups.half).and_then(ordinal).filter(|h| *h <= 2),
+        quarter: s(groups.quarter).and_then(ordinal),
+        season: s(groups.season).and_then(season),
+        n: s(groups.n).and_then(parse_number).map(|v| v as i64),
     }
 }
 
@@ -311,18 +407,22 @@ impl Stage for DateStage {
             .then(|| mask(text, &spans));
         let texts = Texts::new(text, masked.as_deref());
         let rules = self.rules.rules();
-        for m in self.rules.winners(Table::Dates, &texts) {
+        let winners = self.rules.winners(Table::Dates, &texts);
+        facts.dates.reserve(winners.len());
+        for m in winners {
             let rule = &rules[m.rule];
-            let p = parts(&m, rule, text);
+            let groups = &self.groups[m.rule];
+            let p = parts(&m, groups, text);
             let Some(value) = value(&p, rule, published) else {
                 continue;
             };
-            let modifier = m
-                .names(rule)
+            let modifier = groups
+                .modifiers
                 .iter()
-                .find_map(|n| n.strip_prefix("mod_").and_then(DateMod::parse))
+                .find(|&&(i, _)| m.group(i).is_some())
+                .map(|&(_, d)| d)
                 .or(rule.modifier);
-            let span = m.get(rule, "m").unwrap_or(m.span);
+            let span = groups.m.and_then(|i| m.group(i)).unwrap_or(m.span);
             facts.dates.push(DateFact {
                 span,
                 text: text[span.start..span.end].to_string(),
@@ -399,6 +499,38 @@ mod tests {
         assert!(values("on February 30 the", None)
             .iter()
             .all(|v| v.1 != "XXXX-02-30"));
+    }
+
+    /// Dates written by hand are what `format!` writes.
+    #[test]
+    fn date_texts_are_formatted_values() {
+        let years = [
+            0i64, 7, 99, 999, 1000, 2024, 9999, 10000, 123456, -1, -5, -2024, -12345,
+        ];
+        let parts = [0u32, 1, 9, 10, 12, 31, 99, 100, 1234];
+        for y in years {
+            assert_eq!(date_text(Some(y), None, None), format!("{y:04}"));
+            for m in parts {
+                assert_eq!(date_text(Some(y), Some(m), None), format!("{y:04}-{m:02}"));
+                assert_eq!(date_text(None, Some(m), None), format!("XXXX-{m:02}"));
+                assert_eq!(period_text(Some(y), "W", m, 2), format!("{y:04}-W{m:02}"));
+                assert_eq!(period_text(None, "H", m, 1), format!("XXXX-H{m}"));
+                for d in parts {
+                    assert_eq!(
+                        date_text(Some(y), Some(m), Some(d)),
+                        format!("{y:04}-{m:02}-{d:02}")
+                    );
+                }
+            }
+        }
+        for (y, m, d) in [(2024, 2, 29), (1, 1, 1), (-44, 3, 15), (12345, 12, 31)] {
+            let date = Ymd {
+                year: y,
+                month: m,
+                day: d,
+            };
+            assert_eq!(ymd_text(date), date.to_string());
+        }
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!
 //! The number words themselves are read by [`parse_number`].
 
+use regex_automata::PatternID;
+
 use crate::document::Document;
 use crate::facts::{Category, Facts, Qualifier, Quantity, Span};
 use crate::pipeline::Stage;
@@ -77,6 +79,11 @@ pub fn scale(word: &str) -> Option<f64> {
 /// assert_eq!(parse_number("many"), None);
 /// ```
 pub fn parse_number(s: &str) -> Option<f64> {
+    plain_digits(s).unwrap_or_else(|| parse_words(s))
+}
+
+/// [`parse_number`] for any text: its words and digit groups, one by one.
+fn parse_words(s: &str) -> Option<f64> {
     let lower = s.trim().to_lowercase();
     let mut total = 0.0;
     let mut current = 0.0;
@@ -130,6 +137,30 @@ pub fn parse_number(s: &str) -> Option<f64> {
     any.then(|| tidy(total + current))
 }
 
+/// What [`parse_words`] gives for a number written in ASCII digits, commas and full
+/// stops alone ("15", "1,500", "2.5"), the most common kind, without its lower-cased
+/// copy and token strings; `None` for any other text. Such a text is one token, read
+/// as digits (the commas left out) when they parse, and as nothing otherwise (it is no
+/// number word, `and`, `a`, `dozen` or scale word either).
+fn plain_digits(s: &str) -> Option<Option<f64>> {
+    let b = s.as_bytes();
+    if b.is_empty()
+        || !b
+            .iter()
+            .all(|&c| c.is_ascii_digit() || c == b',' || c == b'.')
+    {
+        return None;
+    }
+    if !b.contains(&b',') {
+        return Some(s.parse::<f64>().ok().map(tidy));
+    }
+    let digits: String = s.chars().filter(|&c| c != ',').collect();
+    if digits.is_empty() {
+        return Some(None);
+    }
+    Some(digits.parse::<f64>().ok().map(tidy))
+}
+
 /// Rounds away the binary noise of `2.3 * 1e6`.
 fn tidy(x: f64) -> f64 {
     let r = x.round();
@@ -180,23 +211,68 @@ impl Source {
 /// Finds numbers and what they count, with the `quantities` rules.
 pub struct NumberStage {
     rules: RuleSet,
-    /// Per rule: whether it has a `<subject>` capture (`<subject1>`...).
-    subjects: Vec<bool>,
+    /// Per rule: where its regex puts the groups the stage reads.
+    groups: Vec<Groups>,
+}
+
+/// The index of each capture group a quantities rule may have (`None`: the rule has
+/// none of that name), looked up once per rule rather than by name (a scan of the
+/// rule's group names) several times for every match.
+#[derive(Default)]
+struct Groups {
+    num: Option<usize>,
+    max: Option<usize>,
+    scale: Option<usize>,
+    /// `<m>`: the part of the match that is the number, when not all of it.
+    m: Option<usize>,
+    /// `<subject>`, `<subject1>`, `<subject2>`...: the subject of the rule's first,
+    /// second, third... `{QTY}` (as many as the rule has placeholders).
+    subjects: Vec<Option<usize>>,
+    /// Whether the rule has a `<subject>` capture (`<subject1>`...).
+    any_subject: bool,
+    /// The `<q_...>` groups that name a qualifier, in group order.
+    qualifiers: Vec<(usize, Qualifier)>,
+    /// The `<cur_...>` groups, in group order, with their currency.
+    currencies: Vec<(usize, String)>,
+}
+
+impl Groups {
+    fn of(rule: &Rule) -> Groups {
+        let info = rule.regex.group_info();
+        let at = |name: &str| info.to_index(PatternID::ZERO, name);
+        let names = || {
+            info.pattern_names(PatternID::ZERO)
+                .enumerate()
+                .filter_map(|(i, name)| Some((i, name?)))
+        };
+        Groups {
+            num: at("num"),
+            max: at("max"),
+            scale: at("scale"),
+            m: at("m"),
+            subjects: (0..rule.placeholders.len().max(1))
+                .map(|k| match k {
+                    0 => at("subject"),
+                    k => at(&format!("subject{k}")),
+                })
+                .collect(),
+            any_subject: names().any(|(_, n)| n.starts_with("subject")),
+            qualifiers: names()
+                .filter_map(|(i, n)| Some((i, Qualifier::parse(n.strip_prefix("q_")?)?)))
+                .collect(),
+            currencies: names()
+                .filter_map(|(i, n)| Some((i, n.strip_prefix("cur_")?.to_string())))
+                .collect(),
+        }
+    }
 }
 
 impl NumberStage {
     pub fn new(rules: RuleSet) -> NumberStage {
-        let subjects = rules
-            .rules()
-            .iter()
-            .map(|r| {
-                r.regex
-                    .group_info()
-                    .all_names()
-                    .any(|(_, _, name)| name.is_some_and(|n| n.starts_with("subject")))
-            })
-            .collect();
-        NumberStage { rules, subjects }
+        NumberStage {
+            groups: rules.rules().iter().map(Groups::of).collect(),
+            rules,
+        }
     }
 
     /// The quantities found by the rules without `{QTY}`, with the category those rules
@@ -204,11 +280,15 @@ impl NumberStage {
     fn numbers(&self, texts: &Texts) -> Vec<(Quantity, Option<Category>)> {
         let text = texts.plain;
         let rules = self.rules.rules();
-        let mut out = Vec::new();
-        for m in self.rules.winners(Table::Quantities, texts) {
+        let winners = self.rules.winners(Table::Quantities, texts);
+        // Sized once: grown by doubling, the copies of these (large) tuples showed up
+        // as memmove.
+        let mut out = Vec::with_capacity(winners.len());
+        for m in winners {
             let rule = &rules[m.rule];
-            let s = |name: &str| m.get(rule, name).map(|sp| &text[sp.start..sp.end]);
-            let mut value = match (s("num"), rule.value) {
+            let groups = &self.groups[m.rule];
+            let s = |group: Option<usize>| m.group(group?).map(|sp: Span| &text[sp.start..sp.end]);
+            let mut value = match (s(groups.num), rule.value) {
                 (Some(n), _) => match parse_number(n) {
                     Some(v) => v,
                     None => continue,
@@ -216,27 +296,30 @@ impl NumberStage {
                 (None, Some(v)) => v,
                 (None, None) => continue,
             };
-            let mut max = s("max").and_then(parse_number);
-            if let Some(k) = s("scale").and_then(scale) {
+            let mut max = s(groups.max).and_then(parse_number);
+            if let Some(k) = s(groups.scale).and_then(scale) {
                 value = tidy(value * k);
                 max = max.map(|x| tidy(x * k));
             }
-            let names = m.names(rule);
-            let qualifier = names
+            let took_part = |i: usize| m.group(i).is_some();
+            let qualifier = groups
+                .qualifiers
                 .iter()
-                .find_map(|n| n.strip_prefix("q_").and_then(Qualifier::parse))
+                .find(|&&(i, _)| took_part(i))
+                .map(|&(_, q)| q)
                 .or(rule.qualifier)
                 .unwrap_or_default();
-            let unit = names
+            let unit = groups
+                .currencies
                 .iter()
-                .find_map(|n| n.strip_prefix("cur_"))
-                .map(str::to_string)
+                .find(|(i, _)| took_part(*i))
+                .map(|(_, c)| c.clone())
                 .or_else(|| rule.unit.clone())
                 .unwrap_or_default();
             let category = rule
                 .category
                 .or_else(|| (!unit.is_empty()).then_some(Category::Money));
-            let span = m.get(rule, "m").unwrap_or(m.span);
+            let span = groups.m.and_then(|i| m.group(i)).unwrap_or(m.span);
             out.push((
                 Quantity {
                     span,
@@ -246,7 +329,7 @@ impl NumberStage {
                     qualifier,
                     unit,
                     category: category.unwrap_or_default(),
-                    subject: s("subject").map(clean_subject).unwrap_or_default(),
+                    subject: s(groups.subjects[0]).map(clean_subject).unwrap_or_default(),
                     rule: rule.id.clone(),
                 },
                 category,
@@ -280,11 +363,11 @@ impl NumberStage {
             let hi = starts.partition_point(|&(s, _)| s < hit.span.end);
             let open = starts[lo..hi].iter().any(|&(_, i)| {
                 (rule.category.is_some() && category[i].is_none())
-                    || (self.subjects[hit.rule] && subject[i].is_none())
+                    || (self.groups[hit.rule].any_subject && subject[i].is_none())
             });
             if open {
                 let m = self.rules.captures(hit);
-                credit(rules, &m, &starts, &mut sources);
+                credit(rules, &self.groups[hit.rule], &m, &starts, &mut sources);
             }
         }
         sources
@@ -303,16 +386,23 @@ fn starts(found: &[(Quantity, Option<Category>)]) -> Vec<(usize, usize)> {
 }
 
 /// Gives the numbers that match `m` names (by their place in `starts`, sorted) its rule as
-/// the source of their category and subject, where it is better than the one they have.
-fn credit(rules: &[Rule], m: &Match, starts: &[(usize, usize)], sources: &mut Sources) {
+/// the source of their category and subject, where it is better than the one they have;
+/// `groups` are the rule's.
+fn credit(
+    rules: &[Rule],
+    groups: &Groups,
+    m: &Match,
+    starts: &[(usize, usize)],
+    sources: &mut Sources,
+) {
     let (category, subject) = sources;
     let rule = &rules[m.rule];
     let src = Source::of(rules, m.rule, m.span);
-    let qtys = m
-        .placeholders(rule)
-        .into_iter()
-        .filter(|(p, _)| *p == Placeholder::Quantity)
-        .map(|(_, s)| s);
+    let qtys = rule
+        .placeholders
+        .iter()
+        .filter(|(_, p)| *p == Placeholder::Quantity)
+        .filter_map(|&(i, _)| m.group(i));
     for (k, span) in qtys.enumerate() {
         let Ok(at) = starts.binary_search_by_key(&span.start, |&(s, _)| s) else {
             continue;
@@ -321,12 +411,8 @@ fn credit(rules: &[Rule], m: &Match, starts: &[(usize, usize)], sources: &mut So
         if rule.category.is_some() && category[i].map_or(true, |c| src.better(&c)) {
             category[i] = Some(src);
         }
-        let name = if k == 0 {
-            "subject".to_string()
-        } else {
-            format!("subject{k}")
-        };
-        if let Some(sp) = m.get(rule, &name) {
+        let group = groups.subjects.get(k).copied().flatten();
+        if let Some(sp) = group.and_then(|g| m.group(g)) {
             if subject[i].map_or(true, |(c, _)| src.better(&c)) {
                 subject[i] = Some((src, sp));
             }
@@ -334,8 +420,24 @@ fn credit(rules: &[Rule], m: &Match, starts: &[(usize, usize)], sources: &mut So
     }
 }
 
-/// A subject as written, on one line.
+/// A subject as written, on one line: its words joined by single spaces. Most subjects
+/// are that already ("IS militants"), and are copied as they are.
 fn clean_subject(s: &str) -> String {
+    let b = s.as_bytes();
+    let tidy = s.is_ascii()
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !b.windows(2).any(|w| w == b"  ")
+        && !b
+            .iter()
+            .any(|&c| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r'));
+    if tidy {
+        return s.to_string();
+    }
+    join_words(s)
+}
+
+fn join_words(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -365,25 +467,31 @@ impl Stage for NumberStage {
         let texts = first.remasked(&masked);
         let rules = self.rules.rules();
         let (category, subject) = self.sources(&texts, &found);
+        facts.quantities.reserve(found.len());
         for (i, (mut q, fixed)) in found.into_iter().enumerate() {
-            let mut ids = vec![q.rule.clone()];
+            // The rules that said something about the number, each once, joined by `+`.
+            let mut category_id = None;
             if fixed.is_none() {
                 if let Some(src) = category[i] {
                     let rule = &rules[src.rule];
                     q.category = rule.category.unwrap_or_default();
-                    ids.push(rule.id.clone());
+                    category_id = Some(rule.id.as_str());
                 }
             }
+            let mut subject_id = None;
             if q.subject.is_empty() {
                 if let Some((src, sp)) = subject[i] {
                     q.subject = clean_subject(&text[sp.start..sp.end]);
-                    let id = &rules[src.rule].id;
-                    if !ids.contains(id) {
-                        ids.push(id.clone());
+                    let id = rules[src.rule].id.as_str();
+                    if id != q.rule && category_id != Some(id) {
+                        subject_id = Some(id);
                     }
                 }
             }
-            q.rule = ids.join("+");
+            for id in [category_id, subject_id].into_iter().flatten() {
+                q.rule.push('+');
+                q.rule.push_str(id);
+            }
             facts.quantities.push(q);
         }
     }
@@ -416,6 +524,72 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(parse_number(text), *want, "{text}");
+        }
+    }
+
+    /// The shortcut for digits reads them as the general parser does, and leaves every
+    /// other text to it.
+    #[test]
+    fn plain_digits_read_as_words_are() {
+        let digits = [
+            "15",
+            "0",
+            "007",
+            "1,500",
+            "1,5,0,0",
+            ",",
+            ",,",
+            "1,",
+            ",5",
+            "2.5",
+            ".5",
+            "5.",
+            ".",
+            "..",
+            "1.2.3",
+            "1,500.25",
+            "99999999999999999999",
+            "1.5.",
+            "3,000,000",
+        ];
+        for s in digits {
+            assert_eq!(plain_digits(s), Some(parse_words(s)), "{s:?}");
+        }
+        let others = [
+            "",
+            " 15",
+            "15 ",
+            "1 500",
+            "-5",
+            "15-20",
+            "1e5",
+            "five",
+            "1,5 million",
+            "\u{661}",
+        ];
+        for s in others {
+            assert_eq!(plain_digits(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn subjects_are_cleaned_as_split_words_joined() {
+        let cases = [
+            "IS militants",
+            "",
+            " police",
+            "police ",
+            "US  soldiers",
+            "US\nsoldiers",
+            "US\tsoldiers",
+            "aid\r\nworkers",
+            "a\u{0B}b\u{0C}c",
+            "civil\u{A0}servants",
+            "Kurdish peshmerga fighters",
+            "people",
+        ];
+        for s in cases {
+            assert_eq!(clean_subject(s), join_words(s), "{s:?}");
         }
     }
 
@@ -455,7 +629,7 @@ mod tests {
             let starts = starts(&found);
             let mut want: Sources = (vec![None; found.len()], vec![None; found.len()]);
             for m in rules.find(Table::Quantities, true, &t) {
-                credit(rules.rules(), &m, &starts, &mut want);
+                credit(rules.rules(), &stage.groups[m.rule], &m, &starts, &mut want);
             }
             let (want_cat, want_subj) = want;
             let key = |s: &Option<Source>| s.map(|s| s.rule);

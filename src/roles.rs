@@ -770,14 +770,15 @@ impl Stage for RoleStage {
 
     fn run(&self, doc: &Document, facts: &mut Facts) {
         let text = doc.text.as_str();
-        let entities = Entities::new(&facts.entities);
         // The line breaks, and where each paragraph break ("\n\n") starts, to find a
         // title's line and paragraph. Only documents with titles need them, and those are
-        // found from the line breaks (one byte search) rather than by a second pass.
+        // found from the line breaks (one byte search) rather than by a second pass. The
+        // entities' indexes (two sorts) are made only for those documents too.
         let hits = self.hits(text);
         if hits.is_empty() {
             return;
         }
+        let entities = Entities::new(&facts.entities);
         let bytes = text.as_bytes();
         let mut newlines: Vec<usize> = Vec::new();
         while let Some(i) =

@@ -13,19 +13,27 @@
 //!
 //! Why a thread-local table rather than one in the caller: the stages are shared by
 //! the worker threads and called once per document, and most repeats are across
-//! documents. The table is emptied when it grows past [`MAX_ENTRIES`], and when a
-//! thread turns to another [`RuleSet`].
+//! documents. The table is emptied when it grows past [`MAX_ENTRIES`] or [`MAX_BYTES`],
+//! and when a thread turns to another [`RuleSet`].
+//!
+//! Why a table of its own rather than a `HashMap<Box<[u8]>, _>`: the table is several
+//! times the size of the L2 cache, so a lookup's time is its cache misses. A hash map
+//! with boxed keys and the groups in a vector beside it missed four times per lookup
+//! (control bytes, bucket, key, groups); here a slot (8 bytes: part of the key's hash
+//! and where the entry is) says whether it is worth reading the entry, and the entry is
+//! the key's bytes followed by the groups, read together.
 //!
 //! [`RuleSet`]: super::RuleSet
 
 use std::cell::RefCell;
+use std::hash::Hasher;
 
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
 use regex_automata::util::look::LookMatcher;
 use regex_automata::{Anchored, Input, PatternID};
 use regex_syntax::hir::{Look, LookSet};
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHasher;
 
 use crate::facts::Span;
 
@@ -77,11 +85,20 @@ impl Around {
     }
 }
 
-/// Entries kept per thread before the table is emptied: about 8 MB. On the 20 MB
-/// generated dump (12,750 articles, about 340,000 searches, 35,000 different keys) one
-/// thread finds 90% of its searches remembered with this bound (never emptied there),
-/// 86% with a quarter of it.
+/// Entries kept per thread before the table is emptied. On the 20 MB generated dump
+/// (12,750 articles, about 340,000 searches, 35,000 different keys) one thread finds 90%
+/// of its searches remembered with this bound (never emptied there), 86% with a quarter
+/// of it.
 const MAX_ENTRIES: usize = 1 << 16;
+
+/// Bytes of entries kept per thread before the table is emptied (whatever their
+/// number): keys are as long as the spans, which nothing bounds. The built-in rules'
+/// entries take about 50 bytes each, so [`MAX_ENTRIES`] comes first on news text.
+const MAX_BYTES: usize = 8 << 20;
+
+/// Slots of the table: twice [`MAX_ENTRIES`], so that it is never more than half full
+/// and a probe rarely goes past the first slot (1 MB).
+const SLOTS: usize = 2 * MAX_ENTRIES;
 
 /// A group that did not take part in the match.
 const UNSET: u32 = u32::MAX;
@@ -91,15 +108,60 @@ const UNSET: u32 = u32::MAX;
 struct Memo {
     /// The [`RuleSet`](super::RuleSet) the entries belong to (its `id`).
     set: u64,
-    /// Key (see [`key`]) to the offset of the groups in `groups`.
-    entries: FxHashMap<Box<[u8]>, u32>,
-    /// Each entry's groups (as many as its rule has), start and end relative to the
-    /// span's start, [`UNSET`] for groups that did not take part.
-    groups: Vec<[u32; 2]>,
+    /// Open addressing with linear probing over [`SLOTS`] slots (allocated on first
+    /// use), by the key's hash: 0 for an empty slot, else the hash's upper 32 bits and
+    /// 1 + the offset of the entry in `data`.
+    slots: Vec<u64>,
+    /// How many entries there are.
+    entries: usize,
+    /// The entries, one after the other: the key's length (`u32`, little-endian), the
+    /// key (see [`key`]), and the groups (as many as the key's rule has), each the
+    /// start and end relative to the span's start (`u32`s, [`UNSET`] for groups that
+    /// did not take part).
+    data: Vec<u8>,
     /// The key being looked up, built in place.
     key: Vec<u8>,
     /// A captures buffer per rule, made on first use.
     caps: Vec<Option<Captures>>,
+}
+
+impl Memo {
+    /// The offset in `data` of the groups of the entry whose key is `self.key`, or the
+    /// slot where that entry belongs. `hash` is the key's.
+    fn find(&self, hash: u64) -> Result<usize, usize> {
+        let tag = hash >> 32;
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                return Err(i);
+            }
+            if slot >> 32 == tag {
+                let at = (slot as u32 - 1) as usize;
+                let len = u32_at(&self.data, at) as usize;
+                let key = at + 4..at + 4 + len;
+                if self.data[key.clone()] == self.key[..] {
+                    return Ok(key.end);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Forgets every entry.
+    fn clear(&mut self) {
+        self.slots.fill(0);
+        self.entries = 0;
+        self.data.clear();
+    }
+}
+
+/// The little-endian `u32` at `at` in `data`.
+fn u32_at(data: &[u8], at: usize) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&data[at..at + 4]);
+    u32::from_le_bytes(word)
 }
 
 thread_local! {
@@ -129,45 +191,74 @@ pub(crate) fn anchored(
 ) {
     MEMO.with(|memo| {
         let memo = &mut *memo.borrow_mut();
-        if memo.set != set {
+        if memo.set != set || memo.slots.is_empty() {
             *memo = Memo {
                 set,
+                slots: vec![0; SLOTS],
                 ..Memo::default()
             };
         }
         key(&mut memo.key, rule, around, chunk, span);
+        let mut hasher = FxHasher::default();
+        hasher.write(&memo.key);
+        let hash = hasher.finish();
         let n = regex.group_info().group_len(PatternID::ZERO);
         let at = base + span.0;
-        let at = |g: &[u32; 2]| {
-            (g[0] != UNSET).then(|| Span::new(at + g[0] as usize, at + g[1] as usize))
-        };
         out.clear();
-        if let Some(&off) = memo.entries.get(&memo.key[..]) {
-            #[cfg(test)]
-            REUSED.with(|r| r.set(r.get() + 1));
-            out.extend(memo.groups[off as usize..off as usize + n].iter().map(at));
-            return;
-        }
+        out.reserve_exact(n);
+        let slot = match memo.find(hash) {
+            Ok(groups) => {
+                #[cfg(test)]
+                REUSED.with(|r| r.set(r.get() + 1));
+                let groups = &memo.data[groups..groups + 8 * n];
+                out.extend(groups.chunks_exact(8).map(|g| {
+                    let (s, e) = (u32_at(g, 0), u32_at(g, 4));
+                    (s != UNSET).then(|| Span::new(at + s as usize, at + e as usize))
+                }));
+                return;
+            }
+            Err(slot) => slot,
+        };
         if memo.caps.len() <= rule {
             memo.caps.resize_with(rule + 1, || None);
         }
-        let caps = memo.caps[rule].get_or_insert_with(|| regex.create_captures());
+        // Taken out while the entry is written, and put back.
+        let mut caps = memo.caps[rule]
+            .take()
+            .unwrap_or_else(|| regex.create_captures());
         let input = Input::new(chunk)
             .span(span.0..span.1)
             .anchored(Anchored::Yes);
-        regex.search_captures(&input, caps);
-        if memo.entries.len() >= MAX_ENTRIES {
-            memo.entries.clear();
-            memo.groups.clear();
-        }
-        let off = memo.groups.len();
-        memo.groups.extend((0..n).map(|i| match caps.get_group(i) {
-            Some(m) => [(m.start - span.0) as u32, (m.end - span.0) as u32],
-            None => [UNSET; 2],
+        regex.search_captures(&input, &mut caps);
+        out.extend((0..n).map(|i| {
+            caps.get_group(i)
+                .map(|m| Span::new(base + m.start, base + m.end))
         }));
-        memo.entries
-            .insert(memo.key.clone().into_boxed_slice(), off as u32);
-        out.extend(memo.groups[off..].iter().map(at));
+        let size = 4 + memo.key.len() + 8 * n;
+        let slot = if memo.entries >= MAX_ENTRIES || memo.data.len() + size > MAX_BYTES {
+            memo.clear();
+            match memo.find(hash) {
+                Err(slot) => slot,
+                Ok(_) => unreachable!("the table is empty"),
+            }
+        } else {
+            slot
+        };
+        let off = memo.data.len();
+        memo.data
+            .extend_from_slice(&(memo.key.len() as u32).to_le_bytes());
+        memo.data.extend_from_slice(&memo.key);
+        for i in 0..n {
+            let (s, e) = match caps.get_group(i) {
+                Some(m) => ((m.start - span.0) as u32, (m.end - span.0) as u32),
+                None => (UNSET, UNSET),
+            };
+            memo.data.extend_from_slice(&s.to_le_bytes());
+            memo.data.extend_from_slice(&e.to_le_bytes());
+        }
+        memo.slots[slot] = (hash >> 32) << 32 | (off as u64 + 1);
+        memo.entries += 1;
+        memo.caps[rule] = Some(caps);
     })
 }
 
@@ -232,6 +323,56 @@ mod tests {
     fn around(pattern: &str) -> Around {
         let hir = regex_syntax::parse(pattern).unwrap();
         Around::of(hir.properties().look_set())
+    }
+
+    /// More different searches than the table holds, by count (short spans) and by size
+    /// (long ones): every answer is the plain search's, read fresh or remembered, and
+    /// the table stays within its bounds.
+    #[test]
+    fn a_full_table_is_emptied_and_still_answers() {
+        let regex = Regex::new(r"(?P<a>x)?(?P<digits>[0-9]+)(?P<b>y)?").unwrap();
+        // No rule set has this id: the table is this test's alone.
+        let set = u64::MAX - 7;
+        let plain = |chunk: &[u8], span: (usize, usize)| {
+            let mut caps = regex.create_captures();
+            let input = Input::new(chunk)
+                .span(span.0..span.1)
+                .anchored(Anchored::Yes);
+            regex.search_captures(&input, &mut caps);
+            (0..caps.group_len())
+                .map(|i| {
+                    caps.get_group(i)
+                        .map(|m| Span::new(100 + m.start, 100 + m.end))
+                })
+                .collect::<Vec<_>>()
+        };
+        let long = "7".repeat(300);
+        let texts = (0..MAX_ENTRIES + 5_000)
+            .map(|i| format!(" x{i}y "))
+            .chain((0..MAX_BYTES / 300 + 100).map(|i| format!(" {long}{i} ")));
+        let mut out = Vec::new();
+        let mut first = Vec::new();
+        for (k, text) in texts.enumerate() {
+            let chunk = text.as_bytes();
+            let span = (1, chunk.len() - 1);
+            for _ in 0..2 {
+                anchored(set, 0, &regex, Around::Nothing, chunk, span, 100, &mut out);
+                assert_eq!(out, plain(chunk, span), "{text}");
+            }
+            if k < 10 {
+                first.push(text);
+            }
+            MEMO.with(|m| {
+                let m = m.borrow();
+                assert!(m.entries <= MAX_ENTRIES && m.data.len() <= MAX_BYTES);
+            });
+        }
+        for text in first {
+            let chunk = text.as_bytes();
+            let span = (1, chunk.len() - 1);
+            anchored(set, 0, &regex, Around::Nothing, chunk, span, 100, &mut out);
+            assert_eq!(out, plain(chunk, span), "{text}");
+        }
     }
 
     #[test]

@@ -450,6 +450,13 @@ impl Match {
         self.groups.get(i).copied().flatten()
     }
 
+    /// The span of capture group `i` (numbered as the rule's regex numbers them), if it
+    /// took part in the match: for stages that look a rule's group names up once
+    /// (`GroupInfo::to_index`) rather than by name for every match.
+    pub fn group(&self, i: usize) -> Option<Span> {
+        self.groups.get(i).copied().flatten()
+    }
+
     /// The names of the groups that took part in the match.
     pub fn names<'r>(&self, rule: &'r Rule) -> Vec<&'r str> {
         compile::capture_names(&rule.regex)
