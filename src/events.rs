@@ -2878,6 +2878,17 @@ mod tests {
     use super::*;
     use crate::facts::{Geo, Qualifier};
 
+    /// The randomised tests' generator (xorshift64, deterministic from `seed`, which must
+    /// not be 0): `next(n)` is in `0..n`.
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
+    }
+
     /// `next_of` finds what a search byte by byte finds, at every alignment.
     #[test]
     fn next_of_is_the_first_needle() {
@@ -2919,13 +2930,7 @@ mod tests {
             "12345678",
             "ü",
         ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let mut wide = 0;
         for _ in 0..500 {
             let text: String = (0..next(30)).map(|_| pieces[next(pieces.len())]).collect();
@@ -3008,13 +3013,7 @@ mod tests {
             "a",
             "\u{1C}",
         ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let (mut yes, mut no) = (0, 0);
         for _ in 0..5000 {
             let text: String = (0..next(9)).map(|_| pieces[next(pieces.len())]).collect();
@@ -3321,13 +3320,7 @@ mod tests {
             assert_eq!(fast, slow, "{names:?}");
         }
         // Random texts of few letters: overlapping and repeated candidates everywhere.
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         for _ in 0..500 {
             let text: String = (0..next(40))
                 .map(|_| ["a", "b", " ", "é"][next(4)])
@@ -3535,13 +3528,7 @@ mod tests {
             (Box::leak(Box::new(stage)), Box::leak(Box::new(written)));
         let pairs: Vec<(&Regex, &Regex)> =
             patterns(written).into_iter().zip(patterns(stage)).collect();
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let (mut matched, mut found, mut worded, mut said) = (0, [0; 3], [0; 4], [0; 5]);
         // The patterns as they were written, and the byte tests that replaced them.
         type Test = Box<dyn Fn(&str) -> bool>;
@@ -3739,13 +3726,7 @@ mod tests {
             "injured ",
             "",
         ];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let (mut found, mut far) = ([0; 2], [0; 2]);
         for _ in 0..6000 {
             let mut text = String::new();
@@ -3822,13 +3803,7 @@ mod tests {
             "12",
             ",",
         ];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let (mut found, mut near_cut) = (0, 0);
         for _ in 0..6000 {
             // Filler up to near the bound, then words.
@@ -3926,13 +3901,7 @@ mod tests {
             "  ",
             "-",
         ];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let res: Vec<Regex> = cases.iter().map(|c| Regex::new(c.0).unwrap()).collect();
         let mut matched = [0; 5];
         for _ in 0..2000 {
@@ -3989,13 +3958,7 @@ mod tests {
             "the",
         ];
         let gaps = [" ", " ", "  ", ", ", ",", "\t", "\u{A0}", "-", ". ", ""];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let mut matched = [0; 2];
         for _ in 0..20_000 {
             let mut text = String::new();
@@ -4048,13 +4011,7 @@ mod tests {
             "x_1",
         ];
         let gaps = [" ", " ", "  ", ", ", "-", "\u{A0}", ""];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let (mut matched, mut cut) = (0, 0);
         for _ in 0..100_000 {
             let mut text = String::new();
@@ -4219,13 +4176,7 @@ mod tests {
             "-",
             ".",
         ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let mut seen = 0;
         for _ in 0..5000 {
             let text: String = (0..next(8)).map(|_| pieces[next(pieces.len())]).collect();
