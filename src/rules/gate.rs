@@ -20,13 +20,21 @@
 //! only (no reverse automaton, no capture groups), and it relaxes bounded repetitions
 //! (`{0,3}`, `{0,50}?`) to unbounded ones, which match a superset and compile to one
 //! copy of their body instead of many.
+//!
+//! Rules with `{QTY}` are not walked over every byte: every match of theirs goes through
+//! a masked number, so they are walked from each masked number, forwards and backwards,
+//! by two anchored automata (see [`Marks`]), which also give the latest end exactly.
 
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
-use regex_automata::{Input, MatchKind};
+use regex_automata::{Anchored, Input, MatchKind};
 use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
+
+use super::Placeholder;
 
 use regex_syntax::hir::{Capture, Hir, HirKind, Look, Repetition};
 
@@ -42,39 +50,77 @@ pub(crate) struct Gate {
     /// The automaton and the member indexes it covers (pattern `i` is `gated[i]`);
     /// `None` when it could not be built, so that every rule runs everywhere.
     dfa: Option<(DFA, Pool<Cache, CacheFn>, Vec<usize>)>,
+    /// The members walked from each masked number instead (see [`Marks`]).
+    marks: Option<Marks>,
     /// Members that run in every paragraph.
     ungated: Vec<usize>,
     members: usize,
 }
 
 impl Gate {
-    /// The gate of `patterns` (the members of a group, parsed).
+    /// The gate of `patterns` (the members of a group, parsed): members that contain a
+    /// `{QTY}` placeholder are walked from the masked numbers (see [`Marks`]), the others
+    /// by one automaton over the whole text.
     pub(crate) fn new(patterns: &[&Hir]) -> Gate {
+        Gate::build(patterns, Some(Placeholder::Quantity.code()))
+    }
+
+    /// The gate with every member walked over the whole text, as before there were
+    /// [`Marks`]: the reference the tests compare with.
+    #[cfg(test)]
+    pub(crate) fn unanchored(patterns: &[&Hir]) -> Gate {
+        Gate::build(patterns, None)
+    }
+
+    /// The gate, with the members that can be split at an element starting with `mark`
+    /// walked from that byte.
+    fn build(patterns: &[&Hir], mark: Option<u8>) -> Gate {
         let mut hirs = Vec::new();
         let mut gated = Vec::new();
         let mut ungated = Vec::new();
+        let mut halves = Vec::new();
         for (i, hir) in patterns.iter().enumerate() {
-            if edge_safe(hir) {
+            if let Some(split) = mark.and_then(|m| split_all(hir, m)) {
+                halves.extend(split.into_iter().map(|(p, s)| (i, p, s)));
+            } else if edge_safe(hir) {
                 hirs.push(relax(hir).map_or(Cow::Borrowed(*hir), Cow::Owned));
                 gated.push(i);
             } else {
                 ungated.push(i);
             }
         }
+        let marks = match mark {
+            Some(byte) if !halves.is_empty() => match Marks::new(byte, &halves) {
+                Some(m) => Some(m),
+                None => {
+                    // Could not be built: those members run everywhere.
+                    let mut members: Vec<usize> = halves.iter().map(|h| h.0).collect();
+                    members.dedup();
+                    ungated.extend(members);
+                    None
+                }
+            },
+            _ => None,
+        };
         let dfa = if hirs.is_empty() {
             None
         } else {
-            build(&hirs).map(|dfa| {
-                let d = dfa.clone();
-                let create: CacheFn = Box::new(move || d.create_cache());
-                (dfa, Pool::new(create), gated.clone())
-            })
+            match build(&hirs) {
+                Some(dfa) => {
+                    let d = dfa.clone();
+                    let create: CacheFn = Box::new(move || d.create_cache());
+                    Some((dfa, Pool::new(create), gated))
+                }
+                None => {
+                    ungated.extend(gated);
+                    None
+                }
+            }
         };
-        if dfa.is_none() {
-            ungated = (0..patterns.len()).collect();
-        }
+        ungated.sort_unstable();
         Gate {
             dfa,
+            marks,
             ungated,
             members: patterns.len(),
         }
@@ -96,6 +142,9 @@ impl Gate {
                 out[c * n + k] = end;
             }
         }
+        if let Some(marks) = &self.marks {
+            marks.limits(hay.as_bytes(), chunks, n, out);
+        }
         let Some((dfa, pool, gated)) = &self.dfa else {
             return;
         };
@@ -114,9 +163,307 @@ impl Gate {
         if !ok {
             // The automaton gave up (it cannot here, but it may): no gating.
             for (c, &(_, end)) in chunks.iter().enumerate() {
-                out[c * n..(c + 1) * n].iter_mut().for_each(|e| *e = end);
+                for &k in gated {
+                    out[c * n + k] = end;
+                }
             }
         }
+    }
+}
+
+/// Per-thread state of [`Marks`]: the two automata's caches, and the patterns each of
+/// their match states reports as a bit set (reading them from the state takes a loop
+/// over its encoded pattern list, and most states of the forward walk are match states).
+struct MarkCaches {
+    rev: Cache,
+    fwd: Cache,
+    rev_sets: FxHashMap<LazyStateID, u64>,
+    fwd_sets: FxHashMap<LazyStateID, u64>,
+    /// Per pattern: the latest end its suffix reached from the current mark.
+    best: Vec<usize>,
+}
+
+/// The patterns (at most 64) a match state of `dfa` reports, remembered in `sets`.
+#[inline]
+fn patterns_of(
+    dfa: &DFA,
+    cache: &mut Cache,
+    sets: &mut FxHashMap<LazyStateID, u64>,
+    sid: LazyStateID,
+) -> u64 {
+    *sets.entry(sid).or_insert_with(|| {
+        (0..dfa.match_len(cache, sid))
+            .map(|i| 1u64 << dfa.match_pattern(cache, sid, i).as_usize())
+            .fold(0, |a, b| a | b)
+    })
+}
+
+/// The indexes of the bits set in `set`.
+fn bits(mut set: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (set != 0).then(|| {
+            let k = set.trailing_zeros() as usize;
+            set &= set - 1;
+            k
+        })
+    })
+}
+
+type MarkCachesFn =
+    Box<dyn Fn() -> MarkCaches + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
+
+/// The members of a group whose patterns go through a masked number (`{QTY}`), walked
+/// from each masked number of a paragraph instead of over all of its bytes.
+///
+/// Each such pattern (each alternative of a top-level alternation) is a concatenation
+/// `PREFIX SUFFIX` where SUFFIX begins with the first element all of whose matches begin
+/// with the mark byte (`\x05`, the placeholder's group `\x05\x1F*`; see [`split`]). So
+/// every match `[s, e)` of it has a split point `p`, where that element's match begins:
+/// `hay[p]` is the mark, PREFIX matches `[s, p)` and SUFFIX `[p, e)`; and conversely
+/// any such pair is a match, since a concatenation's matches are exactly the pairs of
+/// its parts' matches that meet, with each assertion judged on the bytes around its
+/// position, which are the same whether the parts are searched alone or together.
+/// Hence, for each mark byte at `p` in a paragraph (found with `memchr`):
+///
+/// - an anchored forward walk of all SUFFIXes from `p` (every pattern, every end, as the
+///   whole-text gate does) to where its automaton dies or the paragraph ends, noting the
+///   latest end of each pattern;
+/// - then, for the patterns with an end later than their member's limit so far, an
+///   anchored reverse walk of all PREFIXes from `p` back to where that automaton dies or
+///   the paragraph starts (or every such pattern is confirmed), which says whose prefix
+///   matches some `[s, p)` (the empty prefix included);
+///
+/// and a member's limit in the paragraph is the latest end of a pattern of it confirmed
+/// so: the latest end of any match of the member's pattern in the paragraph, by the
+/// argument above. The rules search each paragraph as a string of its own, so the walks
+/// do too: the paragraph is their haystack, the forward walk starts from the byte before
+/// `p` and ends with the paragraph's end, the reverse walk starts from `hay[p]` and ends
+/// with the paragraph's start, as the rule's own search sees them; that is what
+/// `start_state_forward`/`start_state_reverse` with a range in the paragraph and the
+/// end-of-input transitions give. So every assertion the lazy DFA supports is judged
+/// exactly (Unicode word boundaries, which it gives up on outside ASCII, are not split).
+///
+/// Why it is cheaper: the whole-text automaton is unanchored, so each of its states is
+/// the set of every partial match begun at every earlier word (the optional word lists
+/// of `SUBJ`, `MOD` and `GAP`); it grows to thousands of states (4 MB of cache per
+/// thread on news text) and nearly every byte's transition is a cache miss. Anchored at
+/// a mark, each automaton follows the attempts begun there only, and the walks read
+/// only the clauses around the numbers (the patterns' gaps exclude digits, masks and
+/// clause punctuation): on the synthetic dumps, one mark per 141 bytes, forward walks
+/// of 53 bytes and backward walks of 20 on average, so about half as many transitions
+/// as bytes of text. The automata are not small (193 byte classes, from the Unicode
+/// classes of the word lists: 2.8 MB and 0.7 MB of cache per thread after 4 MB of
+/// text), but the states the walks keep visiting are fewer than the whole-text gate's.
+struct Marks {
+    byte: u8,
+    /// PREFIXes, reversed; SUFFIXes; pattern `i` of both is an alternative of member
+    /// `member[i]`.
+    rev: DFA,
+    fwd: DFA,
+    member: Vec<usize>,
+    caches: Pool<MarkCaches, MarkCachesFn>,
+}
+
+impl Marks {
+    /// The automata of `halves`: (member, prefix, suffix) for each alternative.
+    fn new(byte: u8, halves: &[(usize, Hir, Hir)]) -> Option<Marks> {
+        let relaxed = |h: &Hir| relax(h).unwrap_or_else(|| h.clone());
+        let prefixes: Vec<Hir> = halves.iter().map(|h| relaxed(&h.1)).collect();
+        let suffixes: Vec<Hir> = halves.iter().map(|h| relaxed(&h.2)).collect();
+        if halves.len() > 64 {
+            return None;
+        }
+        let rev = build_with(&prefixes, true)?;
+        let fwd = build_with(&suffixes, false)?;
+        let (r, f, len) = (rev.clone(), fwd.clone(), halves.len());
+        let create: MarkCachesFn = Box::new(move || MarkCaches {
+            rev: r.create_cache(),
+            fwd: f.create_cache(),
+            rev_sets: FxHashMap::default(),
+            fwd_sets: FxHashMap::default(),
+            best: vec![0; len],
+        });
+        Some(Marks {
+            byte,
+            rev,
+            fwd,
+            member: halves.iter().map(|h| h.0).collect(),
+            caches: Pool::new(create),
+        })
+    }
+
+    /// [`Gate::possible`] for these members: raises `out[c * n + member]` to the latest
+    /// end of the member's matches in paragraph `c`.
+    fn limits(&self, hay: &[u8], chunks: &[(usize, usize)], n: usize, out: &mut [usize]) {
+        let mut caches = self.caches.get();
+        let caches = &mut *caches;
+        for (c, &(s, e)) in chunks.iter().enumerate() {
+            let para = &hay[s..e];
+            let row = &mut out[c * n..(c + 1) * n];
+            for p in memchr::memchr_iter(self.byte, para) {
+                if self.at(para, p, s, row, caches).is_none() {
+                    // An automaton gave up (it cannot here, but it may): no gating.
+                    for &k in &self.member {
+                        row[k] = e;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Raises `row[member]` (limits as offsets in the document: the paragraph `para`
+    /// starts at `offset`) for the matches split at the mark at `p`. `None` if an
+    /// automaton gave up.
+    fn at(
+        &self,
+        para: &[u8],
+        p: usize,
+        offset: usize,
+        row: &mut [usize],
+        caches: &mut MarkCaches,
+    ) -> Option<()> {
+        let MarkCaches {
+            rev,
+            fwd,
+            rev_sets,
+            fwd_sets,
+            best,
+        } = caches;
+        // Forward: the latest end of each pattern's suffix.
+        let mut ended = 0u64;
+        let input = Input::new(para).range(p..).anchored(Anchored::Yes);
+        let mut sid = self.fwd.start_state_forward(fwd, &input).ok()?;
+        let mut at = p;
+        let mut live = true;
+        while at < para.len() {
+            sid = step(&self.fwd, fwd, sid, para[at])?;
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    let set = patterns_of(&self.fwd, fwd, fwd_sets, sid);
+                    ended |= set;
+                    bits(set).for_each(|k| best[k] = at);
+                } else if sid.is_dead() {
+                    live = false;
+                    break;
+                } else if sid.is_quit() {
+                    return None;
+                }
+            }
+            at += 1;
+        }
+        if live {
+            sid = self.fwd.next_eoi_state(fwd, sid).ok()?;
+            if sid.is_match() {
+                let set = patterns_of(&self.fwd, fwd, fwd_sets, sid);
+                ended |= set;
+                bits(set).for_each(|k| best[k] = para.len());
+            }
+        }
+        // The patterns that would raise their member's limit, if their prefix matches.
+        let member = &self.member;
+        let mut open = 0u64;
+        for k in bits(ended) {
+            if offset + best[k] > row[member[k]] {
+                open |= 1 << k;
+            }
+        }
+        if open == 0 {
+            return Some(());
+        }
+
+        // Backward: whose prefix matches, until each open pattern is confirmed.
+        let mut confirm = |set: u64| {
+            for k in bits(set & open) {
+                let limit = &mut row[member[k]];
+                *limit = (*limit).max(offset + best[k]);
+            }
+            open &= !set;
+            open == 0
+        };
+        let input = Input::new(para).range(..p).anchored(Anchored::Yes);
+        let mut sid = self.rev.start_state_reverse(rev, &input).ok()?;
+        let mut at = p;
+        let mut done = false;
+        while at > 0 {
+            at -= 1;
+            sid = step(&self.rev, rev, sid, para[at])?;
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    if confirm(patterns_of(&self.rev, rev, rev_sets, sid)) {
+                        done = true;
+                        break;
+                    }
+                } else if sid.is_dead() {
+                    done = true;
+                    break;
+                } else if sid.is_quit() {
+                    return None;
+                }
+            }
+        }
+        if !done {
+            sid = self.rev.next_eoi_state(rev, sid).ok()?;
+            if sid.is_match() {
+                confirm(patterns_of(&self.rev, rev, rev_sets, sid));
+            }
+        }
+        Some(())
+    }
+}
+
+/// The lazy DFA's transition from `sid` on `byte`, building the state if needed;
+/// `None` if the automaton gave up.
+#[inline(always)]
+fn step(dfa: &DFA, cache: &mut Cache, sid: LazyStateID, byte: u8) -> Option<LazyStateID> {
+    if !sid.is_tagged() {
+        let next = dfa.next_state_untagged(cache, sid, byte);
+        if !next.is_unknown() {
+            return Some(next);
+        }
+    }
+    dfa.next_state(cache, sid, byte).ok()
+}
+
+/// The alternatives of `hir` (the branches of a top-level alternation, or itself), each
+/// split as [`split`] does; `None` if one of them cannot be.
+fn split_all(hir: &Hir, mark: u8) -> Option<Vec<(Hir, Hir)>> {
+    if hir.properties().look_set().contains_word_unicode() {
+        return None;
+    }
+    match hir.kind() {
+        HirKind::Alternation(alts) => alts.iter().map(|a| split(a, mark)).collect(),
+        _ => Some(vec![split(hir, mark)?]),
+    }
+}
+
+/// `hir` as `(prefix, suffix)` with `hir = prefix suffix`, where the suffix begins with
+/// the first top-level element of `hir` all of whose matches begin with the byte `mark`
+/// (see [`Marks`]); `None` if there is no such element.
+fn split(hir: &Hir, mark: u8) -> Option<(Hir, Hir)> {
+    match hir.kind() {
+        HirKind::Concat(items) => {
+            let i = items.iter().position(|h| starts_with(h, mark))?;
+            Some((
+                Hir::concat(items[..i].to_vec()),
+                Hir::concat(items[i..].to_vec()),
+            ))
+        }
+        _ if starts_with(hir, mark) => Some((Hir::empty(), hir.clone())),
+        _ => None,
+    }
+}
+
+/// Whether every match of `hir` begins with the byte `mark` (an ASCII byte): checked
+/// on the shapes a placeholder takes (`(?P<__p0>\x05\x1F*)`), `false` when unsure.
+fn starts_with(hir: &Hir, mark: u8) -> bool {
+    match hir.kind() {
+        HirKind::Literal(lit) => lit.0.first() == Some(&mark),
+        HirKind::Capture(c) => starts_with(&c.sub, mark),
+        HirKind::Concat(items) => items.first().is_some_and(|h| starts_with(h, mark)),
+        HirKind::Alternation(alts) => alts.iter().all(|h| starts_with(h, mark)),
+        HirKind::Repetition(r) => r.min > 0 && starts_with(&r.sub, mark),
+        HirKind::Empty | HirKind::Class(_) | HirKind::Look(_) => false,
     }
 }
 
@@ -305,11 +652,17 @@ fn walk<const N: usize>(
 }
 
 fn build(hirs: &[Cow<Hir>]) -> Option<DFA> {
+    build_with(hirs, false)
+}
+
+/// The lazy DFA of `hirs` (every pattern, every match), run backwards if `reverse`.
+fn build_with<H: std::borrow::Borrow<Hir>>(hirs: &[H], reverse: bool) -> Option<DFA> {
     let nfa = thompson::Compiler::new()
         .configure(
             thompson::Config::new()
                 .nfa_size_limit(Some(256 << 20))
-                .which_captures(WhichCaptures::None),
+                .which_captures(WhichCaptures::None)
+                .reverse(reverse),
         )
         .build_many_from_hir(hirs)
         .ok()?;
@@ -541,5 +894,105 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The latest end of any non-empty match of `pattern` (every start, every end) in
+    /// `para` searched as a string of its own: what a member's limit from [`Marks`] is
+    /// (for patterns without bounded repetitions, which the gate relaxes).
+    fn latest_end(dfa: &DFA, para: &[u8]) -> usize {
+        let mut cache = dfa.create_cache();
+        (0..para.len())
+            .filter_map(|s| {
+                let input = Input::new(para).range(s..).anchored(Anchored::Yes);
+                dfa.try_search_fwd(&mut cache, &input).unwrap()
+            })
+            .map(|m| m.offset())
+            .filter(|&e| e > 0)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Members split at a mark get exactly the latest end of their matches in each
+    /// paragraph, with assertions at the split point and at the paragraph's edges judged
+    /// as the whole pattern's search judges them; alternatives are split one by one.
+    #[test]
+    fn marks_give_the_latest_end_of_every_match() {
+        let patterns = [
+            r"(?-u:\b)ab(?P<q>\x05\x1F*)(?-u:\b)",
+            r"\x1F(?-u:\B)\x05\x1F*",
+            r"a(?-u:\b)(?P<q>\x05\x1F*)x*",
+            r"(?m)^\x05\x1F*(?:\x20a)*$",
+            r"\A(?:b\x20)?\x05\x1F*",
+            r"\x05\x1F*\x20?b*\z",
+            r"(?-u:\b)a+\x20+(?P<q>\x05\x1F*)(?:\x20+(?:a|b))*?\x20+b(?-u:\b)|\x05\x1F*x",
+            r"(?:\x05\x1F*\x20*)(?-u:\b)b",
+            r"(?-u:\b)(?:[^\x05.\n])*\x20(?:a|x)+\x20(?P<q>\x05\x1F*)",
+            r"b(?P<q>\x05\x1F*)\x20(?P<r>\x05\x1F*)\x20a",
+            // Not split: a literal that merely contains the mark, and no mark at all.
+            r"xb\x05\x1F*",
+            r"xa+",
+        ];
+        let hirs: Vec<Hir> = patterns
+            .iter()
+            .map(|p| regex_automata::util::syntax::parse(p).unwrap())
+            .collect();
+        let gate = Gate::new(&hirs.iter().collect::<Vec<_>>());
+        // All but the last two are split; those run over the whole text.
+        let n = patterns.len();
+        let marks = gate.marks.as_ref().unwrap();
+        let mut split: Vec<usize> = marks.member.clone();
+        split.dedup();
+        assert_eq!(split, (0..n - 2).collect::<Vec<_>>());
+        assert_eq!(gate.dfa.as_ref().unwrap().2, vec![n - 2, n - 1]);
+        let whole: Vec<DFA> = hirs
+            .iter()
+            .map(|h| build_with(std::slice::from_ref(h), false).unwrap())
+            .collect();
+        let pieces = [
+            "a",
+            "b",
+            "x",
+            " ",
+            "\x05",
+            "\x05\x1F",
+            "\x1F",
+            "\n",
+            "\n\n",
+            ".",
+            "b\x05 \x05\x1F a",
+            "a \x05 b.",
+        ];
+        let mut seed: u64 = 7;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let mut nonzero = vec![0; n];
+        for _ in 0..3000 {
+            let len = 1 + next() % 24;
+            let text: String = (0..len).map(|_| pieces[next() % pieces.len()]).collect();
+            let chunks = crate::rules::paragraphs(&text);
+            let mut got = Vec::new();
+            gate.possible(&text, &chunks, &mut got);
+            for (c, &(s, e)) in chunks.iter().enumerate() {
+                for (k, dfa) in whole.iter().enumerate() {
+                    let want = match latest_end(dfa, &text.as_bytes()[s..e]) {
+                        0 => 0,
+                        end => s + end,
+                    };
+                    let limit = got[c * n + k];
+                    if k + 2 < n {
+                        assert_eq!(limit, want, "{} in {:?}", patterns[k], &text[s..e]);
+                    } else {
+                        assert!(limit >= want, "{} in {:?}", patterns[k], &text[s..e]);
+                    }
+                    nonzero[k] += usize::from(want > 0);
+                }
+            }
+        }
+        // Every pattern matched somewhere, or the test shows nothing about it.
+        assert!(nonzero.iter().all(|&n| n > 0), "{nonzero:?}");
     }
 }

@@ -1128,6 +1128,109 @@ examples = [{ text = "x", value = 5 }]
         }
     }
 
+    /// For every group of the built-in rules, on random texts made of the words of the
+    /// rules' examples (numbers masked as the numbers stage masks them, some words as
+    /// entities): the gate's limit for each rule and paragraph is at least the end of
+    /// every match the rule's own search finds there (so 0 only where it finds none),
+    /// and at most what the gate over the whole text (without marks) says.
+    #[test]
+    fn gate_limits_cover_every_match_and_are_no_looser() {
+        let rules = RuleSetBuilder::new().build().unwrap();
+        let mut words: Vec<String> = Vec::new();
+        for r in rules.rules() {
+            for text in r.examples.iter().map(|e| &e.text).chain(&r.counter) {
+                words.extend(text.split_whitespace().map(str::to_string));
+            }
+        }
+        words.extend(
+            [
+                "\n", "\n\n", ".", ",", ";", "and", "killed", "12", "\u{201c}", "\u{201d}",
+            ]
+            .map(str::to_string),
+        );
+        words.sort();
+        words.dedup();
+        let unanchored: Vec<gate::Gate> = rules
+            .inner
+            .groups
+            .iter()
+            .map(|g| {
+                let hirs: Vec<&Hir> = g.members.iter().map(|&i| &rules.rules()[i].hir).collect();
+                gate::Gate::unanchored(&hirs)
+            })
+            .collect();
+        let mut seed: u64 = 99;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        // Per group: cells where a rule matched, and where the limit is below the
+        // whole-text gate's.
+        let mut matched = vec![0; rules.inner.groups.len()];
+        let mut tighter = vec![0; rules.inner.groups.len()];
+        for _ in 0..400 {
+            let len = 10 + next() % 120;
+            let text = (0..len)
+                .map(|_| words[next() % words.len()].as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let plain = Texts::new(&text, None);
+            let mut spans: Vec<(Span, Placeholder)> = Vec::new();
+            // Some capitalised words as entities, as the entity stage masks them first.
+            let mut at = 0;
+            for w in text.split(' ') {
+                if w.starts_with(|c: char| c.is_ascii_uppercase()) && next() % 3 == 0 {
+                    spans.push((Span::new(at, at + w.len()), Placeholder::Place));
+                }
+                at += w.len() + 1;
+            }
+            spans.extend(
+                rules
+                    .winners(Table::Quantities, &plain)
+                    .iter()
+                    .map(|m| (m.span, Placeholder::Quantity)),
+            );
+            let masked = mask(&text, &spans);
+            let t = Texts::new(&text, Some(&masked));
+            for (gi, g) in rules.inner.groups.iter().enumerate() {
+                let hay = if g.masked { &masked } else { &text };
+                let (mut got, mut old) = (Vec::new(), Vec::new());
+                g.gate.possible(hay, &t.chunks, &mut got);
+                unanchored[gi].possible(hay, &t.chunks, &mut old);
+                let n = g.members.len();
+                for (c, &(s, e)) in t.chunks.iter().enumerate() {
+                    for (k, &ri) in g.members.iter().enumerate() {
+                        let r = &rules.rules()[ri];
+                        let last = r
+                            .regex
+                            .find_iter(&hay[s..e])
+                            .filter(|m| !m.is_empty())
+                            .map(|m| s + m.end())
+                            .last()
+                            .unwrap_or(0);
+                        let (limit, whole) = (got[c * n + k], old[c * n + k]);
+                        assert!(
+                            last <= limit && limit <= whole,
+                            "rule {}: found up to {last}, limit {limit}, whole-text gate {whole} in {:?}",
+                            r.id,
+                            &hay[s..e]
+                        );
+                        matched[gi] += usize::from(last > 0);
+                        tighter[gi] += usize::from(limit < whole);
+                    }
+                }
+            }
+        }
+        // The `{QTY}` group is the one split at the masks: its rules matched, and its
+        // limits are tighter than the whole-text gate's somewhere.
+        let qty = rules.inner.groups.iter().position(|g| g.context).unwrap();
+        assert!(matched[qty] > 200, "{matched:?}");
+        assert!(tighter[qty] > 0, "{tighter:?}");
+        assert!(matched.iter().all(|&m| m > 0), "{matched:?}");
+    }
+
     /// The same span can have other groups where the text around it differs (a word
     /// boundary, the paragraph's edge, a line's end): the memo tells them apart, and
     /// each rule set has its own.
