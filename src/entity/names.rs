@@ -631,8 +631,10 @@ impl NameRules {
     pub(crate) fn analyse<'t>(&self, text: &'t str, lower: &'t str) -> Analysis<'t> {
         let toks = tokenize(text, lower);
         let gap = |a: usize, b: usize| &text[toks[a].e..toks[b].s];
-        let mut runs = Vec::new();
         let n = toks.len();
+        // Room for a run every four tokens (about one in eight starts one), so that the
+        // list is not grown and copied as it fills.
+        let mut runs = Vec::with_capacity(n / 4);
         let mut i = 0;
         while i < n {
             // A run may open with a particle only if it is the Arabic article or hyphened

@@ -174,7 +174,10 @@ impl Folded {
     /// through Unicode decomposition.
     pub fn new(text: &str) -> Folded {
         let mut out: Vec<u8> = Vec::with_capacity(text.len());
-        let mut points: Vec<(u32, u32)> = vec![(0, 0)];
+        // Room for the points of a few non-ASCII characters: grown from one, the list was
+        // copied three or four times in most texts that have any.
+        let mut points: Vec<(u32, u32)> = Vec::with_capacity(16);
+        points.push((0, 0));
         // Records that the character written at `out.len()` comes from `orig`, where the
         // last point does not already say so.
         fn mark(points: &mut Vec<(u32, u32)>, folded: usize, orig: usize) {
