@@ -260,7 +260,7 @@ pub(crate) fn org_short_forms(ents: &mut [Entity]) {
         .iter()
         .enumerate()
         .filter(|(_, e)| e.etype == EntityType::Org)
-        .map(|(i, e)| (super::normalize::fold(&e.text).to_lowercase(), i))
+        .map(|(i, e)| (folded_lower(&e.text), i))
         .collect();
     full.sort();
     full.dedup_by(|a, b| a.0 == b.0);
@@ -269,7 +269,7 @@ pub(crate) fn org_short_forms(ents: &mut [Entity]) {
         if e.etype != EntityType::Org || !e.entity_id.contains(":~") {
             continue;
         }
-        let short = super::normalize::fold(&e.text).to_lowercase() + " ";
+        let short = folded_lower(&e.text) + " ";
         let first = full.partition_point(|(t, _)| *t < short);
         if let Some((_, j)) = full[first..]
             .iter()
@@ -283,6 +283,18 @@ pub(crate) fn org_short_forms(ents: &mut [Entity]) {
     for (i, j) in links {
         let f = ents[j].clone();
         copy_identity(&mut ents[i], &f);
+    }
+}
+
+/// [`super::normalize::fold`] of `s` in lower case; an ASCII name (most) lower-cased in
+/// place, without `str::to_lowercase`'s second string and its character loop.
+fn folded_lower(s: &str) -> String {
+    let mut f = super::normalize::fold(s);
+    if f.is_ascii() {
+        f.make_ascii_lowercase();
+        f
+    } else {
+        f.to_lowercase()
     }
 }
 
