@@ -974,7 +974,12 @@ struct Entities<'a> {
 impl<'a> Entities<'a> {
     fn new(entities: &'a [Entity]) -> Entities<'a> {
         let mut sorted: Vec<&Entity> = entities.iter().collect();
-        sorted.sort_by_key(|e| (e.span.start, std::cmp::Reverse(e.span.end)));
+        let key = |e: &&Entity| (e.span.start, std::cmp::Reverse(e.span.end));
+        // The entity stage usually leaves them in this order: a check costs less than the
+        // sort's scratch buffer and passes (the sort is stable, so skipping it is exact).
+        if !sorted.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+            sorted.sort_by_key(key);
+        }
         let mut by_end: Vec<usize> = (0..sorted.len()).collect();
         by_end.sort_by_key(|&i| (sorted[i].span.end, i));
         let armed = (0..sorted.len())
