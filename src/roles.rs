@@ -17,9 +17,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashSet;
 
 use crate::document::Document;
 use crate::error::{Error, Location, Result};
@@ -302,10 +302,31 @@ const FUNCTION_WORDS: &[&str] = &[
 
 /// Whether `word` is a capitalised function word, day or month: neither a name nor an
 /// organisation.
+///
+/// One hash lookup, after a test of the first byte (every one is capitalised ASCII): the
+/// three lists compared one string after another took a tenth of the stage's own work.
 fn function_word(word: &str) -> bool {
-    FUNCTION_WORDS.contains(&word)
-        || crate::calendar::MONTHS.contains(&word)
-        || crate::calendar::WEEKDAYS.contains(&word)
+    static WORDS: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && WORDS
+            .get_or_init(|| {
+                FUNCTION_WORDS
+                    .iter()
+                    .chain(&crate::calendar::MONTHS)
+                    .chain(&crate::calendar::WEEKDAYS)
+                    .copied()
+                    .collect()
+            })
+            .contains(word)
+}
+
+/// Whether `word` is in [`NOT_NAMES`] (all capitalised ASCII), as [`function_word`] asks.
+fn not_name(word: &str) -> bool {
+    static WORDS: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && WORDS
+            .get_or_init(|| NOT_NAMES.iter().copied().collect())
+            .contains(word)
 }
 
 /// Capitalised words of organisation names: they do not start or continue a person's name.
@@ -390,9 +411,382 @@ const GROUP_WORDS: &[&str] = &[
 /// Finds titles and the persons who hold them.
 pub struct RoleStage {
     titles: Arc<[Title]>,
-    /// Pattern index -> (title index, case-sensitive surface form or not).
-    patterns: Arc<[(usize, bool)]>,
-    matcher: AhoCorasick,
+    /// Form index -> (title index, index in the title's forms, case-sensitive or not).
+    patterns: Arc<[(usize, usize, bool)]>,
+    scan: Arc<TitleScan>,
+}
+
+/// Where the titles are: the matches that an Aho-Corasick automaton of every surface form
+/// (leftmost-longest, ASCII case ignored) would report and that can count, found without
+/// reading every byte through an automaton (its scan took 16 instructions a byte, 60% of
+/// the stage).
+///
+/// A title counts only if no word character comes before it, and every built-in form
+/// begins with an ASCII letter or digit (a "word byte", [`word_byte`]). So only matches at
+/// the start of a run of word bytes ("run start") can count. Of those, a match of word
+/// bytes only that ends inside its run ("gen" in "gender") cannot count either (a word
+/// character follows it) and hides no run start, so every match worth reporting begins
+/// with a whole run that is also a form's first word (its bytes up to the first non-word
+/// byte: "lt" for "Lt. Gen."). The scan finds the run starts and their lengths eight bytes
+/// at a time, looks the run up in a hashed bit table of the forms' first words (one
+/// load; 4% of the runs of news text pass), and asks a byte trie only there.
+///
+/// What must stay exact is which run-start matches the automaton reports: a match is
+/// reported unless an earlier reported match overlaps its start, and that earlier match
+/// may start inside a word and run over its end ("xcolLt. Gen. Ali": the automaton
+/// reports "Lt. Gen." from inside the word, and never sees "Gen."). The scan keeps the end
+/// of the last reported match; a match at a run start is checked for such a cover only
+/// when the two bytes around its start occur in some form as a non-word byte then a word
+/// byte, and then only if a run ending shortly before could begin such a form (a table of
+/// the forms' last word byte before their first non-word byte and the two bytes after).
+/// In that rare case the automaton's leftmost-longest walk is replayed with the trie from
+/// a position no match can straddle. Forms that begin with another byte make the scan ask
+/// the trie at every position, which is the automaton's answer by definition. The
+/// randomised tests below hold the scan to the automaton.
+#[derive(Clone, Debug)]
+struct TitleScan {
+    /// The trie of the forms, ASCII letters in lower case; node 0 is the root.
+    nodes: Vec<TrieNode>,
+    /// Every node's children, `(byte, node)` sorted by byte, in one array.
+    edges: Vec<(u8, u32)>,
+    /// The root's child for each byte, read as lower case; 0 for none.
+    root: Box<[u32; 256]>,
+    /// The forms' first words (their bytes up to the first that is not a word byte), as
+    /// bits of [`first_key`].
+    firsts: Box<[u64; 256]>,
+    /// For forms that have a word byte after a non-word byte ("lt. gen."): their last
+    /// word byte before the first non-word byte, and the two bytes after it, as bits of
+    /// [`key3`].
+    crossings: Box<[u64; 512]>,
+    /// The pairs of bytes (lower case) where such a form goes from a non-word byte to a
+    /// word byte: a match covering a run start contains one.
+    joints: Box<[u64; 1024]>,
+    /// Every pair of consecutive bytes (lower case) in a form: no match straddles the
+    /// others.
+    pairs: Box<[u64; 1024]>,
+    /// Some form begins with a byte other than a word byte: every position is asked.
+    anywhere: bool,
+    /// Some form has a word byte after a non-word byte.
+    crossers: bool,
+    /// The longest form, in bytes.
+    max_len: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct TrieNode {
+    /// The form ending here, plus one; 0 for none.
+    value: u32,
+    /// Its children: `edges[first..first + len]`.
+    first: u32,
+    len: u32,
+}
+
+/// An ASCII letter or digit: the scan's "word byte". Any set of bytes would do that holds
+/// every form's first byte and only bytes that [`is_word_char`] (so a match right after one
+/// is turned down); this one is the cheapest to test eight at a time.
+#[inline(always)]
+fn word_byte(b: u8) -> bool {
+    WORD_BYTES[usize::from(b)]
+}
+
+/// [`word_byte`] as a table: one load.
+static WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// A run of word bytes hashed to 14 bits, from its first eight bytes (`x`, the first in the
+/// low bits, any bytes past the run) and its length (`len`, 8 for eight or more), ASCII case
+/// ignored.
+#[inline(always)]
+fn first_key(x: u64, len: u32) -> usize {
+    let y = (x | (ONES * 0x20)) & (u64::MAX >> (64 - 8 * len));
+    ((y ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 50) as usize
+}
+
+/// Three bytes as a 15-bit key, five bits each, the same for either ASCII case.
+#[inline(always)]
+fn key3(a: u8, b: u8, c: u8) -> usize {
+    (usize::from(a & 31) << 10) | (usize::from(b & 31) << 5) | usize::from(c & 31)
+}
+
+/// Two bytes, lower case, as a 16-bit key.
+#[inline(always)]
+fn key2(a: u8, b: u8) -> usize {
+    (usize::from(a.to_ascii_lowercase()) << 8) | usize::from(b.to_ascii_lowercase())
+}
+
+#[inline(always)]
+fn bit(set: &[u64], key: usize) -> bool {
+    set[key >> 6] >> (key & 63) & 1 != 0
+}
+
+fn set_bit(set: &mut [u64], key: usize) {
+    set[key >> 6] |= 1 << (key & 63);
+}
+
+/// The high bit of each byte of `v` that is a word byte ([`word_byte`]): ranges compared
+/// on the seven low bits (no carry crosses a byte), bytes with the high bit set excluded.
+#[inline(always)]
+fn word_bytes(v: u64) -> u64 {
+    let x = v & !HIGHS;
+    let y = x | (ONES * 0x20);
+    let letters = (y + ONES * (0x80 - 0x61)) & !(y + ONES * (0x7F - 0x7A));
+    let digits = (x + ONES * (0x80 - 0x30)) & !(x + ONES * (0x7F - 0x39));
+    (letters | digits) & !v & HIGHS
+}
+
+impl TitleScan {
+    /// The scan of `forms`; form `i` is reported as `i`. Of forms equal but for ASCII case,
+    /// the first is reported, as by the automaton.
+    fn new(forms: &[String]) -> TitleScan {
+        let mut keys: Vec<(Vec<u8>, u32)> = forms
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.to_ascii_lowercase().into_bytes(), i as u32))
+            .collect();
+        keys.sort();
+        keys.dedup_by(|later, first| later.0 == first.0);
+        // The trie, breadth-first so that each node's children are consecutive: node `v`
+        // holds the keys `ranges[v]`, which share their first `depth` bytes.
+        let mut nodes = vec![TrieNode {
+            value: 0,
+            first: 0,
+            len: 0,
+        }];
+        let mut edges: Vec<(u8, u32)> = Vec::new();
+        let mut ranges = vec![(0, keys.len(), 0)];
+        let mut v = 0;
+        while v < nodes.len() {
+            let (mut lo, hi, depth) = ranges[v];
+            if lo < hi && keys[lo].0.len() == depth {
+                nodes[v].value = keys[lo].1 + 1;
+                lo += 1;
+            }
+            nodes[v].first = edges.len() as u32;
+            while lo < hi {
+                let b = keys[lo].0[depth];
+                let mut end = lo + 1;
+                while end < hi && keys[end].0[depth] == b {
+                    end += 1;
+                }
+                edges.push((b, nodes.len() as u32));
+                nodes.push(TrieNode {
+                    value: 0,
+                    first: 0,
+                    len: 0,
+                });
+                ranges.push((lo, end, depth + 1));
+                lo = end;
+            }
+            nodes[v].len = edges.len() as u32 - nodes[v].first;
+            v += 1;
+        }
+        let mut root = Box::new([0u32; 256]);
+        for &(b, child) in &edges[..nodes[0].len as usize] {
+            root[usize::from(b)] = child;
+            root[usize::from(b.to_ascii_uppercase())] = child;
+        }
+        let mut scan = TitleScan {
+            nodes,
+            edges,
+            root,
+            firsts: Box::new([0; 256]),
+            crossings: Box::new([0; 512]),
+            joints: Box::new([0; 1024]),
+            pairs: Box::new([0; 1024]),
+            anywhere: false,
+            crossers: false,
+            max_len: 0,
+        };
+        for (key, _) in &keys {
+            let k = key.as_slice();
+            scan.max_len = scan.max_len.max(k.len());
+            if k.first().is_some_and(|&b| !word_byte(b)) {
+                scan.anywhere = true;
+            }
+            // A match that counts (see `scan`) starts a run equal to the first word.
+            let first = k.iter().take_while(|&&b| word_byte(b)).count();
+            let mut x = [0u8; 8];
+            let len = first.min(8);
+            x[..len].copy_from_slice(&k[..len]);
+            if len > 0 {
+                set_bit(
+                    &mut scan.firsts[..],
+                    first_key(u64::from_le_bytes(x), len as u32),
+                );
+            }
+            for w in k.windows(2) {
+                set_bit(&mut scan.pairs[..], key2(w[0], w[1]));
+            }
+            let Some(first_gap) = k.iter().position(|&b| !word_byte(b)) else {
+                continue;
+            };
+            if first_gap == 0 || !k[first_gap..].iter().any(|&b| word_byte(b)) {
+                continue;
+            }
+            scan.crossers = true;
+            set_bit(
+                &mut scan.crossings[..],
+                key3(k[first_gap - 1], k[first_gap], k[first_gap + 1]),
+            );
+            for w in k.windows(2) {
+                if !word_byte(w[0]) && word_byte(w[1]) {
+                    set_bit(&mut scan.joints[..], key2(w[0], w[1]));
+                }
+            }
+        }
+        scan
+    }
+
+    /// The longest form that `text[at..]` begins with, as `(end, form)`.
+    #[inline]
+    fn longest(&self, text: &[u8], at: usize) -> Option<(usize, u32)> {
+        let mut v = *self.root.get(usize::from(*text.get(at)?))? as usize;
+        if v == 0 {
+            return None;
+        }
+        let mut i = at + 1;
+        let mut best = None;
+        loop {
+            let node = self.nodes[v];
+            if node.value != 0 {
+                best = Some((i, node.value - 1));
+            }
+            let Some(&b) = text.get(i) else {
+                return best;
+            };
+            let b = b.to_ascii_lowercase();
+            let kids = &self.edges[node.first as usize..(node.first + node.len) as usize];
+            match kids.iter().find(|e| e.0 == b) {
+                Some(e) => v = e.1 as usize,
+                None => return best,
+            }
+            i += 1;
+        }
+    }
+
+    /// Calls `found(start, end, form)` for each match the automaton would report at a run
+    /// start, except those of word bytes only that end inside their run (with
+    /// [`TitleScan::anywhere`], for every match it would report), in order.
+    fn scan(&self, text: &[u8], mut found: impl FnMut(usize, usize, u32)) {
+        if self.anywhere {
+            let mut i = 0;
+            while i < text.len() {
+                match self.longest(text, i) {
+                    Some((end, form)) => {
+                        found(i, end, form);
+                        i = end;
+                    }
+                    None => i += 1,
+                }
+            }
+            return;
+        }
+        // The end of the last reported match: the automaton goes on from there.
+        let mut cover = 0;
+        // Eight bytes at `at`, zero past the end (not a word byte).
+        let load = |at: usize| match text.get(at..at + 8) {
+            Some(b) => u64::from_le_bytes(b.try_into().expect("eight bytes")),
+            None => {
+                let mut b = [0u8; 8];
+                let rest = text.get(at..).unwrap_or_default();
+                b[..rest.len()].copy_from_slice(rest);
+                u64::from_le_bytes(b)
+            }
+        };
+        // The chunk of eight bytes at `chunk` and its word bytes, and those of the next
+        // one, which the runs starting near the chunk's end continue into.
+        let mut v = load(0);
+        let mut words = word_bytes(v);
+        let mut carry = 0;
+        let mut chunk = 0;
+        while chunk < text.len() {
+            let v_next = load(chunk + 8);
+            let words_next = word_bytes(v_next);
+            // A word byte whose byte before is not one.
+            let mut starts = words & !((words << 8) | carry);
+            carry = words >> 56;
+            let bytes = u128::from(v) | u128::from(v_next) << 64;
+            let others = u128::from(!words & HIGHS) | u128::from(!words_next & HIGHS) << 64;
+            while starts != 0 {
+                let k = starts.trailing_zeros() & !7;
+                starts &= starts - 1;
+                // The run's first eight bytes and its length (8 for eight or more).
+                let run = (others >> k) as u64;
+                let len = run.trailing_zeros() / 8;
+                if !bit(&self.firsts[..], first_key((bytes >> k) as u64, len)) {
+                    continue;
+                }
+                let p = chunk + k as usize / 8;
+                if p < cover {
+                    continue;
+                }
+                let Some((end, form)) = self.longest(text, p) else {
+                    continue;
+                };
+                if p != cover && self.maybe_covered(text, p, cover) {
+                    if let Some(end) = self.replay(text, self.sync_before(text, p, cover), p) {
+                        cover = end;
+                        continue;
+                    }
+                }
+                found(p, end, form);
+                cover = end;
+            }
+            v = v_next;
+            words = words_next;
+            chunk += 8;
+        }
+    }
+
+    /// Whether a match starting inside a word between `cover` and the run start `p` might
+    /// cover `p`: it would contain the bytes around `p`, and begin with a form's first run
+    /// of word bytes ending a run.
+    fn maybe_covered(&self, text: &[u8], p: usize, cover: usize) -> bool {
+        if !self.crossers || !bit(&self.joints[..], key2(text[p - 1], text[p])) {
+            return false;
+        }
+        // The match starts at `cover` or after, and less than `max_len` before `p`; its
+        // first non-word byte comes after its first byte.
+        let lo = cover.max((p + 1).saturating_sub(self.max_len)) + 1;
+        (lo..p).any(|q| {
+            word_byte(text[q - 1])
+                && !word_byte(text[q])
+                && bit(&self.crossings[..], key3(text[q - 1], text[q], text[q + 1]))
+        })
+    }
+
+    /// The last position at or before `p`, and not before `cover`, that no match can
+    /// straddle (its bytes on both sides are in no form side by side), or `cover`.
+    fn sync_before(&self, text: &[u8], p: usize, cover: usize) -> usize {
+        (cover + 1..=p)
+            .rev()
+            .find(|&q| !bit(&self.pairs[..], key2(text[q - 1], text[q])))
+            .unwrap_or(cover)
+    }
+
+    /// The automaton's walk from `from`, a position no reported match straddles, to the
+    /// run start `p`: the end of the reported match that covers `p`, if one does.
+    fn replay(&self, text: &[u8], from: usize, p: usize) -> Option<usize> {
+        let mut i = from;
+        while i < p {
+            match self.longest(text, i) {
+                Some((end, _)) if end > p => return Some(end),
+                Some((end, _)) => i = end,
+                None => i += 1,
+            }
+        }
+        None
+    }
 }
 
 impl RoleStage {
@@ -406,29 +800,21 @@ impl RoleStage {
         let mut pats = Vec::new();
         let mut targets = Vec::new();
         for (i, t) in titles.entries.iter().enumerate() {
-            for (form, cs) in &t.forms {
+            for (j, (form, cs)) in t.forms.iter().enumerate() {
+                if form.is_empty() {
+                    return Err(Error::data(
+                        Location::file("titles"),
+                        format!("{}: {:?} has an empty surface form", t.origin, t.role),
+                    ));
+                }
                 pats.push(form.clone());
-                targets.push((i, *cs));
+                targets.push((i, j, *cs));
             }
         }
-        // A DFA: a few hundred forms make a small table, and it scans every document at
-        // about twice the speed of the contiguous NFA the builder picks for more than a
-        // hundred patterns (same matches: the kind changes only how they are found).
-        let matcher = AhoCorasickBuilder::new()
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
-            .build(&pats)
-            .map_err(|e| {
-                Error::data(
-                    Location::file("titles"),
-                    format!("cannot compile the titles: {e}"),
-                )
-            })?;
         Ok(RoleStage {
             titles: titles.entries.clone().into(),
             patterns: targets.into(),
-            matcher,
+            scan: Arc::new(TitleScan::new(&pats)),
         })
     }
 }
@@ -502,11 +888,12 @@ fn is_title_case_line(line: &str) -> bool {
             >= words.len() * 7
 }
 
-/// The line `pos` is on, from the sorted offsets of the text's line breaks.
-fn line_of(breaks: &[usize], len: usize, pos: usize) -> Span {
-    let k = breaks.partition_point(|&b| b < pos);
-    let start = k.checked_sub(1).map(|k| breaks[k] + 1).unwrap_or(0);
-    Span::new(start, breaks.get(k).copied().unwrap_or(len))
+/// The line `pos` is on: from after the last line break before it to the next at or after
+/// it (or the text's end). For any `pos` in that span, it is the same line.
+fn line_at(text: &[u8], pos: usize) -> Span {
+    let start = memchr::memrchr(b'\n', &text[..pos]).map_or(0, |i| i + 1);
+    let end = crate::events::next_of(text, pos, b"\n").unwrap_or(text.len());
+    Span::new(start, end)
 }
 
 /// How a word can take part in a name.
@@ -520,8 +907,7 @@ enum NamePart {
 }
 
 fn name_part(word: &str) -> NamePart {
-    if NOT_NAMES.contains(&word) || function_word(word) || word.chars().any(|c| c.is_ascii_digit())
-    {
+    if not_name(word) || function_word(word) || word.chars().any(|c| c.is_ascii_digit()) {
         return NamePart::No;
     }
     let first = word.chars().next();
@@ -588,7 +974,12 @@ struct Entities<'a> {
 impl<'a> Entities<'a> {
     fn new(entities: &'a [Entity]) -> Entities<'a> {
         let mut sorted: Vec<&Entity> = entities.iter().collect();
-        sorted.sort_by_key(|e| (e.span.start, std::cmp::Reverse(e.span.end)));
+        let key = |e: &&Entity| (e.span.start, std::cmp::Reverse(e.span.end));
+        // The entity stage usually leaves them in this order: a check costs less than the
+        // sort's scratch buffer and passes (the sort is stable, so skipping it is exact).
+        if !sorted.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+            sorted.sort_by_key(key);
+        }
         let mut by_end: Vec<usize> = (0..sorted.len()).collect();
         by_end.sort_by_key(|&i| (sorted[i].span.end, i));
         let armed = (0..sorted.len())
@@ -770,27 +1161,13 @@ impl Stage for RoleStage {
 
     fn run(&self, doc: &Document, facts: &mut Facts) {
         let text = doc.text.as_str();
-        // The line breaks, and where each paragraph break ("\n\n") starts, to find a
-        // title's line and paragraph. Only documents with titles need them, and those are
-        // found from the line breaks (one byte search) rather than by a second pass. The
-        // entities' indexes (two sorts) are made only for those documents too.
+        // The entities' indexes (two sorts) are made only for documents with titles.
         let hits = self.hits(text);
         if hits.is_empty() {
             return;
         }
         let entities = Entities::new(&facts.entities);
         let bytes = text.as_bytes();
-        let mut newlines: Vec<usize> = Vec::new();
-        while let Some(i) =
-            crate::events::next_of(bytes, newlines.last().map_or(0, |&l| l + 1), b"\n")
-        {
-            newlines.push(i);
-        }
-        let breaks: Vec<usize> = newlines
-            .iter()
-            .copied()
-            .filter(|&i| bytes.get(i + 1) == Some(&b'\n'))
-            .collect();
         let mut seen: HashSet<(String, String)> = HashSet::new();
         let mut title_case_line: (Option<Span>, bool) = (None, false);
         let chains = chains(text, &hits);
@@ -807,8 +1184,15 @@ impl Stage for RoleStage {
         for chain in &chains {
             let first = chain[0];
             let last = chain[chain.len() - 1];
-            // Once per line: a long line read again for each title was quadratic.
-            let line = line_of(&newlines, text.len(), first.span.start);
+            // Once per line: a long line read again for each title was quadratic. The line
+            // is searched for around the title (the next one is often on the same line)
+            // rather than found among all the document's line breaks, which took a pass
+            // over every document with a title.
+            let pos = first.span.start;
+            let line = match title_case_line.0 {
+                Some(l) if l.start <= pos && pos <= l.end => l,
+                _ => line_at(bytes, pos),
+            };
             if title_case_line.0 != Some(line) {
                 title_case_line = (Some(line), is_title_case_line(&text[line.start..line.end]));
             }
@@ -886,10 +1270,9 @@ impl Stage for RoleStage {
                 holder.org = holder.place.clone();
             }
             if holder.org.is_empty() && main_kind == TitleKind::Militant {
-                // The armed group named last before, in the same paragraph.
-                // The last break starting (as `rfind` finds it) before the title.
-                let k = breaks.partition_point(|&b| b + 2 <= first.span.start);
-                let para = k.checked_sub(1).map(|k| breaks[k]).unwrap_or(0);
+                // The armed group named last before, in the same paragraph: after the
+                // last paragraph break ("\n\n") before the title.
+                let para = memchr::memmem::rfind(&bytes[..first.span.start], b"\n\n").unwrap_or(0);
                 if let Some(e) = entities.armed_group_before(first.span.start, para) {
                     holder.org = e.canonical.to_string();
                 }
@@ -986,30 +1369,26 @@ impl RoleStage {
     /// Every title in `text`, on word boundaries and with the case rules of its entry.
     fn hits(&self, text: &str) -> Vec<Hit> {
         let mut out = Vec::new();
-        for m in self.matcher.find_iter(text) {
-            let (title, cs) = self.patterns[m.pattern().as_usize()];
+        self.scan.scan(text.as_bytes(), |start, end, form| {
+            let (title, j, cs) = self.patterns[form as usize];
             let t = &self.titles[title];
-            let surface = &text[m.start()..m.end()];
-            let form = &t
-                .forms
-                .iter()
-                .find(|(f, _)| f.eq_ignore_ascii_case(surface));
-            if cs && !form.is_some_and(|(f, _)| f == surface) {
-                continue;
+            let surface = &text[start..end];
+            if cs && t.forms[j].0 != surface {
+                return;
             }
             if t.kind == TitleKind::Rank && !starts_upper(surface) {
-                continue;
+                return;
             }
-            let before_ok = !matches!(char_before(text, m.start()), Some(c) if is_word_char(c));
+            let before_ok = !matches!(char_before(text, start), Some(c) if is_word_char(c));
             let after_ok = surface.ends_with('.')
-                || !matches!(char_after(text, m.end()), Some(c) if is_word_char(c) || c == '-');
+                || !matches!(char_after(text, end), Some(c) if is_word_char(c) || c == '-');
             if before_ok && after_ok {
                 out.push(Hit {
-                    span: Span::new(m.start(), m.end()),
+                    span: Span::new(start, end),
                     title,
                 });
             }
-        }
+        });
         out
     }
 }
@@ -1282,6 +1661,262 @@ mod tests {
             .into_iter()
             .map(|r| (r.person, r.role, r.organization, r.place))
             .collect()
+    }
+
+    /// The randomised tests' generator (xorshift64, deterministic from `seed`, not 0).
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
+    }
+
+    /// The automaton [`TitleScan`] replaces, built as the stage built it.
+    fn automaton(forms: &[String]) -> aho_corasick::AhoCorasick {
+        aho_corasick::AhoCorasickBuilder::new()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
+            .build(forms)
+            .unwrap()
+    }
+
+    /// Whether the scan must report a match of the automaton: one at a run start (the only
+    /// ones a title can come from: the byte before is not a word byte), unless it is of word
+    /// bytes only and ends inside its run ("gen" in "gender": it can neither count nor hide
+    /// another title; the scan may report it or not).
+    fn must_report(text: &str, (s, e, _): (usize, usize, u32)) -> bool {
+        let b = text.as_bytes();
+        word_byte(b[s])
+            && (s == 0 || !word_byte(b[s - 1]))
+            && !(b[s..e].iter().all(|&c| word_byte(c)) && b.get(e).is_some_and(|&c| word_byte(c)))
+    }
+
+    /// The automaton's matches, `(start, end, form)`.
+    fn automaton_matches(ac: &aho_corasick::AhoCorasick, text: &str) -> Vec<(usize, usize, u32)> {
+        ac.find_iter(text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_u32()))
+            .collect()
+    }
+
+    fn scan_matches(scan: &TitleScan, text: &str) -> Vec<(usize, usize, u32)> {
+        let mut out = Vec::new();
+        scan.scan(text.as_bytes(), |s, e, f| out.push((s, e, f)));
+        out
+    }
+
+    /// The scan reports the automaton's matches: all of them with `anywhere`, else those it
+    /// must and maybe some others.
+    fn assert_scan_is_automaton(scan: &TitleScan, ac: &aho_corasick::AhoCorasick, text: &str) {
+        let got = scan_matches(scan, text);
+        let want = automaton_matches(ac, text);
+        if scan.anywhere {
+            assert_eq!(got, want, "{text:?}");
+            return;
+        }
+        assert!(
+            got.iter().all(|m| want.contains(m)),
+            "{text:?}: {got:?} {want:?}"
+        );
+        let must: Vec<_> = want.into_iter().filter(|&m| must_report(text, m)).collect();
+        let got: Vec<_> = got.into_iter().filter(|&m| must_report(text, m)).collect();
+        assert_eq!(got, must, "{text:?}");
+    }
+
+    fn builtin_forms() -> Vec<String> {
+        let titles = Titles::builtin().unwrap();
+        titles
+            .entries
+            .iter()
+            .flat_map(|t| t.forms.iter().map(|(f, _)| f.clone()))
+            .collect()
+    }
+
+    /// A random text of the built-in forms (in any case), pieces of them, words and
+    /// separators, often glued to each other: a form begun inside a word and running over
+    /// its end is what the scan must see as the automaton does.
+    fn title_text(forms: &[String], next: &mut impl FnMut(usize) -> usize) -> String {
+        const WORDS: &[&str] = &[
+            "the", "said", "x", "col", "lt", "vice", "ahead", "mis", "chief", "of", "staff",
+            "General", "Maj", "9", "al", "é", "“", "_", "s", "ab",
+        ];
+        const SEPS: &[&str] = &[
+            "", "", "", " ", " ", " ", ".", ". ", "-", "/", ",", "\n", "’s ", "—", "\u{a0}",
+        ];
+        let mut text = String::new();
+        for _ in 0..next(30) {
+            let piece = match next(4) {
+                0 | 1 => forms[next(forms.len())].clone(),
+                2 => {
+                    let f = forms[next(forms.len())].as_bytes();
+                    let a = next(f.len());
+                    let b = a + next(f.len() - a) + 1;
+                    String::from_utf8_lossy(&f[a..b]).into_owned()
+                }
+                _ => WORDS[next(WORDS.len())].to_string(),
+            };
+            for c in piece.chars() {
+                text.push(if next(3) == 0 {
+                    c.to_ascii_uppercase()
+                } else if next(3) == 0 {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                });
+            }
+            text.push_str(SEPS[next(SEPS.len())]);
+        }
+        text
+    }
+
+    #[test]
+    fn scan_finds_what_the_automaton_finds_at_run_starts() {
+        let forms = builtin_forms();
+        let ac = automaton(&forms);
+        let scan = TitleScan::new(&forms);
+        assert!(!scan.anywhere && scan.crossers);
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
+        for _ in 0..30_000 {
+            let text = title_text(&forms, &mut next);
+            assert_scan_is_automaton(&scan, &ac, &text);
+        }
+        // The case the checks exist for: "Lt. Gen." begun inside a word hides "Gen.".
+        let text = "xcolLt. Gen. Ali and Gen. Omar";
+        assert_scan_is_automaton(&scan, &ac, text);
+        let got = scan_matches(&scan, text);
+        assert_eq!(got.iter().map(|m| m.0).collect::<Vec<_>>(), [21]);
+    }
+
+    /// Small random sets of forms over a few bytes, some beginning with a non-word byte
+    /// (then every position is asked), some equal but for case, against random texts.
+    #[test]
+    fn scan_of_random_forms_finds_what_the_automaton_finds() {
+        const FORM: &[char] = &['a', 'b', 'B', 'c', '.', ' ', '-', '_', '1'];
+        const TEXT: &[char] = &[
+            'a', 'b', 'c', 'A', 'B', 'C', '.', ' ', ' ', '-', ',', 'é', '_', '1', '\n',
+        ];
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
+        for _ in 0..3_000 {
+            let forms: Vec<String> = (0..1 + next(8))
+                .map(|_| (0..1 + next(6)).map(|_| FORM[next(FORM.len())]).collect())
+                .collect();
+            let ac = automaton(&forms);
+            let scan = TitleScan::new(&forms);
+            for _ in 0..40 {
+                let text: String = (0..next(60)).map(|_| TEXT[next(TEXT.len())]).collect();
+                assert_scan_is_automaton(&scan, &ac, &text);
+            }
+        }
+    }
+
+    /// The stage's titles as the automaton found them, before the scan.
+    fn automaton_hits(
+        stage: &RoleStage,
+        ac: &aho_corasick::AhoCorasick,
+        text: &str,
+    ) -> Vec<(Span, usize)> {
+        let mut out = Vec::new();
+        for m in ac.find_iter(text) {
+            let (title, _, cs) = stage.patterns[m.pattern().as_usize()];
+            let t = &stage.titles[title];
+            let surface = &text[m.start()..m.end()];
+            let form = &t
+                .forms
+                .iter()
+                .find(|(f, _)| f.eq_ignore_ascii_case(surface));
+            if cs && !form.is_some_and(|(f, _)| f == surface) {
+                continue;
+            }
+            if t.kind == TitleKind::Rank && !starts_upper(surface) {
+                continue;
+            }
+            let before_ok = !matches!(char_before(text, m.start()), Some(c) if is_word_char(c));
+            let after_ok = surface.ends_with('.')
+                || !matches!(char_after(text, m.end()), Some(c) if is_word_char(c) || c == '-');
+            if before_ok && after_ok {
+                out.push((Span::new(m.start(), m.end()), title));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn titles_are_the_automatons() {
+        let mut titles = Titles::builtin().unwrap();
+        // A case-sensitive alias, as users may write.
+        titles.entries.push(Title {
+            role: "chief executive".into(),
+            kind: TitleKind::Official,
+            forms: vec![("CEO".into(), true)],
+            takes_of: false,
+            origin: "test".into(),
+        });
+        let stage = RoleStage::with_titles(&titles).unwrap();
+        let forms: Vec<String> = titles
+            .entries
+            .iter()
+            .flat_map(|t| t.forms.iter().map(|(f, _)| f.clone()))
+            .collect();
+        let ac = automaton(&forms);
+        let mut next = xorshift(0x5851_F42D_4C95_7F2Du64);
+        for _ in 0..20_000 {
+            let text = title_text(&forms, &mut next);
+            let got: Vec<(Span, usize)> = stage
+                .hits(&text)
+                .iter()
+                .map(|h| (h.span, h.title))
+                .collect();
+            assert_eq!(got, automaton_hits(&stage, &ac, &text), "{text:?}");
+        }
+    }
+
+    /// `line_at` is the line of the sorted line breaks (the way the stage found it before).
+    #[test]
+    fn line_at_is_the_line_between_breaks() {
+        for text in ["", "a", "\n", "ab\ncd\n\nef", "\n\nx\n", "one line only"] {
+            let b = text.as_bytes();
+            let breaks: Vec<usize> = (0..b.len()).filter(|&i| b[i] == b'\n').collect();
+            for pos in 0..=b.len() {
+                let k = breaks.partition_point(|&i| i < pos);
+                let start = k.checked_sub(1).map(|k| breaks[k] + 1).unwrap_or(0);
+                let want = Span::new(start, breaks.get(k).copied().unwrap_or(b.len()));
+                assert_eq!(line_at(b, pos), want, "{text:?} at {pos}");
+            }
+        }
+    }
+
+    /// The word sets answer as the lists they are made of.
+    #[test]
+    fn word_sets_are_their_lists() {
+        let lists: Vec<&str> = FUNCTION_WORDS
+            .iter()
+            .chain(&crate::calendar::MONTHS)
+            .chain(&crate::calendar::WEEKDAYS)
+            .chain(NOT_NAMES)
+            .copied()
+            .collect();
+        let mut words = lists.clone();
+        words.extend([
+            "",
+            "the",
+            "THE",
+            "Monday.",
+            "Islamic State",
+            "al",
+            "Ali",
+            "É",
+            "u.s.",
+        ]);
+        for w in words {
+            let function = FUNCTION_WORDS.contains(&w)
+                || crate::calendar::MONTHS.contains(&w)
+                || crate::calendar::WEEKDAYS.contains(&w);
+            assert_eq!(function_word(w), function, "{w:?}");
+            assert_eq!(not_name(w), NOT_NAMES.contains(&w), "{w:?}");
+        }
+        assert!(lists.iter().all(|w| w.as_bytes()[0].is_ascii_uppercase()));
     }
 
     #[test]
