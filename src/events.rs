@@ -159,6 +159,24 @@ const KILLED_BEFORE_BY_LAST: [([u8; 12], u8); 26] = {
     t
 };
 
+/// The length of the last word of each of [`KILLED_BEFORE_PHRASES`]: a phrase can end
+/// only where the text's word (`\w` run) there is as long, since the phrase's last word
+/// follows a space or starts at `\b`.
+const KILLED_BEFORE_LAST_LEN: [u8; KILLED_BEFORE_PHRASES.len()] = {
+    let mut t = [0u8; KILLED_BEFORE_PHRASES.len()];
+    let mut k = 0;
+    while k < t.len() {
+        let p = KILLED_BEFORE_PHRASES[k].as_bytes();
+        let mut i = p.len();
+        while i > 0 && p[i - 1] != b' ' {
+            i -= 1;
+        }
+        t[k] = (p.len() - i) as u8;
+        k += 1;
+    }
+    t
+};
+
 /// Where "death toll " and "toll " are in [`KILLED_BEFORE_PHRASES`].
 const DEATH_TOLL: usize = 8;
 const TOLL: usize = 9;
@@ -1518,7 +1536,9 @@ impl EventStage {
         // Where group 1 can end: before the trailing spaces, or before a final qualifier.
         let mut ends = [t, 0];
         for q in KILLED_BEFORE_QUALIFIERS {
-            if t > q.len() && at(t - q.len(), q) && is_space_byte(b[t - q.len() - 1]) {
+            // (The last letters first: most texts end with none.)
+            let fits = t > q.len() && b[t - 1] | 0x20 == q.as_bytes()[q.len() - 1];
+            if fits && at(t - q.len(), q) && is_space_byte(b[t - q.len() - 1]) {
                 let mut e = t - q.len() - 1;
                 while e > 0 && is_space_byte(b[e - 1]) {
                     e -= 1;
@@ -1542,7 +1562,14 @@ impl EventStage {
                 continue;
             }
             let (ref ks, n) = KILLED_BEFORE_BY_LAST[usize::from((b[e - 1] | 0x20) - b'a')];
+            let mut ws = e;
+            while ws > 0 && word(ws - 1) {
+                ws -= 1;
+            }
             for &k in &ks[..usize::from(n)] {
+                if usize::from(KILLED_BEFORE_LAST_LEN[usize::from(k)]) != e - ws {
+                    continue;
+                }
                 let phrase = KILLED_BEFORE_PHRASES[usize::from(k)];
                 if e >= phrase.len() && at(e - phrase.len(), phrase) && starts(e - phrase.len()) {
                     offer(e - phrase.len(), usize::from(k), e);
@@ -1815,13 +1842,17 @@ struct CountryContext {
 
 impl CountryContext {
     fn new(text: &str, places: &[&Entity]) -> CountryContext {
+        // (Sized for every place: a document names a few.)
+        let n = places.len() + 1;
         let mut c = CountryContext {
-            ends: Vec::new(),
-            happened: vec![None],
-            most: vec![None],
+            ends: Vec::with_capacity(n),
+            happened: Vec::with_capacity(n),
+            most: Vec::with_capacity(n),
             names: Vec::new(),
             monotone: true,
         };
+        c.happened.push(None);
+        c.most.push(None);
         // (country index, count, latest start) in order of first mention.
         let mut counts: Vec<(usize, usize, usize)> = Vec::new();
         // For each country of `names`: its entry in `counts`. (Indexed by the name's
@@ -2006,8 +2037,17 @@ fn tail_word(tail: &str) -> &str {
         .position(|&c| is_space_byte(c) || c >= 0x80)
         .map_or(b.len(), |i| from + i);
     if b.get(end).map_or(true, |&c| c < 0x80) {
-        let word = rest[from..end].trim_matches(|c: char| !c.is_ascii_alphanumeric());
-        return strip_all(word, "'s", false);
+        // (`trim_matches` with a `char` test, on bytes: the word is ASCII.)
+        let w = &b[from..end];
+        let lo = w
+            .iter()
+            .position(u8::is_ascii_alphanumeric)
+            .unwrap_or(w.len());
+        let hi = w
+            .iter()
+            .rposition(u8::is_ascii_alphanumeric)
+            .map_or(lo, |i| i + 1);
+        return strip_all(&rest[from + lo..from + hi], "'s", false);
     }
     let word = rest
         .split_whitespace()
@@ -2253,22 +2293,22 @@ fn locative_at(text: &str, span: Span, at: usize) -> bool {
     place_words(&w3) & LOCATIVE != 0
 }
 
-/// The place in `span` where something happened: one named after "in", "near"... first,
-/// the most specific, the first; and whether it is named after such a word (its
-/// [`locative`] in `span`, which the caller asks again).
+/// The place in `span` where something happened, of the `places` starting in it (in
+/// order): one named after "in", "near"... first, the most specific, the first; and
+/// whether it is named after such a word (its [`locative`] in `span`, which the caller
+/// asks again).
 fn place_in<'a>(
     hay: &Haystack,
     text: &str,
     span: Span,
-    places: &[&'a Entity],
+    places: impl Iterator<Item = &'a Entity>,
     sourced: &Regex,
 ) -> Option<NamedPlace<'a>> {
-    starting_in(places, span, |e| e.span.start)
-        .iter()
+    places
         .filter(|e| span.contains(&e.span))
         // "a military source in Maiduguri said": where the source is, not the incident.
         .filter(|e| !sourced_at(hay, sourced, Span::new(span.start, e.span.start)))
-        .map(|e| (*e, locative(text, span, e)))
+        .map(|e| (e, locative(text, span, e)))
         .max_by_key(|&(e, locative)| (locative, specificity(e), std::cmp::Reverse(e.span.start)))
 }
 
@@ -2564,6 +2604,7 @@ impl Stage for EventStage {
             .filter(|e| e.etype == EntityType::Place)
             .collect();
         places.sort_by_key(|e| e.span);
+        let places = places;
         // With their index in the document's facts, sorted by start for `starting_in`.
         let mut groups: Vec<(usize, &Entity)> = facts
             .entities
@@ -2585,11 +2626,30 @@ impl Stage for EventStage {
         people.extend(occurrences(text, &names));
         let people = People::new(people);
         let lines = Lines::with_starts(text, line_starts);
-        // Only places that can be where something happened: every use of them asks.
-        places.retain(|e| usable_place(text, e, &people, &lines));
+        // Only places that can be where something happened: every use of them asks. (Asked
+        // once per place, when first needed: most places are in sentences the stage never
+        // reads for a place. The countries are asked at once: the country context reads
+        // them all.)
+        let usable_memo: Vec<OnceCell<bool>> = places.iter().map(|_| OnceCell::new()).collect();
+        let usable = |k: usize| {
+            *usable_memo[k].get_or_init(|| usable_place(text, places[k], &people, &lines))
+        };
+        let usable = &usable;
+        let country_places: Vec<&Entity> = (0..places.len())
+            .filter(|&k| places[k].kind == "country" && usable(k))
+            .map(|k| places[k])
+            .collect();
+        // The usable places starting in `span` (ends included), in order: `starting_in` of
+        // the usable places.
+        let places_in = |span: Span| {
+            let lo = places.partition_point(|e| e.span.start < span.start);
+            let hi = lo + places[lo..].partition_point(|e| e.span.start <= span.end);
+            (lo..hi).filter(move |&k| usable(k)).map(|k| places[k])
+        };
+        let places_in = &places_in;
         let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
         quantities.sort_by_key(|q| q.span);
-        let countries = CountryContext::new(text, &places);
+        let countries = CountryContext::new(text, &country_places);
         let hay = Haystack::new(text, self);
 
         // What is read of a number, a sentence, is read once: a sentence is looked at again
@@ -2613,8 +2673,8 @@ impl Stage for EventStage {
             memo[i].place.get_or_init(|| {
                 let span = sentences[i];
                 (
-                    place_in(&hay, text, span, &places, &self.sourced),
-                    self.described_place(&hay, text, span, lists(i), &places, &countries),
+                    place_in(&hay, text, span, places_in(span), &self.sourced),
+                    self.described_place(&hay, text, span, lists(i), &country_places, &countries),
                 )
             })
         };
@@ -2707,7 +2767,8 @@ impl Stage for EventStage {
             // the article is talking about.
             if let Some(p) = place.as_mut() {
                 if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
-                    if let Some(c) = self.context_country(text, s.end, &places, &countries) {
+                    if let Some(c) = self.context_country(text, s.end, &country_places, &countries)
+                    {
                         let mut g = p.geo.as_deref().cloned().unwrap_or_default();
                         g.country = c;
                         p.geo = Some(Arc::new(g));
@@ -2887,8 +2948,7 @@ impl Stage for EventStage {
                     .filter(|&i| trigger(i).1.is_some())
                     .map(|i| sentences[i])
                     .flat_map(|sp| {
-                        starting_in(&places, sp, |e| e.span.start)
-                            .iter()
+                        places_in(sp)
                             .filter(move |e| sp.contains(&e.span))
                             .filter(move |e| locative(text, sp, e) && specificity(e) >= 2)
                             .filter(move |e| {
