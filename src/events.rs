@@ -138,22 +138,48 @@ const KILLED_BEFORE_PHRASES: &[&str] = &[
     "lost",
 ];
 
-/// The indices of [`KILLED_BEFORE_PHRASES`] by their first letter (`a` to `z`), in the
-/// pattern's order, and how many: at a word start only the phrases beginning with its
-/// letter can match, and picking them out of the whole list at every word start cost more
-/// than the rest of the search.
-const KILLED_BEFORE_BY_FIRST: [([u8; 8], u8); 26] = {
-    let mut t = [([0u8; 8], 0u8); 26];
+/// The indices of [`KILLED_BEFORE_PHRASES`] that end with a letter, by that last letter
+/// (`a` to `z`), and how many: a phrase can end only where the text's word there ends
+/// with its letter, so the others are not compared. ("death toll " and "toll " end with a
+/// word of their own, read by [`EventStage::killed_before_group`].)
+const KILLED_BEFORE_BY_LAST: [([u8; 12], u8); 26] = {
+    let mut t = [([0u8; 12], 0u8); 26];
     let mut k = 0;
     while k < KILLED_BEFORE_PHRASES.len() {
-        let letter = (KILLED_BEFORE_PHRASES[k].as_bytes()[0] - b'a') as usize;
-        let n = t[letter].1 as usize;
-        t[letter].0[n] = k as u8;
-        t[letter].1 += 1;
+        let p = KILLED_BEFORE_PHRASES[k].as_bytes();
+        let last = p[p.len() - 1];
+        if last != b' ' {
+            let letter = (last - b'a') as usize;
+            let n = t[letter].1 as usize;
+            t[letter].0[n] = k as u8;
+            t[letter].1 += 1;
+        }
         k += 1;
     }
     t
 };
+
+/// The length of the last word of each of [`KILLED_BEFORE_PHRASES`]: a phrase can end
+/// only where the text's word (`\w` run) there is as long, since the phrase's last word
+/// follows a space or starts at `\b`.
+const KILLED_BEFORE_LAST_LEN: [u8; KILLED_BEFORE_PHRASES.len()] = {
+    let mut t = [0u8; KILLED_BEFORE_PHRASES.len()];
+    let mut k = 0;
+    while k < t.len() {
+        let p = KILLED_BEFORE_PHRASES[k].as_bytes();
+        let mut i = p.len();
+        while i > 0 && p[i - 1] != b' ' {
+            i -= 1;
+        }
+        t[k] = (p.len() - i) as u8;
+        k += 1;
+    }
+    t
+};
+
+/// Where "death toll " and "toll " are in [`KILLED_BEFORE_PHRASES`].
+const DEATH_TOLL: usize = 8;
+const TOLL: usize = 9;
 
 /// The qualifiers of `killed_before` ("at least 12").
 const KILLED_BEFORE_QUALIFIERS: &[&str] = &[
@@ -171,12 +197,16 @@ const KILLED_BEFORE_QUALIFIERS: &[&str] = &[
     "approximately",
 ];
 
-/// Words every match of `statistic` contains: "since", "year", "in all of", "over the",
-/// "annually", "half of".
+/// Words every match of `statistic` contains: "since", "in all of", "over the",
+/// "annually", "half of", and "year" only after "so far this", "per", "each" or "every".
+/// (A bare "year" let most sentences with figures in: "... killed 363 people this year".)
 #[cfg(test)]
 const STATISTIC_WORDS: &[&str] = &[
     "since ",
-    "year",
+    "far this year",
+    "per year",
+    "each year",
+    "every year",
     "in all of ",
     "over the ",
     "annually",
@@ -189,7 +219,8 @@ const NEW_INCIDENT_WORDS: &[&str] = &[
     "another", "separate", "second", "similar", "earlier", "previous", "last ",
 ];
 
-/// Words every match of `described` contains (its group starts with one).
+/// Words every match of `described` contains (its group starts with one), each after
+/// "the " or "'s " ([`after_the`]).
 #[cfg(test)]
 const DIRECTION_WORDS: &[&str] = &["north", "south", "east", "west"];
 
@@ -282,7 +313,7 @@ fn list_words(h: &str) -> u8 {
                 let fits = rest.len() >= w.len()
                     && rest[1] | 0x20 == w[1]
                     && rest[2..w.len()].eq_ignore_ascii_case(&w[2..]);
-                if fits {
+                if fits && (bit != DIRECTION || after_the(bytes, i)) {
                     out |= bit;
                 }
             }
@@ -296,6 +327,15 @@ fn list_words(h: &str) -> u8 {
         }
     }
     out
+}
+
+/// Whether the word at `i` of ASCII text `b` follows "the " or "'s " (any case): in
+/// `described` a direction word follows `(?:the|\w+['’]s) ` (`’` is `'` in a
+/// [`Haystack`]). Why: "villages east of the town" let the pattern's capture search run
+/// for most sentences with a direction word, and it never matched there.
+fn after_the(b: &[u8], i: usize) -> bool {
+    i >= 4 && b[i - 1] == b' ' && b[i - 4..i - 1].eq_ignore_ascii_case(b"the")
+        || i >= 3 && b[i - 1] == b' ' && b[i - 2] | 0x20 == b's' && b[i - 3] == b'\''
 }
 
 /// The words of `STATISTIC_WORDS`, `NEW_INCIDENT_WORDS` and `DIRECTION_WORDS` by their
@@ -312,13 +352,22 @@ const BY_FIRST: [(u8, &[(&str, u8)]); 14] = [
         ],
     ),
     (b'c', &[("climbed", TOTAL)]),
-    (b'e', &[("earlier", NEW_INCIDENT), ("east", DIRECTION)]),
+    (
+        b'e',
+        &[
+            ("earlier", NEW_INCIDENT),
+            ("east", DIRECTION),
+            ("each year", STATISTIC),
+            ("every year", STATISTIC),
+        ],
+    ),
+    (b'f', &[("far this year", STATISTIC)]),
     (b'h', &[("half of", STATISTIC)]),
     (b'i', &[("in all of ", STATISTIC), ("increased", TOTAL)]),
     (b'l', &[("last ", NEW_INCIDENT)]),
     (b'n', &[("north", DIRECTION)]),
     (b'o', &[("over the ", STATISTIC)]),
-    (b'p', &[("previous", NEW_INCIDENT)]),
+    (b'p', &[("previous", NEW_INCIDENT), ("per year", STATISTIC)]),
     (
         b'r',
         &[
@@ -340,7 +389,6 @@ const BY_FIRST: [(u8, &[(&str, u8)]); 14] = [
     ),
     (b't', &[("total", TOTAL), ("toll", TOTAL)]),
     (b'w', &[("west", DIRECTION)]),
-    (b'y', &[("year", STATISTIC)]),
 ];
 
 /// The verbs right before "to"/"at" at the end of a match of `toll`.
@@ -578,8 +626,11 @@ fn split(text: &str) -> (Vec<Span>, Vec<usize>) {
         "Gen", "Lt", "Col", "Maj", "Brig", "Capt", "Sgt", "Mr", "Mrs", "Ms", "Dr", "St", "No",
         "Jr", "Sr", "Adm", "Gov", "Sen", "Rep", "Prof", "Mt", "Ft", "Cpl", "Pvt", "Cmdr", "vs",
     ];
-    let mut out = Vec::new();
-    let mut lines = vec![0];
+    // (Sized for sentences of 64 bytes and lines of 128, about half of what articles have:
+    // growing the two vectors from nothing took a fifth of the split.)
+    let mut out = Vec::with_capacity(text.len() / 64 + 2);
+    let mut lines = Vec::with_capacity(text.len() / 128 + 2);
+    lines.push(0);
     let mut start = 0;
     let bytes = text.as_bytes();
     let mut common = memchr::memchr2_iter(b'.', b'\n', bytes).peekable();
@@ -853,7 +904,7 @@ impl EventStage {
         if category.is_none() {
             // "left 12 dead", "leaving eight wounded": the words after say which.
             category = (last & KILLED_LAST != 0)
-                .then(|| self.killed_before(hay, before_span))
+                .then(|| self.killed_before_group(hay, before_span))
                 .flatten()
                 .filter(|&c| {
                     let w = word(c);
@@ -996,10 +1047,20 @@ impl EventStage {
         lines: &Lines,
     ) -> Option<String> {
         let datelined = lines.dateline_end(span.start);
-        // In the document's order: the last of the most precise dates wins.
-        let mut inside: Vec<(usize, &DateFact)> =
-            starting_in(dates, span, |d| d.1.span.start).to_vec();
-        inside.sort_by_key(|d| d.0);
+        // In the document's order: the last of the most precise dates wins. (Dates sorted
+        // by start usually are in it already: then they are read in place, without a copy.)
+        let found = starting_in(dates, span, |d| d.1.span.start);
+        let sorted;
+        let inside = if found.windows(2).all(|w| w[0].0 < w[1].0) {
+            found
+        } else {
+            sorted = {
+                let mut v = found.to_vec();
+                v.sort_by_key(|d| d.0);
+                v
+            };
+            &sorted[..]
+        };
         inside
             .iter()
             .map(|d| d.1)
@@ -1186,6 +1247,10 @@ impl<'a> Haystack<'a> {
 
     /// What the patterns read for the document's `span`, and where that starts in the copy.
     fn slice(&self, span: Span) -> (&str, usize) {
+        // (The document itself, for the ASCII ones: no offsets to map.)
+        if self.wide.is_empty() {
+            return (&self.ascii[span.start..span.end], span.start);
+        }
         let start = self.at(span.start);
         (&self.ascii[start..self.at(span.end)], start)
     }
@@ -1227,32 +1292,6 @@ fn is_word_byte(b: u8) -> bool {
 /// A space of an ASCII text (`\s` without Unicode).
 fn is_space_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ')
-}
-
-/// Where the last `words` words of ASCII text `h` start, counting back through its
-/// trailing run of words (`\w` runs) and spaces (`\s`) only: the earliest start of a
-/// match made of at most `words` whole words and spaces that ends at the end of `h`.
-fn last_words_start(h: &[u8], words: usize) -> usize {
-    let mut i = h.len();
-    while i > 0 && is_space_byte(h[i - 1]) {
-        i -= 1;
-    }
-    let mut start = i;
-    for _ in 0..words {
-        let mut j = i;
-        while j > 0 && is_word_byte(h[j - 1]) {
-            j -= 1;
-        }
-        if j == i {
-            break;
-        }
-        start = j;
-        i = j;
-        while i > 0 && is_space_byte(h[i - 1]) {
-            i -= 1;
-        }
-    }
-    start
 }
 
 /// The start of the word of ASCII text `h` at or ending at `at` (or `at` itself when no
@@ -1472,84 +1511,112 @@ impl EventStage {
 
     /// Group 1 of `killed_before` in `span`: the pattern read by hand, only when the text
     /// ends as a match must (most numbers follow other words). The capture search cost
-    /// some 2,800 instructions a call, most of it setting up the search.
-    ///
-    /// How it reads the pattern: a match is made of whole words (ASCII `\w` runs: it
-    /// starts at `\b` before a letter, and its `\w+` follow a space and end before one)
-    /// and the spaces between them, at most eight words ("death toll" and three words and
-    /// "to", then "at least"), and ends at the end. So it starts at a word start no earlier
-    /// than the eighth word from the end. At each word start, leftmost first, the phrases
-    /// of group 1 are tried in the pattern's order (the `{0,3}` words greedily, most words
-    /// first); the first whose end is followed by spaces, then nothing or a qualifier and
-    /// spaces, to the end of the text, is the group.
+    /// some 2,800 instructions a call, most of it setting up the search. (The stage calls
+    /// [`EventStage::killed_before_group`] itself, knowing the last word; the tests call
+    /// this.)
+    #[cfg(test)]
     fn killed_before(&self, hay: &Haystack, span: Span) -> Option<Span> {
-        let (h, base) = hay.slice(span);
+        let (h, _) = hay.slice(span);
         if last_word_bits(h) & KILLED_LAST == 0 {
             return None;
         }
-        let t = before_spaces(h)?;
+        self.killed_before_group(hay, span)
+    }
+
+    /// [`EventStage::killed_before`] for a text whose last word is one of
+    /// [`KILLED_LAST`] (the caller knows it).
+    ///
+    /// How it reads the pattern: a match ends at the end of the text, and group 1 ends
+    /// right before `\s+(?:(?:qualifier)\s+)?$`, so at one of at most two places: before
+    /// the trailing spaces, or before the spaces ahead of a qualifier that ends the text
+    /// ("at least"; no qualifier ends with another). Every phrase of group 1 ends with a
+    /// letter, and starts with one at `\b`; "death toll" and "toll" are followed by up to
+    /// three (two) `\w+ ` words and "to"/"at"/"of" ("to"/"at"), which walking back from
+    /// that last word finds. Of the phrases that end at such a place, the regex takes the
+    /// leftmost start, there the first phrase in the pattern's order, and for one phrase
+    /// the most words (the `{0,3}` is greedy), so the later end. Why: the search from each
+    /// word start of the last eight words tried every phrase beginning with its letter,
+    /// some 2,000 instructions a call; the ends leave a handful of comparisons.
+    fn killed_before_group(&self, hay: &Haystack, span: Span) -> Option<Span> {
+        let (h, base) = hay.slice(span);
+        let t = before_spaces(h)?.len();
         let b = h.as_bytes();
-        let word = |i: usize| i < b.len() && is_word_byte(b[i]);
+        let word = |i: usize| is_word_byte(b[i]);
         let at = |i: usize, w: &str| {
-            b.len() >= i + w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+            b[i..].len() >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
         };
-        // Whether the text from `e` is `\s+(?:(?:qualifier)\s+)?$`: `t` is the text without
-        // its trailing spaces, which it has.
-        let rest = |e: usize| {
-            if e >= b.len() || !is_space_byte(b[e]) {
-                return false;
-            }
-            let mut m = e;
-            while m < t.len() && is_space_byte(b[m]) {
-                m += 1;
-            }
-            m >= t.len()
-                || KILLED_BEFORE_QUALIFIERS
-                    .iter()
-                    .any(|q| t[m..].eq_ignore_ascii_case(q))
-        };
-        // The end of `(?:\w+ ){k}` from `i`, if there.
-        let words = |mut i: usize, k: usize| {
-            for _ in 0..k {
-                let w = i;
-                while word(i) {
-                    i += 1;
+        // Whether a phrase starting at `p` (with a letter) starts at `\b`.
+        let starts = |p: usize| p == 0 || !word(p - 1);
+        // Where group 1 can end: before the trailing spaces, or before a final qualifier.
+        let mut ends = [t, 0];
+        for q in KILLED_BEFORE_QUALIFIERS {
+            // (The last letters first: most texts end with none.)
+            let fits = t > q.len() && b[t - 1] | 0x20 == q.as_bytes()[q.len() - 1];
+            if fits && at(t - q.len(), q) && is_space_byte(b[t - q.len() - 1]) {
+                let mut e = t - q.len() - 1;
+                while e > 0 && is_space_byte(b[e - 1]) {
+                    e -= 1;
                 }
-                if i == w || i >= b.len() || b[i] != b' ' {
-                    return None;
-                }
-                i += 1;
+                ends[1] = e;
             }
-            Some(i)
+        }
+        // The best (start, phrase, end) so far: leftmost, then first phrase, then latest end.
+        let mut best: Option<(usize, usize, usize)> = None;
+        let mut offer = |p: usize, k: usize, e: usize| {
+            let better = match best {
+                None => true,
+                Some((bp, bk, be)) => (p, k) < (bp, bk) || (p, k) == (bp, bk) && e > be,
+            };
+            if better {
+                best = Some((p, k, e));
+            }
         };
-        let from = last_words_start(b, 8);
-        let starts =
-            (from..t.len()).filter(|&p| !(p > 0 && word(p - 1)) && b[p].is_ascii_alphabetic());
-        for p in starts {
-            let (ref phrases, n) = KILLED_BEFORE_BY_FIRST[usize::from((b[p] | 0x20) - b'a')];
-            for &phrase in phrases[..usize::from(n)]
-                .iter()
-                .map(|&k| &KILLED_BEFORE_PHRASES[usize::from(k)])
-            {
-                let found = match phrase {
-                    "death toll " | "toll " if at(p, phrase) => {
-                        let most = if phrase == "toll " { 2 } else { 3 };
-                        (0..=most).rev().find_map(|k| {
-                            let i = words(p + phrase.len(), k)?;
-                            ["to", "at", "of"][..if most == 3 { 3 } else { 2 }]
-                                .iter()
-                                .find(|w| at(i, w) && rest(i + 2))
-                                .map(|_| i + 2)
-                        })
-                    }
-                    _ => (at(p, phrase) && rest(p + phrase.len())).then(|| p + phrase.len()),
-                };
-                if let Some(e) = found {
-                    return Some(Span::new(hay.back(base + p), hay.back(base + e)));
+        for e in ends {
+            if e == 0 || !b[e - 1].is_ascii_alphabetic() {
+                continue;
+            }
+            let (ref ks, n) = KILLED_BEFORE_BY_LAST[usize::from((b[e - 1] | 0x20) - b'a')];
+            let mut ws = e;
+            while ws > 0 && word(ws - 1) {
+                ws -= 1;
+            }
+            for &k in &ks[..usize::from(n)] {
+                if usize::from(KILLED_BEFORE_LAST_LEN[usize::from(k)]) != e - ws {
+                    continue;
+                }
+                let phrase = KILLED_BEFORE_PHRASES[usize::from(k)];
+                if e >= phrase.len() && at(e - phrase.len(), phrase) && starts(e - phrase.len()) {
+                    offer(e - phrase.len(), usize::from(k), e);
+                }
+            }
+            // "death toll (?:\w+ ){0,3}(?:to|at|of)", "toll (?:\w+ ){0,2}(?:to|at)".
+            if e < 3 || b[e - 3] != b' ' {
+                continue;
+            }
+            let of = at(e - 2, "of");
+            if !(of || at(e - 2, "to") || at(e - 2, "at")) {
+                continue;
+            }
+            // `i`: where the `k` words before the last one start.
+            let mut i = e - 2;
+            for k in 0..=3 {
+                if k <= 2 && !of && i >= 5 && at(i - 5, "toll ") && starts(i - 5) {
+                    offer(i - 5, TOLL, e);
+                }
+                if i >= 11 && at(i - 11, "death toll ") && starts(i - 11) {
+                    offer(i - 11, DEATH_TOLL, e);
+                }
+                // One `\w+ ` word further back.
+                if i < 2 || b[i - 1] != b' ' || !word(i - 2) {
+                    break;
+                }
+                i -= 1;
+                while i > 0 && word(i - 1) {
+                    i -= 1;
                 }
             }
         }
-        None
+        best.map(|(p, _, e)| Span::new(hay.back(base + p), hay.back(base + e)))
     }
 
     /// Group 1 of `toll` in `span`: the pattern read by hand, only when the text ends with
@@ -1789,13 +1856,17 @@ struct CountryContext {
 
 impl CountryContext {
     fn new(text: &str, places: &[&Entity]) -> CountryContext {
+        // (Sized for every place: a document names a few.)
+        let n = places.len() + 1;
         let mut c = CountryContext {
-            ends: Vec::new(),
-            happened: vec![None],
-            most: vec![None],
+            ends: Vec::with_capacity(n),
+            happened: Vec::with_capacity(n),
+            most: Vec::with_capacity(n),
             names: Vec::new(),
             monotone: true,
         };
+        c.happened.push(None);
+        c.most.push(None);
         // (country index, count, latest start) in order of first mention.
         let mut counts: Vec<(usize, usize, usize)> = Vec::new();
         // For each country of `names`: its entry in `counts`. (Indexed by the name's
@@ -1980,8 +2051,17 @@ fn tail_word(tail: &str) -> &str {
         .position(|&c| is_space_byte(c) || c >= 0x80)
         .map_or(b.len(), |i| from + i);
     if b.get(end).map_or(true, |&c| c < 0x80) {
-        let word = rest[from..end].trim_matches(|c: char| !c.is_ascii_alphanumeric());
-        return strip_all(word, "'s", false);
+        // (`trim_matches` with a `char` test, on bytes: the word is ASCII.)
+        let w = &b[from..end];
+        let lo = w
+            .iter()
+            .position(u8::is_ascii_alphanumeric)
+            .unwrap_or(w.len());
+        let hi = w
+            .iter()
+            .rposition(u8::is_ascii_alphanumeric)
+            .map_or(lo, |i| i + 1);
+        return strip_all(&rest[from + lo..from + hi], "'s", false);
     }
     let word = rest
         .split_whitespace()
@@ -2080,16 +2160,21 @@ fn dateline_end(text: &str, span: Span) -> usize {
 /// The end of the dash that closes a dateline in `head`: the first " — ", else the first
 /// " – ", else " -- ", else " - ". One pass over the spaces, not four `find`s: this ran for
 /// every place of every sentence on a dateline's line.
+///
+/// (Every dash begins with a space and then `-` or the first byte of `—` and `–`; those
+/// two bytes are rare, so they are what `memchr2` looks for, and the space is checked
+/// before them. A search for every space, a call per word of the line's first 160
+/// bytes, cost more than the rest of the dateline test.)
 fn first_dash(head: &str) -> Option<usize> {
     const DASHES: [&str; 4] = [" — ", " – ", " -- ", " - "];
     let mut found = [None; 4];
     let bytes = head.as_bytes();
-    // (Every dash begins with a space and then `-` or the first byte of `—` and `–`.)
-    for i in memchr::memchr_iter(b' ', bytes) {
-        let rest = &bytes[i..];
-        if !matches!(rest.get(1), Some(b'-' | 0xE2)) {
+    for j in memchr::memchr2_iter(b'-', 0xE2, bytes) {
+        if j == 0 || bytes[j - 1] != b' ' {
             continue;
         }
+        let i = j - 1;
+        let rest = &bytes[i..];
         for (k, dash) in DASHES.iter().enumerate() {
             if found[k].is_none() && rest.starts_with(dash.as_bytes()) {
                 found[k] = Some(i + dash.len());
@@ -2222,22 +2307,22 @@ fn locative_at(text: &str, span: Span, at: usize) -> bool {
     place_words(&w3) & LOCATIVE != 0
 }
 
-/// The place in `span` where something happened: one named after "in", "near"... first,
-/// the most specific, the first; and whether it is named after such a word (its
-/// [`locative`] in `span`, which the caller asks again).
+/// The place in `span` where something happened, of the `places` starting in it (in
+/// order): one named after "in", "near"... first, the most specific, the first; and
+/// whether it is named after such a word (its [`locative`] in `span`, which the caller
+/// asks again).
 fn place_in<'a>(
     hay: &Haystack,
     text: &str,
     span: Span,
-    places: &[&'a Entity],
+    places: impl Iterator<Item = &'a Entity>,
     sourced: &Regex,
 ) -> Option<NamedPlace<'a>> {
-    starting_in(places, span, |e| e.span.start)
-        .iter()
+    places
         .filter(|e| span.contains(&e.span))
         // "a military source in Maiduguri said": where the source is, not the incident.
         .filter(|e| !sourced_at(hay, sourced, Span::new(span.start, e.span.start)))
-        .map(|e| (*e, locative(text, span, e)))
+        .map(|e| (e, locative(text, span, e)))
         .max_by_key(|&(e, locative)| (locative, specificity(e), std::cmp::Reverse(e.span.start)))
 }
 
@@ -2446,15 +2531,40 @@ fn actors(
     let mut acted = Vec::new();
     let mut targeted = Vec::new();
     let pivot = trigger_at.unwrap_or(span.end);
-    // In the document's order: it decides the order of the lists.
-    let mut inside: Vec<(usize, &Entity)> =
-        starting_in(entities, span, |e| e.1.span.start).to_vec();
-    inside.sort_by_key(|e| e.0);
+    // In the document's order: it decides the order of the lists. (Entities sorted by
+    // start usually are in it already: then they are read in place, without a copy.)
+    let found = starting_in(entities, span, |e| e.1.span.start);
+    let sorted;
+    let inside = if found.windows(2).all(|w| w[0].0 < w[1].0) {
+        found
+    } else {
+        sorted = {
+            let mut v = found.to_vec();
+            v.sort_by_key(|e| e.0);
+            v
+        };
+        &sorted[..]
+    };
     for e in inside
         .iter()
         .map(|e| e.1)
         .filter(|e| span.contains(&e.span))
     {
+        // (The word after is read only for the kinds it can make an actor.)
+        if !matches!(e.etype, EntityType::Norp | EntityType::Place) {
+            if e.etype == EntityType::Org {
+                let name = e.canonical.to_string();
+                let list = if e.span.start < pivot {
+                    &mut acted
+                } else {
+                    &mut targeted
+                };
+                if !list.contains(&name) {
+                    list.push(name);
+                }
+            }
+            continue;
+        }
         let next = text[e.span.end..span.end]
             .split_whitespace()
             .next()
@@ -2478,11 +2588,10 @@ fn actors(
                 | "militia"
                 | "militiamen"
         );
-        let name = match e.etype {
-            EntityType::Org => e.canonical.to_string(),
-            EntityType::Norp | EntityType::Place if forces => format!("{} {}", e.canonical, next),
-            _ => continue,
-        };
+        if !forces {
+            continue;
+        }
+        let name = format!("{} {}", e.canonical, next);
         let list = if e.span.start < pivot {
             &mut acted
         } else {
@@ -2509,6 +2618,7 @@ impl Stage for EventStage {
             .filter(|e| e.etype == EntityType::Place)
             .collect();
         places.sort_by_key(|e| e.span);
+        let places = places;
         // With their index in the document's facts, sorted by start for `starting_in`.
         let mut groups: Vec<(usize, &Entity)> = facts
             .entities
@@ -2530,11 +2640,30 @@ impl Stage for EventStage {
         people.extend(occurrences(text, &names));
         let people = People::new(people);
         let lines = Lines::with_starts(text, line_starts);
-        // Only places that can be where something happened: every use of them asks.
-        places.retain(|e| usable_place(text, e, &people, &lines));
+        // Only places that can be where something happened: every use of them asks. (Asked
+        // once per place, when first needed: most places are in sentences the stage never
+        // reads for a place. The countries are asked at once: the country context reads
+        // them all.)
+        let usable_memo: Vec<OnceCell<bool>> = places.iter().map(|_| OnceCell::new()).collect();
+        let usable = |k: usize| {
+            *usable_memo[k].get_or_init(|| usable_place(text, places[k], &people, &lines))
+        };
+        let usable = &usable;
+        let country_places: Vec<&Entity> = (0..places.len())
+            .filter(|&k| places[k].kind == "country" && usable(k))
+            .map(|k| places[k])
+            .collect();
+        // The usable places starting in `span` (ends included), in order: `starting_in` of
+        // the usable places.
+        let places_in = |span: Span| {
+            let lo = places.partition_point(|e| e.span.start < span.start);
+            let hi = lo + places[lo..].partition_point(|e| e.span.start <= span.end);
+            (lo..hi).filter(move |&k| usable(k)).map(|k| places[k])
+        };
+        let places_in = &places_in;
         let mut quantities: Vec<&Quantity> = facts.quantities.iter().collect();
         quantities.sort_by_key(|q| q.span);
-        let countries = CountryContext::new(text, &places);
+        let countries = CountryContext::new(text, &country_places);
         let hay = Haystack::new(text, self);
 
         // What is read of a number, a sentence, is read once: a sentence is looked at again
@@ -2558,8 +2687,8 @@ impl Stage for EventStage {
             memo[i].place.get_or_init(|| {
                 let span = sentences[i];
                 (
-                    place_in(&hay, text, span, &places, &self.sourced),
-                    self.described_place(&hay, text, span, lists(i), &places, &countries),
+                    place_in(&hay, text, span, places_in(span), &self.sourced),
+                    self.described_place(&hay, text, span, lists(i), &country_places, &countries),
                 )
             })
         };
@@ -2575,7 +2704,8 @@ impl Stage for EventStage {
             lo..lo + quantities[lo..].partition_point(|q| q.span.start <= span.end)
         };
 
-        let mut mentions: Vec<(Mention, Sides)> = Vec::new();
+        // (At most one per sentence: sized once rather than grown and moved.)
+        let mut mentions: Vec<(Mention, Sides)> = Vec::with_capacity(sentences.len());
         for (i, &s) in sentences.iter().enumerate() {
             let numbers = numbers_in(s);
             if numbers.is_empty() {
@@ -2651,7 +2781,8 @@ impl Stage for EventStage {
             // the article is talking about.
             if let Some(p) = place.as_mut() {
                 if !matches!(&p.geo, Some(g) if !g.country.is_empty()) {
-                    if let Some(c) = self.context_country(text, s.end, &places, &countries) {
+                    if let Some(c) = self.context_country(text, s.end, &country_places, &countries)
+                    {
                         let mut g = p.geo.as_deref().cloned().unwrap_or_default();
                         g.country = c;
                         p.geo = Some(Arc::new(g));
@@ -2676,9 +2807,9 @@ impl Stage for EventStage {
             ));
         }
 
-        let mut events: Vec<Event> = Vec::new();
+        let mut events: Vec<Event> = Vec::with_capacity(mentions.len());
         // Whether each event's figures came from a stated total, per category.
-        let mut totals: Vec<[bool; 3]> = Vec::new();
+        let mut totals: Vec<[bool; 3]> = Vec::with_capacity(mentions.len());
         for (m, (acted, targeted)) in mentions {
             let fits = |i: usize| {
                 let ev = &events[i];
@@ -2827,12 +2958,17 @@ impl Stage for EventStage {
                 || first.place_kind == "direction";
             if vague {
                 let hay = &hay;
+                // (Whether a sentence has an incident word at all: its search for the words'
+                // kinds is memoised for the sentences with figures; the others ask only
+                // whether the pattern matches.)
                 let found = (0..sentences.len())
-                    .filter(|&i| trigger(i).1.is_some())
+                    .filter(|&i| match memo[i].trigger.get() {
+                        Some(t) => t.1.is_some(),
+                        None => hay.is_match(&self.trigger, sentences[i]),
+                    })
                     .map(|i| sentences[i])
                     .flat_map(|sp| {
-                        starting_in(&places, sp, |e| e.span.start)
-                            .iter()
+                        places_in(sp)
                             .filter(move |e| sp.contains(&e.span))
                             .filter(move |e| locative(text, sp, e) && specificity(e) >= 2)
                             .filter(move |e| {
@@ -3492,9 +3628,15 @@ mod tests {
             "died",
             "so far this YEAR",
             "in the first half of",
+            "per year",
+            "Every year",
+            "each year",
+            "this year",
+            "annually",
             "last week",
             "in the western desert",
             "in the west of the country",
+            "near Iraq’s northern border",
             "a separate",
             "along with",
             "As well as",
@@ -3705,6 +3847,13 @@ mod tests {
             "12",
             "x_1",
             "a",
+            // Qualifiers' words alone, and phrases of several words.
+            "up",
+            "least",
+            "than",
+            "injuries to",
+            "claimed the lives of",
+            "elimination",
         ];
         let gaps = [
             " ", " ", " ", "  ", "\n", ", ", ". ", "; ", "-", "\u{A0}", " ’",
@@ -4113,8 +4262,11 @@ mod tests {
         for (text, want) in [
             ("Since 2009, a SEPARATE raid", STATISTIC | NEW_INCIDENT),
             ("midyear, the northeast", DIRECTION),
-            ("last\nyear", STATISTIC),
-            ("lastyear, Southeast", DIRECTION),
+            ("last\nyear", 0),
+            ("so far THIS year; EVERY year", STATISTIC),
+            ("per  year, each\tyear, this year", 0),
+            ("lastyear, Southeast", 0),
+            ("Iraq's west, THE\u{20}NORTH", DIRECTION),
             ("since", 0),
             ("", 0),
         ] {
@@ -4129,6 +4281,14 @@ mod tests {
             "year",
             "YEARS",
             "ye",
+            "far this year",
+            "Far This",
+            "per year",
+            "per",
+            "each year",
+            "EVERY year",
+            "every",
+            "this year",
             "in all of ",
             "in all",
             "ALL",
@@ -4168,6 +4328,9 @@ mod tests {
             "east",
             "west",
             "we",
+            "the ",
+            "The",
+            "'s ",
             "x",
             "_",
             "5",
@@ -4184,8 +4347,11 @@ mod tests {
             let mut want = 0;
             for i in (0..b.len()).filter(|&i| i == 0 || !is_word_byte(b[i - 1])) {
                 for (w, bit) in &got {
+                    let before = text[..i].to_ascii_lowercase();
+                    let the = before.ends_with("the ") || before.ends_with("'s ");
                     if b[i..].len() >= w.len()
                         && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+                        && (*bit != DIRECTION || the)
                     {
                         want |= bit;
                     }
