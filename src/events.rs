@@ -678,9 +678,9 @@ fn split(text: &str) -> (Vec<Span>, Vec<usize>) {
 }
 
 /// The offset of the first byte at or after `from` that is one of `needles` (at most a
-/// few), eight bytes at a time: the roles stage's line split looks for line breaks in
-/// every byte of a document, and a test per byte cost more than the rest of the split.
-/// (This stage's own split uses `memchr`, see [`split`].)
+/// few), eight bytes at a time: the roles stage looks for the end of each title's line
+/// with it, and a test per byte cost more than the rest of that search. (This stage's own
+/// split uses `memchr`, see [`split`].)
 pub(crate) fn next_of(bytes: &[u8], from: usize, needles: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
