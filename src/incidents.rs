@@ -910,7 +910,12 @@ mod tests {
         assert_eq!(assign(&prepared, 3), [0, 1, 2, 3, 4]);
     }
 
-    fn report(doc: &str, date: Option<&str>, place: &str, killed: Option<u64>) -> Report {
+    pub(super) fn report(
+        doc: &str,
+        date: Option<&str>,
+        place: &str,
+        killed: Option<u64>,
+    ) -> Report {
         Report {
             doc_id: doc.into(),
             published: None,

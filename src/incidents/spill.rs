@@ -1457,6 +1457,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn incidents_too_large_to_hold_give_the_same_rows() {
+        // A story reprinted more often than an incident's reports are held, among others;
+        // with room to hold every report, and with none.
+        let mut reports = reports(11, 300);
+        for i in 0..(3 * MEMBER_SAMPLE) {
+            let copy = super::super::tests::report(
+                &format!("copy{i}"),
+                Some("2024-08-29"),
+                "Anbar",
+                Some(15),
+            );
+            reports.insert(2 * i, copy);
+        }
+        let want: Vec<Vec<String>> = super::super::merge(reports.clone())
+            .iter()
+            .map(Incident::cells)
+            .collect();
+        assert!(want
+            .iter()
+            .any(|cells| cells[18] == (3 * MEMBER_SAMPLE).to_string()));
+        for batch in [1 << 24, 100] {
+            assert_eq!(spilled(&reports, batch), want, "batch {batch}");
+        }
+    }
+
     /// Each incident's reports (indices), incidents in the order of their first report.
     fn partition<T: Ord + Copy>(cluster_of: &[T]) -> Vec<Vec<usize>> {
         let mut groups: std::collections::BTreeMap<T, Vec<usize>> = Default::default();
