@@ -334,7 +334,7 @@ fn assign(prepared: &[Prepared], cap: usize) -> Vec<usize> {
                 if !country.is_empty() {
                     (by_country.entry(country))
                         .or_insert_with(|| Index::new(cap))
-                        .push(c, p);
+                        .push(c, p, drop);
                 }
                 c
             }
@@ -496,8 +496,9 @@ impl<T> Index<T> {
     }
 
     /// Adds a new incident, filed by `first`, its first report; the oldest leaves beyond
-    /// `cap`. Returns the new incident's item.
-    fn push(&mut self, item: T, first: &Prepared) -> &mut T {
+    /// `cap`, and is given to `gone` (for [`Spill`], whose incidents are then complete).
+    /// Returns the new incident's item.
+    fn push(&mut self, item: T, first: &Prepared, gone: impl FnOnce(T)) -> &mut T {
         let pos = self.made;
         self.made += 1;
         let (id, around) = match Where::of(&first.report.event) {
@@ -527,17 +528,28 @@ impl<T> Index<T> {
         }
         self.window.push_back((item, filed));
         if self.window.len() > self.cap {
-            let gone = self.oldest();
-            let (_, filed) = self.window.pop_front().expect("a full window");
+            let oldest = self.oldest();
+            let (left, filed) = self.window.pop_front().expect("a full window");
             for &list in filed.iter().flatten() {
                 let front = self.lists[list].pop_front();
-                debug_assert_eq!(front, Some(gone));
+                debug_assert_eq!(front, Some(oldest));
             }
-            if self.minima.front().is_some_and(|&(_, p)| p == gone) {
+            if self.minima.front().is_some_and(|&(_, p)| p == oldest) {
                 self.minima.pop_front();
             }
+            gone(left);
         }
         &mut self.window.back_mut().expect("the new incident").0
+    }
+
+    /// The items of the incidents still in the window, oldest first.
+    fn items_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.window.iter_mut().map(|(item, _)| item)
+    }
+
+    /// The items of the incidents still in the window, oldest first.
+    fn into_items(self) -> impl Iterator<Item = T> {
+        self.window.into_iter().map(|(item, _)| item)
     }
 }
 
@@ -861,7 +873,7 @@ mod tests {
                                 lists.entry(country).or_default().push(c);
                                 (indexes.entry(country))
                                     .or_insert_with(|| Index::new(cap))
-                                    .push(c, p);
+                                    .push(c, p, drop);
                             }
                             c
                         }
@@ -898,7 +910,12 @@ mod tests {
         assert_eq!(assign(&prepared, 3), [0, 1, 2, 3, 4]);
     }
 
-    fn report(doc: &str, date: Option<&str>, place: &str, killed: Option<u64>) -> Report {
+    pub(super) fn report(
+        doc: &str,
+        date: Option<&str>,
+        place: &str,
+        killed: Option<u64>,
+    ) -> Report {
         Report {
             doc_id: doc.into(),
             published: None,

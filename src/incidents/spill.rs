@@ -4,18 +4,22 @@
 //! a 10 GB dump. [`Spill`] gives the same incidents while holding at most two sort batches
 //! of records (one filling, one being sorted) per pass, the incidents of one country that
 //! can still take a report (at most [`MAX_CANDIDATES`], each with its [`MEMBER_SAMPLE`]
-//! compared reports, stripped to the fields the comparison reads) and the reports of the
-//! incidents being written (a [`CHUNK`] of reports, and one incident however large), for
-//! each of the threads that finish it.
+//! compared reports, stripped to the fields the comparison reads, or their reports whole
+//! while they are held, up to half a batch) and the reports of the incidents being written
+//! (a [`CHUNK`] of reports, and one incident however large), for each of the threads that
+//! finish it.
 //!
 //! Each report is one record: a sort key and a body. Records are split by country into
 //! [`PARTS`] parts; no incident crosses a country, so each part is merged on its own, on the
-//! pool beside the others. At the end each part's records are sorted twice: by country
-//! and, within one, into the merge order of [`super::merge`], where each report is given
-//! its incident (named by the sequence number of the report that made it, unique across
-//! parts); then by incident, where each incident's row is made from its reports in input
-//! order. The rows of all parts are then merged by each incident's first report, the order
-//! of incidents.csv. Keys are distinct, so sorting on the key alone gives one order.
+//! pool beside the others. At the end each part's records are sorted by country and,
+//! within one, into the merge order of [`super::merge`], where each report is given its
+//! incident (named by the sequence number of the report that made it, unique across
+//! parts). The reports of an incident are held until it can take no more (see [`Placed`]),
+//! and its row is made from them then; only the reports of incidents too large to hold
+//! are sorted a second time, by incident, for their rows. The rows of all parts are then
+//! merged by each incident's first report, the order of incidents.csv, on a thread that
+//! hands them to the writer in large buffers. Keys are distinct, so sorting on the key
+//! alone gives one order.
 //!
 //! Records stay in memory while they fit in one sort batch (the usual case for small runs:
 //! nothing touches the disk); beyond that each full batch is sorted and written, a file per
@@ -704,19 +708,46 @@ impl Merged {
     }
 }
 
+/// One report of an incident held in memory while the incident is open: its record and
+/// its decoded form, both kept for the incident's row.
+struct Member {
+    seq: Seq,
+    rec: Rec,
+    p: Prepared,
+}
+
+impl Member {
+    /// What a held member counts against [`Clusters`]' budget: its record, and about as
+    /// much again for its decoded strings.
+    fn size(&self) -> usize {
+        2 * self.rec.size() + std::mem::size_of::<Member>()
+    }
+}
+
 /// An incident that can still take reports, with the reports a newcomer is compared with:
-/// its first and its latest `MEMBER_SAMPLE / 2`.
+/// all of them while it has at most [`MEMBER_SAMPLE`] and they are held, otherwise its first
+/// and its latest `MEMBER_SAMPLE / 2`.
 struct Open {
     id: usize,
     /// The sequence number of its first placed report: the incident's name in the
     /// records of the second sort, unique across the parts of a spill.
     label: Seq,
+    /// Its reports, whole, while it is held: when it closes, its row is made from them at
+    /// once. `None` once they went to the second sort (see [`Placed`]).
+    held: Option<Vec<Member>>,
+    /// Once not held: the compared reports, slimmed.
     head: Vec<Prepared>,
     tail: VecDeque<Prepared>,
 }
 
 impl Open {
-    fn push(&mut self, p: Prepared) {
+    /// The reports a newcomer is compared with.
+    fn sample(&self) -> impl Iterator<Item = &Prepared> {
+        let held = self.held.iter().flatten().map(|m| &m.p);
+        held.chain(self.head.iter()).chain(self.tail.iter())
+    }
+
+    fn push_sample(&mut self, p: Prepared) {
         if self.head.len() < MEMBER_SAMPLE / 2 {
             self.head.push(p);
         } else {
@@ -725,6 +756,78 @@ impl Open {
                 self.tail.pop_front();
             }
         }
+    }
+
+    /// Adds a report: held while the incident is and has room (the sample is then every
+    /// report), else sent to the second sort.
+    fn push(&mut self, m: Member, out: &mut Placed) {
+        match &mut self.held {
+            Some(held) if held.len() < MEMBER_SAMPLE => {
+                out.held += m.size();
+                held.push(m);
+            }
+            _ => {
+                self.release(out);
+                out.sort(self.label, m.seq, &m.rec);
+                self.push_sample(slim(m.p));
+            }
+        }
+    }
+
+    /// Sends the held reports to the second sort, in the order they came (so the sample is
+    /// the one an incident that was never held would have).
+    fn release(&mut self, out: &mut Placed) {
+        for m in self.held.take().into_iter().flatten() {
+            out.held -= m.size();
+            out.sort(self.label, m.seq, &m.rec);
+            self.push_sample(slim(m.p));
+        }
+    }
+
+    /// The incident leaves the candidates: complete. Its reports, if held.
+    fn close(self, out: &mut Placed) {
+        if let Some(held) = self.held {
+            out.close(held);
+        }
+    }
+}
+
+/// What placing reports gives besides their incidents: the reports of incidents that are
+/// not held, for the second sort (by incident), and incidents complete with their reports.
+///
+/// Why: most incidents have one or a few reports, and they leave the candidates within a
+/// few thousand reports; holding their reports until then lets their rows be made straight
+/// from the decoded reports, instead of writing every report again with its incident, sorting
+/// them all a second time, reading them back and decoding them again. Incidents with more than
+/// [`MEMBER_SAMPLE`] reports, or all those open when the held reports exceed the budget, go
+/// the second sort's way; either way a row is made from all of an incident's reports in
+/// input order, so the rows are the same.
+#[derive(Default)]
+struct Placed {
+    /// Records keyed by incident and sequence number, for the second sort.
+    sorted: Vec<Rec>,
+    /// Complete incidents, with their reports in no set order.
+    closed: Vec<Vec<Member>>,
+    /// The reports in `closed`.
+    closed_reports: usize,
+    /// The bytes of the held reports of open incidents.
+    held: usize,
+}
+
+impl Placed {
+    fn sort(&mut self, label: Seq, seq: Seq, rec: &Rec) {
+        let mut bytes = Vec::with_capacity(40 + rec.body().len());
+        bytes.extend_from_slice(&label);
+        bytes.extend_from_slice(&seq);
+        let key = bytes.len();
+        bytes.extend_from_slice(rec.body());
+        self.sorted.push(Rec { bytes, key });
+    }
+
+    fn close(&mut self, members: Vec<Member>) {
+        self.held -= members.iter().map(Member::size).sum::<usize>();
+        self.closed_reports += members.len();
+        self.closed.push(members);
     }
 }
 
@@ -736,30 +839,36 @@ struct Clusters {
     country: String,
     open: Index<Open>,
     made: usize,
+    /// At most this many bytes of reports are held ([`Placed::held`]); beyond, every open
+    /// incident's go to the second sort.
+    budget: usize,
 }
 
 impl Clusters {
-    fn new(cap: usize) -> Clusters {
+    fn new(cap: usize, budget: usize) -> Clusters {
         Clusters {
             cap,
             country: String::new(),
             open: Index::new(cap),
             made: 0,
+            budget,
         }
     }
 
-    /// The incident a report joins: the sequence number `seq` of the report that made it,
-    /// or `seq` itself when the report makes a new one.
-    fn place(&mut self, p: Prepared, seq: Seq) -> Seq {
+    /// Places a report (`rec`, decoded as `p`): returns the incident it joins, named by the
+    /// sequence number of the report that made it (`seq` itself when it makes a new one).
+    /// What became of the report and of the incidents it closed is added to `out`.
+    fn place(&mut self, p: Prepared, seq: Seq, rec: Rec, out: &mut Placed) -> Seq {
         if p.report.event.geo.country != self.country {
             self.country.clone_from(&p.report.event.geo.country);
-            self.open = Index::new(self.cap);
+            let old = std::mem::replace(&mut self.open, Index::new(self.cap));
+            old.into_items().for_each(|open| open.close(out));
         }
         let mut best: Option<(u32, usize)> = None;
         let mut best_pos = 0;
         if !self.country.is_empty() {
             self.open.candidates(&p, |pos, cl| {
-                if let Some(total) = join_score(&p, cl.head.iter().chain(cl.tail.iter())) {
+                if let Some(total) = join_score(&p, cl.sample()) {
                     if better(best, total, cl.id) {
                         best = Some((total, cl.id));
                         best_pos = pos;
@@ -767,26 +876,43 @@ impl Clusters {
                 }
             });
         }
-        let p = slim(p);
-        if best.is_some() {
+        let m = Member { seq, rec, p };
+        let label = if best.is_some() {
             let open = self.open.get_mut(best_pos);
-            open.push(p);
-            return open.label;
+            open.push(m, out);
+            open.label
+        } else {
+            // Numbered in the order they are made, which is what `better` prefers on a tie.
+            let id = self.made;
+            self.made += 1;
+            if self.country.is_empty() {
+                // Never a candidate: complete at once.
+                out.held += m.size();
+                out.close(vec![m]);
+            } else {
+                let open = Open {
+                    id,
+                    label: seq,
+                    // Most incidents keep one report: no room for four.
+                    held: Some(Vec::with_capacity(1)),
+                    head: Vec::new(),
+                    tail: VecDeque::new(),
+                };
+                // Filed by its first report.
+                let filed = self.open.push(open, &m.p, |gone| gone.close(out));
+                filed.push(m, out);
+            }
+            seq
+        };
+        if out.held > self.budget {
+            self.open.items_mut().for_each(|open| open.release(out));
         }
-        // Numbered in the order they are made, which is what `better` prefers on a tie.
-        let id = self.made;
-        self.made += 1;
-        if !self.country.is_empty() {
-            let open = Open {
-                id,
-                label: seq,
-                head: Vec::new(),
-                tail: VecDeque::new(),
-            };
-            // Filed by its first report (`slim` keeps what the filing reads).
-            self.open.push(open, &p).push(p);
-        }
-        seq
+        label
+    }
+
+    /// Closes the incidents still open.
+    fn finish(self, out: &mut Placed) {
+        self.open.into_items().for_each(|open| open.close(out));
     }
 }
 
@@ -954,16 +1080,16 @@ impl Spill {
     /// Merges the reports into incidents and writes them in the order of
     /// [`super::merge`], by each incident's first report: `encode` turns each incident's
     /// cells into bytes (on the rayon pool, many incidents at once), `write` gets those
-    /// bytes in order.
+    /// bytes in order, many rows at once, with their number.
     ///
     /// The parts (countries) are merged on the pool, each into its own sorted rows; only
-    /// the last merge of those rows, and writing them, is serial. Each part gets a share of
+    /// the last merge of those rows is serial, beside the writing. Each part gets a share of
     /// the sort batch for its two sorts, so that memory stays near that of one batch per
     /// sort whatever the number of threads.
     pub fn finish(
         self,
         encode: impl Fn(&[String], &mut Vec<u8>) + Sync,
-        mut write: impl FnMut(&[u8]) -> Result<()>,
+        mut write: impl FnMut(&[u8], u64) -> Result<()>,
     ) -> Result<()> {
         let Spill {
             files,
@@ -982,12 +1108,38 @@ impl Spill {
             .map(|runs| finish_part(runs, &files, share, &held, &encode))
             .collect::<Result<_>>()?;
         // Incidents in the order of their first report (the keys are distinct: the
-        // sequence numbers of first reports).
+        // sequence numbers of first reports). The merge runs on a thread of its own and
+        // hands the rows over in large buffers, so that writing them overlaps it.
         let mut sorted = merged(rows.into_iter().flatten().collect(), &files)?;
-        while let Some(rec) = sorted.next_rec()? {
-            write(rec.body())?;
-        }
-        Ok(())
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel::<(Vec<u8>, u64)>(2);
+            let merger = scope.spawn(move || -> Result<()> {
+                let mut buf = Vec::with_capacity(OUT_BYTES + ROW_BYTES);
+                let mut rows = 0;
+                while let Some(rec) = sorted.next_rec()? {
+                    buf.extend_from_slice(rec.body());
+                    rows += 1;
+                    if buf.len() >= OUT_BYTES {
+                        let full =
+                            std::mem::replace(&mut buf, Vec::with_capacity(OUT_BYTES + ROW_BYTES));
+                        // The receiver only goes away when writing failed.
+                        if tx.send((full, std::mem::take(&mut rows))).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                let _ = tx.send((buf, rows));
+                Ok(())
+            });
+            let written = rx
+                .into_iter()
+                .try_for_each(|(bytes, rows)| write(&bytes, rows));
+            // Dropped before waiting: a merge blocked on a full channel then stops.
+            let merged = merger
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            written.and(merged)
+        })
     }
 }
 
@@ -1004,12 +1156,28 @@ fn finish_part(
         return Ok(Vec::new());
     }
     // 1. In merge order, each report gets its incident. Decoding a report costs more
-    // than placing it: that is done `CHUNK` reports at a time on the pool.
+    // than placing it: that is done `CHUNK` reports at a time on the pool. Incidents that
+    // close with their reports held are made into rows on the pool as they gather
+    // (`CHUNK` reports at a time); the others' reports go to the second sort.
     let mut sorted = merged(runs, files)?;
     let path = sorted.path.clone();
     let mut assigned = Collect::new(1, batch);
-    let mut clusters = Clusters::new(MAX_CANDIDATES);
+    let mut rows = Collect::new(1, batch);
+    let mut clusters = Clusters::new(MAX_CANDIDATES, batch / 2);
+    let mut placed = Placed::default();
     let mut chunk: Vec<Rec> = Vec::with_capacity(CHUNK);
+    let held_rows = |placed: &mut Placed, rows: &mut Collect| {
+        placed.closed_reports = 0;
+        let made: Vec<Rec> = (placed.closed.par_drain(..))
+            .map(|mut members| {
+                members.sort_unstable_by_key(|m| m.seq);
+                let first = members[0].seq;
+                row(members.into_iter().map(|m| m.p), &first, encode)
+            })
+            .collect();
+        made.into_iter()
+            .try_for_each(|rec| rows.push(0, rec, files))
+    };
     loop {
         while chunk.len() < CHUNK {
             match sorted.next_rec()? {
@@ -1029,24 +1197,27 @@ fn finish_part(
                 .get(key.len().saturating_sub(20)..)
                 .and_then(|s| s.try_into().ok())
                 .ok_or_else(|| corrupt(&path, "a record without its key"))?;
-            let label = clusters.place(p, seq);
-            let mut bytes = Vec::with_capacity(40 + rec.body().len());
-            bytes.extend_from_slice(&label);
-            bytes.extend_from_slice(&seq);
-            let key = bytes.len();
-            bytes.extend_from_slice(rec.body());
-            assigned.push(0, Rec { bytes, key }, files)?;
+            clusters.place(p, seq, rec, &mut placed);
+            for rec in placed.sorted.drain(..) {
+                assigned.push(0, rec, files)?;
+            }
+        }
+        if placed.closed_reports >= CHUNK {
+            held_rows(&mut placed, &mut rows)?;
         }
     }
     drop(sorted);
-    drop(clusters);
+    clusters.finish(&mut placed);
+    for rec in placed.sorted.drain(..) {
+        assigned.push(0, rec, files)?;
+    }
+    held_rows(&mut placed, &mut rows)?;
 
-    // 2. By incident, reports in input order: one row per incident, keyed by its first
-    // report. Incidents are gathered `CHUNK` reports at a time, and decoded and made
-    // into rows on the pool.
+    // 2. The reports of the other incidents by incident, in input order: one row per
+    // incident, keyed by its first report. Incidents are gathered `CHUNK` reports at a
+    // time, and decoded and made into rows on the pool.
     let mut sorted = assigned.sort(files)?;
     let path = sorted.path.clone();
-    let mut rows = Collect::new(1, batch);
     // The incident being read (its label, and its reports so far); and those read
     // whole, not yet made into rows.
     let mut current: Option<(Vec<u8>, Gathered)> = None;
@@ -1058,14 +1229,7 @@ fn finish_part(
                 let members = (bodies.iter())
                     .map(|rec| report(&path, rec.body()).map(Prepared::new))
                     .collect::<Result<Vec<Prepared>>>()?;
-                let dates = members.iter().map(|p| p.date.clone()).collect();
-                let incident = Incident {
-                    reports: members.into_iter().map(|p| p.report).collect(),
-                    dates,
-                };
-                let (mut bytes, key) = (first.clone(), first.len());
-                encode(&incident.cells(), &mut bytes);
-                Ok(Rec { bytes, key })
+                Ok(row(members.into_iter(), &first, encode))
             })
             .collect::<Result<_>>()?;
         made.into_iter()
@@ -1113,6 +1277,32 @@ fn finish_part(
         }
     }
     Ok(runs)
+}
+
+/// How many bytes of rows the last merge hands over at once for writing.
+const OUT_BYTES: usize = 1 << 20;
+
+/// Bytes reserved for an incident's row: more than most rows of incidents.csv take (180
+/// on average in the generated dumps).
+const ROW_BYTES: usize = 384;
+
+/// The row of an incident, keyed by `first`, the sequence number of its first report:
+/// `members` are its reports in input order.
+fn row(
+    members: impl Iterator<Item = Prepared>,
+    first: &[u8],
+    encode: &(impl Fn(&[String], &mut Vec<u8>) + Sync),
+) -> Rec {
+    let (reports, dates) = members.map(|p| (p.report, p.date)).unzip();
+    let incident = Incident { reports, dates };
+    // Room for most rows at once: growing it by doubling was a tenth of the finishing.
+    let mut bytes = Vec::with_capacity(first.len() + ROW_BYTES);
+    bytes.extend_from_slice(first);
+    encode(&incident.cells(), &mut bytes);
+    Rec {
+        bytes,
+        key: first.len(),
+    }
 }
 
 /// The rows of the parts that stayed in memory, waiting for the last merge: they stay
@@ -1230,9 +1420,13 @@ mod tests {
         spill
             .finish(
                 |cells, out| Enc(out).strs(cells),
-                |bytes| {
+                |bytes, n| {
                     let mut d = Dec(bytes);
-                    rows.push(d.strs().filter(|_| d.done()).expect("a row"));
+                    let before = rows.len();
+                    while !d.done() {
+                        rows.push(d.strs().expect("a row"));
+                    }
+                    assert_eq!((rows.len() - before) as u64, n);
                     Ok(())
                 },
             )
@@ -1263,6 +1457,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn incidents_too_large_to_hold_give_the_same_rows() {
+        // A story reprinted more often than an incident's reports are held, among others;
+        // with room to hold every report, and with none.
+        let mut reports = reports(11, 300);
+        for i in 0..(3 * MEMBER_SAMPLE) {
+            let copy = super::super::tests::report(
+                &format!("copy{i}"),
+                Some("2024-08-29"),
+                "Anbar",
+                Some(15),
+            );
+            reports.insert(2 * i, copy);
+        }
+        let want: Vec<Vec<String>> = super::super::merge(reports.clone())
+            .iter()
+            .map(Incident::cells)
+            .collect();
+        assert!(want
+            .iter()
+            .any(|cells| cells[18] == (3 * MEMBER_SAMPLE).to_string()));
+        for batch in [1 << 24, 100] {
+            assert_eq!(spilled(&reports, batch), want, "batch {batch}");
+        }
+    }
+
     /// Each incident's reports (indices), incidents in the order of their first report.
     fn partition<T: Ord + Copy>(cluster_of: &[T]) -> Vec<Vec<usize>> {
         let mut groups: std::collections::BTreeMap<T, Vec<usize>> = Default::default();
@@ -1286,19 +1506,46 @@ mod tests {
                 let want = partition(&super::super::assign(&prepared, cap));
                 let mut order: Vec<usize> = (0..prepared.len()).collect();
                 order.sort_by_key(|&i| merge_key(&prepared[i], i as u64));
-                let mut clusters = Clusters::new(cap);
-                let mut got = vec![[0; 20]; prepared.len()];
-                for i in order {
-                    let mut seq = Vec::new();
-                    digits20(&mut seq, i as u64);
-                    let p = Prepared::new(prepared[i].report.clone());
-                    got[i] = clusters.place(p, seq.try_into().expect("20 digits"));
+                // Nothing held, some, everything until it has too many reports.
+                for budget in [0, 5_000, usize::MAX] {
+                    let mut clusters = Clusters::new(cap, budget);
+                    let mut placed = Placed::default();
+                    let mut got = vec![[0; 20]; prepared.len()];
+                    for &i in &order {
+                        let mut seq = Vec::new();
+                        digits20(&mut seq, i as u64);
+                        let p = Prepared::new(prepared[i].report.clone());
+                        let seq = seq.try_into().expect("20 digits");
+                        got[i] = clusters.place(p, seq, Rec::new(&seq, b""), &mut placed);
+                    }
+                    clusters.finish(&mut placed);
+                    // Each report is either in a closed incident or sorted, with its label.
+                    let mut seen = vec![false; prepared.len()];
+                    for members in &placed.closed {
+                        let labels: Vec<Seq> =
+                            members.iter().map(|m| got[seq_of(&m.seq)]).collect();
+                        assert!(labels.iter().all(|l| *l == labels[0]), "{labels:?}");
+                        members.iter().for_each(|m| seen[seq_of(&m.seq)] = true);
+                    }
+                    for rec in &placed.sorted {
+                        let (label, seq) = rec.key().split_at(20);
+                        let i = seq_of(seq);
+                        assert_eq!(label, got[i], "seed {seed}, cap {cap}, budget {budget}");
+                        assert!(!seen[i]);
+                        seen[i] = true;
+                    }
+                    assert!(seen.iter().all(|&s| s));
+                    assert_eq!(placed.held, 0);
+                    let got = partition(&got);
+                    assert!(got.len() < prepared.len(), "seed {seed}: nothing merged");
+                    assert_eq!(got, want, "seed {seed}, cap {cap}, budget {budget}");
                 }
-                let got = partition(&got);
-                assert!(got.len() < prepared.len(), "seed {seed}: nothing merged");
-                assert_eq!(got, want, "seed {seed}, cap {cap}");
             }
         }
+    }
+
+    fn seq_of(digits: &[u8]) -> usize {
+        std::str::from_utf8(digits).unwrap().parse().unwrap()
     }
 
     #[test]

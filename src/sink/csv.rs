@@ -767,12 +767,19 @@ impl Sink for CsvSink {
         let table = &mut self.tables[INCIDENTS];
         spill.finish(
             |cells, out| {
-                let cells: Vec<std::borrow::Cow<'_, str>> =
-                    cells.iter().map(|c| neutralise(c)).collect();
-                let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-                record(out, &refs);
+                // As `record` writes the neutralised cells, without copies of them.
+                let mut row = Cells::new(out);
+                for cell in cells {
+                    row.text(cell);
+                }
+                if let [cell] = cells {
+                    if cell.is_empty() {
+                        row.out.extend_from_slice(b"\"\"");
+                    }
+                }
+                row.end();
             },
-            |row| table.write(row, 1),
+            |rows, n| table.write(rows, n),
         )?;
         for t in &mut self.tables {
             t.out.flush().map_err(|e| Error::io(&t.tmp, e))?;
