@@ -19,6 +19,7 @@
 //!
 //! Only incidents with a count of killed or injured become rows, as the contract asks.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
 
@@ -1047,20 +1048,8 @@ impl EventStage {
         lines: &Lines,
     ) -> Option<String> {
         let datelined = lines.dateline_end(span.start);
-        // In the document's order: the last of the most precise dates wins. (Dates sorted
-        // by start usually are in it already: then they are read in place, without a copy.)
-        let found = starting_in(dates, span, |d| d.1.span.start);
-        let sorted;
-        let inside = if found.windows(2).all(|w| w[0].0 < w[1].0) {
-            found
-        } else {
-            sorted = {
-                let mut v = found.to_vec();
-                v.sort_by_key(|d| d.0);
-                v
-            };
-            &sorted[..]
-        };
+        // In the document's order: the last of the most precise dates wins.
+        let inside = in_order(starting_in(dates, span, |d| d.1.span.start));
         inside
             .iter()
             .map(|d| d.1)
@@ -1756,6 +1745,18 @@ pub(crate) fn starting_in<T>(sorted: &[T], span: Span, start: impl Fn(&T) -> usi
     let lo = sorted.partition_point(|t| start(t) < span.start);
     let hi = lo + sorted[lo..].partition_point(|t| start(t) <= span.end);
     &sorted[lo..hi]
+}
+
+/// `found` (facts with their index in the document's order) in that order: read in place
+/// when it is in it already, as facts sorted by start usually are, else a sorted copy.
+fn in_order<T: Clone>(found: &[(usize, T)]) -> Cow<'_, [(usize, T)]> {
+    if found.windows(2).all(|w| w[0].0 < w[1].0) {
+        Cow::Borrowed(found)
+    } else {
+        let mut v = found.to_vec();
+        v.sort_by_key(|f| f.0);
+        Cow::Owned(v)
+    }
 }
 
 /// The spans of people's names in a document, sorted, to ask whether one overlaps a span
@@ -2531,20 +2532,8 @@ fn actors(
     let mut acted = Vec::new();
     let mut targeted = Vec::new();
     let pivot = trigger_at.unwrap_or(span.end);
-    // In the document's order: it decides the order of the lists. (Entities sorted by
-    // start usually are in it already: then they are read in place, without a copy.)
-    let found = starting_in(entities, span, |e| e.1.span.start);
-    let sorted;
-    let inside = if found.windows(2).all(|w| w[0].0 < w[1].0) {
-        found
-    } else {
-        sorted = {
-            let mut v = found.to_vec();
-            v.sort_by_key(|e| e.0);
-            v
-        };
-        &sorted[..]
-    };
+    // In the document's order: it decides the order of the lists.
+    let inside = in_order(starting_in(entities, span, |e| e.1.span.start));
     for e in inside
         .iter()
         .map(|e| e.1)
@@ -3013,17 +3002,7 @@ fn less_precise(known: Option<&str>, than: &str) -> bool {
 mod tests {
     use super::*;
     use crate::facts::{Geo, Qualifier};
-
-    /// The randomised tests' generator (xorshift64, deterministic from `seed`, which must
-    /// not be 0): `next(n)` is in `0..n`.
-    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        }
-    }
+    use crate::testing::xorshift;
 
     /// `next_of` finds what a search byte by byte finds, at every alignment.
     #[test]

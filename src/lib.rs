@@ -48,6 +48,8 @@ pub mod roles;
 pub mod rules;
 pub mod run;
 pub mod sink;
+#[cfg(test)]
+mod testing;
 
 use std::path::PathBuf;
 

@@ -486,19 +486,8 @@ struct TrieNode {
 /// is turned down); this one is the cheapest to test eight at a time.
 #[inline(always)]
 fn word_byte(b: u8) -> bool {
-    WORD_BYTES[usize::from(b)]
+    crate::entity::normalize::ascii_word(b)
 }
-
-/// [`word_byte`] as a table: one load.
-static WORD_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    t
-};
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -1631,6 +1620,7 @@ fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, 
 mod tests {
     use super::*;
     use crate::facts::SharedStr;
+    use crate::testing::xorshift;
 
     fn entity(text: &str, needle: &str, etype: EntityType, canonical: &str, kind: &str) -> Entity {
         let start = text.find(needle).expect("needle in text");
@@ -1661,16 +1651,6 @@ mod tests {
             .into_iter()
             .map(|r| (r.person, r.role, r.organization, r.place))
             .collect()
-    }
-
-    /// The randomised tests' generator (xorshift64, deterministic from `seed`, not 0).
-    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        }
     }
 
     /// The automaton [`TitleScan`] replaces, built as the stage built it.

@@ -863,13 +863,7 @@ mod tests {
             "\n \n",
             ".",
         ];
-        let mut seed: u64 = 42;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
+        let mut next = crate::testing::lcg(42);
         for _ in 0..300 {
             let len = 5 + next() % 60;
             let text: String = (0..len)
@@ -962,13 +956,7 @@ mod tests {
             "b\x05 \x05\x1F a",
             "a \x05 b.",
         ];
-        let mut seed: u64 = 7;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
+        let mut next = crate::testing::lcg(7);
         let mut nonzero = vec![0; n];
         for _ in 0..3000 {
             let len = 1 + next() % 24;

@@ -1159,13 +1159,7 @@ examples = [{ text = "x", value = 5 }]
                 gate::Gate::unanchored(&hirs)
             })
             .collect();
-        let mut seed: u64 = 99;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
+        let mut next = crate::testing::lcg(99);
         // Per group: cells where a rule matched, and where the limit is below the
         // whole-text gate's.
         let mut matched = vec![0; rules.inner.groups.len()];
