@@ -1132,7 +1132,9 @@ examples = [{ text = "x", value = 5 }]
     /// rules' examples (numbers masked as the numbers stage masks them, some words as
     /// entities): the gate's limit for each rule and paragraph is at least the end of
     /// every match the rule's own search finds there (so 0 only where it finds none),
-    /// and at most what the gate over the whole text (without marks) says.
+    /// and, in ASCII paragraphs, at most what the gate over the whole text (without
+    /// marks) says (outside ASCII the walks from the marks match a superset: see
+    /// `gate::widen`).
     #[test]
     fn gate_limits_cover_every_match_and_are_no_looser() {
         let rules = RuleSetBuilder::new().build().unwrap();
@@ -1205,8 +1207,9 @@ examples = [{ text = "x", value = 5 }]
                             .last()
                             .unwrap_or(0);
                         let (limit, whole) = (got[c * n + k], old[c * n + k]);
+                        let ascii = hay[s..e].is_ascii();
                         assert!(
-                            last <= limit && limit <= whole,
+                            last <= limit && (limit <= whole || !ascii),
                             "rule {}: found up to {last}, limit {limit}, whole-text gate {whole} in {:?}",
                             r.id,
                             &hay[s..e]
