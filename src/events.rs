@@ -3004,6 +3004,21 @@ mod tests {
     use crate::facts::{Geo, Qualifier};
     use crate::testing::xorshift;
 
+    /// Up to `max - 1` random words, each followed by a random gap, drawn with `next`.
+    fn random_text(
+        next: &mut impl FnMut(usize) -> usize,
+        words: &[&str],
+        gaps: &[&str],
+        max: usize,
+    ) -> String {
+        let mut text = String::new();
+        for _ in 0..next(max) {
+            text.push_str(words[next(words.len())]);
+            text.push_str(gaps[next(gaps.len())]);
+        }
+        text
+    }
+
     /// `next_of` finds what a search byte by byte finds, at every alignment.
     #[test]
     fn next_of_is_the_first_needle() {
@@ -3857,11 +3872,7 @@ mod tests {
         let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let (mut found, mut far) = ([0; 2], [0; 2]);
         for _ in 0..6000 {
-            let mut text = String::new();
-            for _ in 0..next(80) {
-                text.push_str(words[next(words.len())]);
-                text.push_str(gaps[next(gaps.len())]);
-            }
+            let mut text = random_text(&mut next, &words, &gaps, 80);
             text.push_str(ends[next(ends.len())]);
             let hay = Haystack::new(&text, &stage);
             let mut bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
@@ -4089,11 +4100,7 @@ mod tests {
         let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let mut matched = [0; 2];
         for _ in 0..20_000 {
-            let mut text = String::new();
-            for _ in 0..next(7) {
-                text.push_str(words[next(words.len())]);
-                text.push_str(gaps[next(gaps.len())]);
-            }
+            let text = random_text(&mut next, &words, &gaps, 7);
             let hay = Haystack::new(&text, &stage);
             let span = Span::new(0, text.len());
             let h = hay.slice(span).0;
@@ -4142,11 +4149,7 @@ mod tests {
         let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let (mut matched, mut cut) = (0, 0);
         for _ in 0..100_000 {
-            let mut text = String::new();
-            for _ in 0..next(7) {
-                text.push_str(words[next(words.len())]);
-                text.push_str(gaps[next(gaps.len())]);
-            }
+            let text = random_text(&mut next, &words, &gaps, 7);
             let hay = Haystack::new(&text, &stage);
             let sentence = Span::new(0, text.len());
             let bounds: Vec<usize> = (0..=text.len())

@@ -272,12 +272,12 @@ struct Marks {
 impl Marks {
     /// The automata of `halves`: (member, prefix, suffix) for each alternative.
     fn new(byte: u8, halves: &[(usize, Hir, Hir)]) -> Option<Marks> {
-        let widened = |h: &Hir| widen(&relax(h).unwrap_or_else(|| h.clone()));
-        let prefixes: Vec<Hir> = halves.iter().map(|h| widened(&h.1)).collect();
-        let suffixes: Vec<Hir> = halves.iter().map(|h| widened(&h.2)).collect();
         if halves.len() > 64 {
             return None;
         }
+        let widened = |h: &Hir| widen(&relax(h).unwrap_or_else(|| h.clone()));
+        let prefixes: Vec<Hir> = halves.iter().map(|h| widened(&h.1)).collect();
+        let suffixes: Vec<Hir> = halves.iter().map(|h| widened(&h.2)).collect();
         let rev = build_with(&prefixes, true)?;
         let fwd = build_with(&suffixes, false)?;
         let (r, f, len) = (rev.clone(), fwd.clone(), halves.len());
