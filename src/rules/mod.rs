@@ -56,7 +56,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use regex_automata::meta::Regex;
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 use regex_syntax::hir::Hir;
 
 use crate::calendar::Ymd;
@@ -647,19 +647,19 @@ impl RuleSet {
             .any(|g| g.table == table && g.context == context && g.masked)
     }
 
-    /// Calls `each(rule, chunk_start, chunk)` for every rule of `table` that uses `{QTY}`
-    /// (`context`) or not, on each paragraph where the prefilter says it can match; `chunk`
-    /// is the paragraph as a search input that ends where the rule's last match in it can
-    /// end (see [`gate::Gate::possible`]). Rules with placeholders run over
+    /// Calls `each(rule, chunk_start, chunk, candidates)` for every rule of `table` that
+    /// uses `{QTY}` (`context`) or not, on each paragraph (`chunk`, starting at
+    /// `chunk_start` in the document) where the prefilter says one of its matches can
+    /// start, with where (see [`gate::Gate::starts`]). Rules with placeholders run over
     /// `texts.masked` and are skipped when there is none.
     fn scan<'t>(
         &self,
         table: Table,
         context: bool,
         texts: &Texts<'t>,
-        mut each: impl FnMut(usize, usize, Input<'t>),
+        mut each: impl FnMut(usize, usize, &'t [u8], gate::Candidates<'_>),
     ) {
-        let mut possible = Vec::new();
+        let mut starts = gate::Starts::default();
         for g in &self.inner.groups {
             if g.table != table || g.context != context {
                 continue;
@@ -672,14 +672,13 @@ impl RuleSet {
             } else {
                 texts.plain
             };
-            g.gate.possible(hay, &texts.chunks, &mut possible);
-            let n = g.members.len();
+            g.gate.starts(hay, &texts.chunks, &mut starts);
             for (c, &(start, end)) in texts.chunks.iter().enumerate() {
-                let chunk = &hay[start..end];
+                let chunk = &hay.as_bytes()[start..end];
                 for (k, &ri) in g.members.iter().enumerate() {
-                    let limit = possible[c * n + k];
-                    if limit > start {
-                        each(ri, start, Input::new(chunk).range(..limit - start));
+                    let candidates = g.gate.candidates(&starts, c, k);
+                    if !candidates.is_none() {
+                        each(ri, start, chunk, candidates);
                     }
                 }
             }
@@ -691,7 +690,7 @@ impl RuleSet {
     /// with placeholders run over `texts.masked` and are skipped when there is none.
     pub fn find(&self, table: Table, context: bool, texts: &Texts) -> Vec<Match> {
         let mut out = Vec::new();
-        self.scan(table, context, texts, |ri, start, chunk| {
+        self.scan(table, context, texts, |ri, start, chunk, _| {
             let rule = &self.inner.rules[ri];
             for caps in rule.regex.captures_iter(chunk) {
                 let Some(whole) = caps.get_match() else {
@@ -717,18 +716,61 @@ impl RuleSet {
     /// Why: capture groups need the regex crate's slower backtracking engine, while bare
     /// spans come from its DFAs alone, and most matches are not worth their groups (they
     /// lose their overlap, or what they would say about a number is said already).
+    ///
+    /// A rule's regex is not run over the paragraph, but anchored at each of the
+    /// prefilter's candidate starts `C` (a superset of the positions where a match of the
+    /// rule starts): with `pos` the end of the last hit (first the paragraph's start),
+    /// for each `s` in `C` in increasing order with `s >= pos`, an anchored search at `s`
+    /// (over the rest of the paragraph) gives a hit if it finds a non-empty match, and
+    /// `pos` becomes its end. That yields exactly the non-empty matches of `find_iter`
+    /// over the paragraph, in order. By induction on the searches `find_iter` makes:
+    ///
+    /// - A search whose range starts at `pos` finds the preferred match (leftmost-first)
+    ///   among those starting at the smallest `s` at or after `pos` where one starts. Its
+    ///   matches are the paragraph's matches that start at or after `pos` (assertions see
+    ///   the haystack before the range too), so `s` is the paragraph's first start at or
+    ///   after `pos`, and `s` is in `C`.
+    /// - The candidates between `pos` and `s` find nothing (no match starts there), and
+    ///   the anchored search at `s` finds the preferred match starting at `s`: the same.
+    /// - If it is non-empty, both take it and go on from its end. If it is empty,
+    ///   `find_iter` yields it (skipped here) and searches again from `s`, refuses the
+    ///   same empty match (it ends where the last one did) and searches from `s + 1`;
+    ///   the candidates go on after `s`, with `pos` (at most `s`) unchanged. Either way
+    ///   both go on with the first start after `s`. (`find_iter` also steps over empty
+    ///   matches that split a character; non-empty ones never do, the patterns being
+    ///   UTF-8.)
     pub fn hits<'t>(&self, table: Table, context: bool, texts: &Texts<'t>) -> Vec<Hit<'t>> {
         let mut hits = Vec::new();
-        self.scan(table, context, texts, |ri, start, input| {
-            let chunk = input.haystack();
-            for m in self.inner.rules[ri].regex.find_iter(input.clone()) {
-                if !m.is_empty() {
-                    hits.push(Hit {
-                        rule: ri,
-                        span: Span::new(start + m.start(), start + m.end()),
-                        chunk_start: start,
-                        chunk,
-                    });
+        self.scan(table, context, texts, |ri, start, chunk, candidates| {
+            let regex = &self.inner.rules[ri].regex;
+            let hit = |s: usize, e: usize| Hit {
+                rule: ri,
+                span: Span::new(start + s, start + e),
+                chunk_start: start,
+                chunk,
+            };
+            match candidates {
+                gate::Candidates::Everywhere => {
+                    for m in regex.find_iter(chunk) {
+                        if !m.is_empty() {
+                            hits.push(hit(m.start(), m.end()));
+                        }
+                    }
+                }
+                gate::Candidates::At(list, mask) => {
+                    let mut pos = start;
+                    for &(s, set) in list {
+                        if set & mask == 0 || s < pos {
+                            continue;
+                        }
+                        let input = Input::new(chunk).range(s - start..).anchored(Anchored::Yes);
+                        if let Some(m) = regex.search(&input) {
+                            if !m.is_empty() {
+                                hits.push(hit(m.start(), m.end()));
+                                pos = start + m.end();
+                            }
+                        }
+                    }
                 }
             }
         });
@@ -831,7 +873,6 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use regex_automata::Anchored;
 
     fn set(files: &[(&str, &str)]) -> std::result::Result<RuleSet, String> {
         let dir = tempfile::tempdir().unwrap();
@@ -1128,15 +1169,50 @@ examples = [{ text = "x", value = 5 }]
         }
     }
 
+    /// The non-empty matches of every rule of `table`/`context` in every paragraph,
+    /// searched whole with `find_iter` and without the prefilter, sorted by rule and
+    /// span: what [`RuleSet::hits`] must give.
+    fn plain_hits(rules: &RuleSet, table: Table, context: bool, t: &Texts) -> Vec<(usize, Span)> {
+        let mut want = Vec::new();
+        for (ri, r) in rules.rules().iter().enumerate() {
+            if r.table != table || r.context != context {
+                continue;
+            }
+            let Some(hay) = (if r.masked { t.masked } else { Some(t.plain) }) else {
+                continue;
+            };
+            for &(s, e) in &t.chunks {
+                for m in r.regex.find_iter(&hay[s..e]) {
+                    if !m.is_empty() {
+                        want.push((ri, Span::new(s + m.start(), s + m.end())));
+                    }
+                }
+            }
+        }
+        want.sort_unstable_by_key(|&(r, s)| (r, s.start, s.end));
+        want
+    }
+
+    /// [`RuleSet::hits`], sorted by rule and span.
+    fn sorted_hits(rules: &RuleSet, table: Table, context: bool, t: &Texts) -> Vec<(usize, Span)> {
+        let mut got: Vec<(usize, Span)> = rules
+            .hits(table, context, t)
+            .iter()
+            .map(|h| (h.rule, h.span))
+            .collect();
+        got.sort_unstable_by_key(|&(r, s)| (r, s.start, s.end));
+        got
+    }
+
     /// For every group of the built-in rules, on random texts made of the words of the
     /// rules' examples (numbers masked as the numbers stage masks them, some words as
-    /// entities): the gate's limit for each rule and paragraph is at least the end of
-    /// every match the rule's own search finds there (so 0 only where it finds none),
-    /// and, in ASCII paragraphs, at most what the gate over the whole text (without
-    /// marks) says (outside ASCII the walks from the marks match a superset: see
+    /// entities): the hits, found by anchored searches at the gate's candidate starts,
+    /// are exactly the matches of each rule's `find_iter` over each paragraph; and, in
+    /// ASCII paragraphs, the walks from the masks name no start that the gate over the
+    /// whole text (without marks) does not (outside ASCII they match a superset: see
     /// `gate::widen`).
     #[test]
-    fn gate_limits_cover_every_match_and_are_no_looser() {
+    fn hits_are_find_iter_on_the_rules_words() {
         let rules = RuleSetBuilder::new().build().unwrap();
         let mut words: Vec<String> = Vec::new();
         for r in rules.rules() {
@@ -1162,10 +1238,11 @@ examples = [{ text = "x", value = 5 }]
             })
             .collect();
         let mut next = crate::testing::lcg(99);
-        // Per group: cells where a rule matched, and where the limit is below the
-        // whole-text gate's.
-        let mut matched = vec![0; rules.inner.groups.len()];
-        let mut tighter = vec![0; rules.inner.groups.len()];
+        // Per group: matches found, candidates named, and cells where the walks from
+        // the marks named fewer starts than the whole-text gate.
+        let groups = rules.inner.groups.len();
+        let (mut matched, mut named, mut tighter) = (vec![0; groups], vec![0; groups], 0);
+        let (mut starts, mut old) = (gate::Starts::default(), gate::Starts::default());
         for _ in 0..400 {
             let len = 10 + next() % 120;
             let text = (0..len)
@@ -1190,42 +1267,144 @@ examples = [{ text = "x", value = 5 }]
             );
             let masked = mask(&text, &spans);
             let t = Texts::new(&text, Some(&masked));
+            for (table, context) in [
+                (Table::Quantities, false),
+                (Table::Dates, false),
+                (Table::Quantities, true),
+            ] {
+                let want = plain_hits(&rules, table, context, &t);
+                assert_eq!(
+                    sorted_hits(&rules, table, context, &t),
+                    want,
+                    "{table:?} {context} in {text:?}"
+                );
+            }
             for (gi, g) in rules.inner.groups.iter().enumerate() {
                 let hay = if g.masked { &masked } else { &text };
-                let (mut got, mut old) = (Vec::new(), Vec::new());
-                g.gate.possible(hay, &t.chunks, &mut got);
-                unanchored[gi].possible(hay, &t.chunks, &mut old);
-                let n = g.members.len();
+                g.gate.starts(hay, &t.chunks, &mut starts);
+                unanchored[gi].starts(hay, &t.chunks, &mut old);
                 for (c, &(s, e)) in t.chunks.iter().enumerate() {
                     for (k, &ri) in g.members.iter().enumerate() {
-                        let r = &rules.rules()[ri];
-                        let last = r
+                        let list = |gate: &gate::Gate, starts| match gate.candidates(starts, c, k) {
+                            gate::Candidates::Everywhere => (s..e).collect(),
+                            gate::Candidates::At(list, mask) => list
+                                .iter()
+                                .filter(|&&(_, set)| set & mask != 0)
+                                .map(|&(at, _)| at)
+                                .collect::<Vec<usize>>(),
+                        };
+                        let (got, whole) = (list(&g.gate, &starts), list(&unanchored[gi], &old));
+                        if hay[s..e].is_ascii() {
+                            assert!(
+                                got.iter().all(|x| whole.contains(x)),
+                                "rule {}: {got:?} against {whole:?} in {:?}",
+                                rules.rules()[ri].id,
+                                &hay[s..e]
+                            );
+                        }
+                        matched[gi] += rules.rules()[ri]
                             .regex
                             .find_iter(&hay[s..e])
                             .filter(|m| !m.is_empty())
-                            .map(|m| s + m.end())
-                            .last()
-                            .unwrap_or(0);
-                        let (limit, whole) = (got[c * n + k], old[c * n + k]);
-                        let ascii = hay[s..e].is_ascii();
-                        assert!(
-                            last <= limit && (limit <= whole || !ascii),
-                            "rule {}: found up to {last}, limit {limit}, whole-text gate {whole} in {:?}",
-                            r.id,
-                            &hay[s..e]
-                        );
-                        matched[gi] += usize::from(last > 0);
-                        tighter[gi] += usize::from(limit < whole);
+                            .count();
+                        named[gi] += got.len();
+                        tighter += usize::from(got.len() < whole.len());
                     }
                 }
             }
         }
-        // The `{QTY}` group is the one split at the masks: its rules matched, and its
-        // limits are tighter than the whole-text gate's somewhere.
+        // Every group's rules matched, the `{QTY}` group's often; its walks from the
+        // masks are tighter than the whole-text gate somewhere.
         let qty = rules.inner.groups.iter().position(|g| g.context).unwrap();
         assert!(matched[qty] > 200, "{matched:?}");
-        assert!(tighter[qty] > 0, "{tighter:?}");
         assert!(matched.iter().all(|&m| m > 0), "{matched:?}");
+        assert!(tighter > 0);
+        // Candidates are a superset, but not a much larger one.
+        for (m, n) in matched.iter().zip(&named) {
+            assert!(*n < 3 * m, "{named:?} candidates for {matched:?} matches");
+        }
+    }
+
+    /// The cases at the edges, with rules of their own: a match at a paragraph's start
+    /// and end, word boundaries there, adjacent matches (one starting where the last
+    /// ends), matches overlapping a longer one (not found: `find_iter` skips them),
+    /// non-ASCII text, patterns that can match empty, and a rule the gate cannot walk
+    /// (`^`), all as `find_iter` finds them.
+    #[test]
+    fn hits_at_the_edges_are_find_iter() {
+        let f = r#"
+table = "dates"
+[[rule]]
+id = "word"
+pattern = '\bab\b'
+block = true
+[[rule]]
+id = "run"
+pattern = 'a+'
+block = true
+[[rule]]
+id = "adjacent"
+pattern = 'x\d'
+block = true
+[[rule]]
+id = "alternatives"
+pattern = 'b|ab|bab'
+block = true
+[[rule]]
+id = "wide"
+pattern = '\p{L}*é\b'
+block = true
+[[rule]]
+id = "maybe-empty"
+pattern = 'c*?d?'
+block = true
+[[rule]]
+id = "line"
+pattern = '(?m)^ab'
+block = true
+"#;
+        let rules = set(&[("d.toml", f)]).unwrap();
+        let texts = [
+            "ab",
+            "ab ab\n\nab",
+            "aab abb ab\n",
+            "aaa\n\n  \naaa",
+            "x1x2x3 x4\n\nx5",
+            "babab ab bab\n\nb",
+            "café é ée\u{a0}é\n\nnaïve café",
+            "cd ccd c d\n\ndd",
+            "éab ab\u{e9}\n \nab\nab",
+            "",
+            "\n\n\n",
+        ];
+        for text in texts {
+            let t = Texts::new(text, None);
+            let want = plain_hits(&rules, Table::Dates, false, &t);
+            assert_eq!(
+                sorted_hits(&rules, Table::Dates, false, &t),
+                want,
+                "in {text:?}"
+            );
+        }
+        // Spot checks of what that is (block rules: hits, never winners).
+        let t = Texts::new("x1x2x3 x4\n\nab", None);
+        let spans: Vec<(usize, usize)> = sorted_hits(&rules, Table::Dates, false, &t)
+            .iter()
+            .map(|(r, s)| (*r, s.start))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (0, 11),
+                (1, 11),
+                (2, 0),
+                (2, 2),
+                (2, 4),
+                (2, 7),
+                (3, 11),
+                (6, 11)
+            ]
+        );
     }
 
     /// The same span can have other groups where the text around it differs (a word
