@@ -394,6 +394,14 @@ impl FirstStates {
         }
     }
 
+    /// The length field of the first slot [`FirstStates::get`] reads for a word of hash
+    /// `hash`: reading it for many words in a row, with no branch on what is read, has
+    /// their cache misses under way together (see `Matcher::candidates`).
+    #[inline]
+    fn touch(&self, hash: u64) -> u16 {
+        self.slots[hash as usize & self.mask].len
+    }
+
     fn heap_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<StartSlot>()
     }
@@ -432,16 +440,50 @@ impl FirstWords {
         [block | (h >> 32) & 511, block | (h >> 48) & 511]
     }
 
+    /// Both bits tested without a branch between them: a branch on the first load, where
+    /// it misses the cache, is mispredicted for a word the filter turns away, and the
+    /// processor then drops the loads it had started for the next words (see
+    /// `Matcher::candidates`).
     #[inline]
     fn may_contain(&self, h: u64) -> bool {
-        self.probes(h)
-            .iter()
-            .all(|&p| self.bits[(p / 64) as usize] & (1 << (p % 64)) != 0)
+        let [a, b] = self.probes(h);
+        let bit = |p: u64| self.bits[(p / 64) as usize] >> (p % 64);
+        bit(a) & bit(b) & 1 != 0
     }
 
     fn heap_bytes(&self) -> usize {
         self.bits.capacity() * 8
     }
+}
+
+/// A word start of the folded text that some filter of [`Matcher`] admits (see
+/// [`Matcher::find_folded`]).
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    here: usize,
+    /// The end of the word.
+    end: usize,
+    /// [`word_hash`] of the word.
+    hash: u64,
+    /// Whether the case-sensitive trie is asked.
+    ask_exact: bool,
+    /// What the folded trie is asked.
+    start: FirstState,
+}
+
+/// Where the folded trie's lookup at a [`Candidate`] starts.
+#[derive(Clone, Copy, Debug)]
+enum FirstState {
+    /// Not asked: no filter admits the word.
+    NotAsked,
+    /// Not known yet (the second pass settles it).
+    Unknown,
+    /// No key begins with the word: asked, with no match.
+    NoKey,
+    /// The word is too long for [`FirstStates`]: asked from the root.
+    Root,
+    /// The state after the word ([`Trie::state_after`]).
+    At((u32, u32)),
 }
 
 /// What a key of an automaton stands for, packed into the trie's `u32` value.
@@ -536,61 +578,36 @@ impl Matcher {
     /// The automata are asked for the longest alias at each word start, not run over the
     /// whole text: an unanchored leftmost-longest search would let a match that begins
     /// inside a word ("n Sala" of some alias) hide a whole-word match that overlaps it.
+    ///
+    /// In three passes, so that the cache misses of different words overlap. A word that
+    /// may begin an alias costs three dependent loads from tables far larger than the
+    /// caches (the all-keys filter, 256 KB; the first-word table, 6 MB; the trie node
+    /// after the word), and asked word by word, each waited for the one before it (perf:
+    /// half of this function's time on those three loads). So: first the words and the
+    /// tests that stay in L1 (the lowercase keys' filter, the case-sensitive trie's root
+    /// and filter), listing the words that may begin an alias; then each of the three
+    /// loads for all the listed words at once, one loop per load, where the processor
+    /// has many misses under way together; then the matching proper, word by word as
+    /// before, its tables now in the caches. The last pass asks exactly the words that
+    /// the one-pass scan asked: the words inside a match are skipped (the byte at a
+    /// match's end is not part of a word, so the next word start after it is one of the
+    /// listed or unlisted word starts), and a word that is not listed is one that no
+    /// filter admits, which the scan passed over too.
     pub fn find_folded(&self, text: &str, folded: &Folded) -> Vec<GazetteerMatch> {
         let ft = folded.text.as_str();
         let bytes = ft.as_bytes();
+        let words = self.candidates(text, folded);
         // Room for a hit every 64 bytes (news text has about one every 70): the list is
         // not grown and copied several times per document.
         let mut out = Vec::with_capacity(ft.len() / 64);
         // The folded text's map back to the original, read forward (see `original_from`).
         let mut point = 0;
-        // Where to look for the next word start: the byte before it is not part of a word
-        // (the end of the last word asked, or of the last match), or it is the start.
+        // The end of the last match: the words before it start no match.
         let mut at = 0;
-        while let Some(here) = next_word_start(ft, at) {
-            // The word starting here, lower-cased, for the filter of the case-insensitive
-            // automaton's first words.
-            let mut word_end = ascii_word_end(bytes, here);
-            while word_end < bytes.len() {
-                let b = bytes[word_end];
-                if b.is_ascii() {
-                    if !ascii_word(b) {
-                        break;
-                    }
-                    word_end += 1;
-                } else {
-                    let c = ft[word_end..].chars().next().expect("a char boundary");
-                    if !is_word_char(c) {
-                        break;
-                    }
-                    word_end += c.len_utf8();
-                }
-            }
-            // The rest of the word starts no word: the scan goes on after it.
-            at = word_end;
-            let hash = word_hash(bytes, here, word_end);
-            // The filters only prune (a word no filter admits begins no key, so no match
-            // could be kept). Leaving before the loop over the two tries saved more than
-            // its tests (callgrind).
-            // The case-sensitive keys are mostly acronyms in capitals: their trie's root,
-            // asked before the filter, turns away the lowercase words (most of a text)
-            // without the filter's cache line.
-            // The folded trie is asked where the all-keys filter lets the word in and the
-            // text is capitalised or the lowercase keys' filter lets it in too; the tests
-            // are made smallest filter first. Why: the all-keys filter (some 90,000 first
-            // words, 256 KB) missed the caches at most words (perf: a third of this
-            // function's time on its one load), while the lowercase keys are a few hundred
-            // (a filter of 8 KB, in L1) and turn away most lowercase words, three quarters
-            // of a text, before it is read.
-            let ask_exact =
-                self.exact.may_start_with(bytes[here]) && self.exact_words.may_contain(hash);
-            let ask_folded = if self.folded_lower_words.may_contain(hash) {
-                self.folded_words.may_contain(hash)
-            } else {
-                capitalised(&text[folded.original_from(&mut point, here)..])
-                    && self.folded_words.may_contain(hash)
-            };
-            if !ask_folded && !ask_exact {
+        for w in &words {
+            let (here, word_end) = (w.here, w.end);
+            let ask_folded = !matches!(w.start, FirstState::NotAsked);
+            if here < at || (!ask_folded && !w.ask_exact) {
                 continue;
             }
             // The original offsets of the word start and of a candidate's end: read forward
@@ -603,14 +620,14 @@ impl Matcher {
             // The case-sensitive automaton first: on a tie its match is the better evidence
             // ("UN" the organisation, not Un the town). It is small and stays in the caches.
             for (trie, fold_case) in [(&self.exact, false), (&self.folded, true)] {
-                if !(if fold_case { ask_folded } else { ask_exact }) {
+                if !(if fold_case { ask_folded } else { w.ask_exact }) {
                     continue;
                 }
                 let found = if fold_case {
-                    match self.folded_starts.get(bytes, here, word_end, hash) {
-                        Ok(Some(st)) => trie.longest_prefix_from(bytes, word_end, st, true),
-                        Ok(None) => None,
-                        Err(()) => trie.longest_prefix(bytes, here, true),
+                    match w.start {
+                        FirstState::At(st) => trie.longest_prefix_from(bytes, word_end, st, true),
+                        FirstState::Root => trie.longest_prefix(bytes, here, true),
+                        FirstState::NoKey | FirstState::NotAsked | FirstState::Unknown => None,
                     }
                 } else {
                     trie.longest_prefix(bytes, here, false)
@@ -644,6 +661,100 @@ impl Matcher {
             }
         }
         out
+    }
+
+    /// The first two passes of [`Matcher::find_folded`]: the word starts of the folded
+    /// text that some filter admits, in text order, each with the state of the folded trie
+    /// after its word.
+    fn candidates(&self, text: &str, folded: &Folded) -> Vec<Candidate> {
+        let ft = folded.text.as_str();
+        let bytes = ft.as_bytes();
+        // Room for one listed word every 16 bytes (about a word in three is listed).
+        let mut words = Vec::with_capacity(ft.len() / 16);
+        let mut point = 0;
+        let mut at = 0;
+        while let Some(here) = next_word_start(ft, at) {
+            let mut word_end = ascii_word_end(bytes, here);
+            while word_end < bytes.len() {
+                let b = bytes[word_end];
+                if b.is_ascii() {
+                    if !ascii_word(b) {
+                        break;
+                    }
+                    word_end += 1;
+                } else {
+                    let c = ft[word_end..].chars().next().expect("a char boundary");
+                    if !is_word_char(c) {
+                        break;
+                    }
+                    word_end += c.len_utf8();
+                }
+            }
+            // The rest of the word starts no word: the scan goes on after it.
+            at = word_end;
+            let hash = word_hash(bytes, here, word_end);
+            // The filters only prune (a word no filter admits begins no key, so no match
+            // could be kept).
+            // The case-sensitive keys are mostly acronyms in capitals: their trie's root,
+            // asked before the filter, turns away the lowercase words (most of a text)
+            // without the filter's cache line.
+            // The folded trie is asked where the all-keys filter lets the word in and the
+            // text is capitalised or the lowercase keys' filter lets it in too. The
+            // lowercase keys are a few hundred (a filter of 8 KB, in L1) and turn away
+            // most lowercase words, three quarters of a text; the all-keys filter (some
+            // 90,000 first words, 256 KB) is asked in the next pass.
+            let ask_exact =
+                self.exact.may_start_with(bytes[here]) && self.exact_words.may_contain(hash);
+            let maybe_folded = self.folded_lower_words.may_contain(hash)
+                || capitalised(&text[folded.original_from(&mut point, here)..]);
+            if !ask_exact && !maybe_folded {
+                continue;
+            }
+            words.push(Candidate {
+                here,
+                end: word_end,
+                hash,
+                ask_exact,
+                start: if maybe_folded {
+                    FirstState::Unknown
+                } else {
+                    FirstState::NotAsked
+                },
+            });
+        }
+        // Each load for every word before the next load of any: the loads of one loop do
+        // not wait for each other, and no branch depends on them (the sums passed to
+        // `black_box` only keep the loads that warm the caches from being left out).
+        for w in &mut words {
+            if matches!(w.start, FirstState::Unknown) && !self.folded_words.may_contain(w.hash) {
+                w.start = FirstState::NotAsked;
+            }
+        }
+        let mut sum = 0u16;
+        for w in &words {
+            if matches!(w.start, FirstState::Unknown) {
+                sum = sum.wrapping_add(self.folded_starts.touch(w.hash));
+            }
+        }
+        std::hint::black_box(sum);
+        for w in &mut words {
+            if matches!(w.start, FirstState::Unknown) {
+                w.start = match self.folded_starts.get(bytes, w.here, w.end, w.hash) {
+                    Ok(Some(st)) => FirstState::At(st),
+                    Ok(None) => FirstState::NoKey,
+                    Err(()) => FirstState::Root,
+                };
+            }
+        }
+        // The trie nodes the last pass starts from, brought into the caches.
+        let mut sum = 0u32;
+        for w in &words {
+            if let FirstState::At(st) = w.start {
+                sum = sum.wrapping_add(self.folded.touch(st));
+            }
+        }
+        std::hint::black_box(sum);
+        words
     }
 
     /// A hit as an entity fact.

@@ -435,10 +435,39 @@ impl EntityStage {
         self.matcher.entity(text, h)
     }
 
+    /// Brings what the stage reads of each hit's entry into the caches, for all hits at
+    /// once: its [`Plausibility`], the entry's fields that [`Matcher::entity`] copies, and
+    /// its place (whose reference count the copy raises).
+    ///
+    /// Why: read hit by hit, each was a cache miss that the work on the hit waited for
+    /// (perf: a tenth of this function's own time on the first reads of the plausibility
+    /// and of the entry's type; the entries, some 150 bytes each, lie far apart). Read here
+    /// in loops whose loads depend on nothing loaded, the misses of a document's hits are
+    /// under way together. The sums only keep the loads from being left out.
+    fn warm(&self, hits: &[GazetteerMatch]) {
+        let entries = self.matcher.entries();
+        let mut sum = 0usize;
+        for h in hits {
+            if let Some(p) = self.plausibility.get(h.entry) {
+                sum = sum.wrapping_add(usize::from(p.flags));
+            }
+            let e = &entries[h.entry];
+            sum = sum.wrapping_add(e.id.len() + e.canonical.len() + e.kind.len());
+        }
+        for h in hits {
+            if let Some(g) = &entries[h.entry].geo {
+                sum = sum.wrapping_add(g.country.len());
+            }
+        }
+        std::hint::black_box(sum);
+    }
+
     /// The entities of a text, in text order, without overlaps.
     pub fn entities(&self, text: &str) -> Vec<Entity> {
         let folded = normalize::Folded::new(text);
-        let hits = self.plausible(text, self.matcher.find_folded(text, &folded));
+        let hits = self.matcher.find_folded(text, &folded);
+        self.warm(&hits);
+        let hits = self.plausible(text, hits);
         let lower = text.to_ascii_lowercase();
         let an = self.rules.analyse(text, &lower);
         let known = KnownHits {

@@ -284,6 +284,14 @@ impl Trie {
         best
     }
 
+    /// The first bytes of the node of a state of [`Trie::state_after`]: reading them brings
+    /// the node into the caches before the walk from it needs it (see
+    /// `Matcher::find_folded`).
+    #[inline]
+    pub(crate) fn touch(&self, state: (u32, u32)) -> u32 {
+        read_u32(&self.nodes, state.0 as usize)
+    }
+
     /// Heap bytes held, for the benchmarks.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.nodes.capacity() + self.root.capacity() * 4
