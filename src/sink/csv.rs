@@ -6,11 +6,12 @@
 //! documented in docs/tables.md.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Encoded, Encoder, Sink};
+use crate::calendar::Ymd;
 use crate::document::{CharMap, Document};
 use crate::error::{Error, Result};
 use crate::facts::{Entity, EntityType, Facts, Geo, SharedStr};
@@ -126,30 +127,25 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// A number as a plain spreadsheet number: no exponent, no separators, no trailing `.0`.
 pub(crate) fn number(x: f64) -> String {
-    NumberCell::default().format(x).to_string()
+    let mut out = Vec::new();
+    number_into(&mut out, x);
+    String::from_utf8(out).expect("digits are ASCII")
 }
 
-/// Buffers that a row's number cell borrows, as written by [`number`].
+/// Appends [`number`]'s text of `x`.
 ///
-/// Why: most quantities are whole numbers, which `itoa` writes on the stack for a tenth of
-/// what `format!` costs with its allocation; fractions still go through `{}` (shortest
-/// round-trip digits), into a string whose capacity is kept.
-#[derive(Default)]
-struct NumberCell {
-    int: itoa::Buffer,
-    float: String,
-}
-
-impl NumberCell {
-    fn format(&mut self, x: f64) -> &str {
-        if x.fract() == 0.0 && x.abs() < 1e15 {
-            self.int.format(x as i64)
-        } else {
-            use std::fmt::Write as _;
-            self.float.clear();
-            write!(self.float, "{x}").expect("formatting into a String");
-            &self.float
+/// Why: most quantities are whole numbers, which [`digits`] writes in place for a tenth of
+/// what `write!` costs; fractions still go through `{}` (shortest round-trip digits). No
+/// number's text needs quotes or an apostrophe: digits, a sign, a point, `NaN` or `inf`.
+fn number_into(out: &mut Vec<u8>, x: f64) {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        if x < 0.0 {
+            out.push(b'-');
         }
+        digits(out, x.abs() as u64);
+    } else {
+        use std::io::Write as _;
+        write!(out, "{x}").expect("formatting into a Vec");
     }
 }
 
@@ -162,14 +158,31 @@ const ROLES: usize = 4;
 const EVENTS: usize = 5;
 const INCIDENTS: usize = 6;
 
+/// One table's file, and the bytes waiting to be written to it.
+///
+/// Why not a `BufWriter`: the workers hand over each table's rows of a run of documents
+/// in a buffer of their own, mostly smaller than a writer's buffer, which copied them all
+/// once more (3.3 bytes of tables per byte of input) before the system call copied them
+/// again. The buffers are kept as they are instead, and written together by one `writev`
+/// once they hold [`Table::BATCH`] bytes.
 struct Table {
     tmp: PathBuf,
     dest: PathBuf,
-    out: BufWriter<File>,
+    file: File,
+    /// The bytes not yet written, in order: buffers taken from the workers, and copies of
+    /// bytes lent to [`Table::write`].
+    pending: Vec<Vec<u8>>,
+    /// Their length in all.
+    pending_bytes: usize,
+    /// Whether the last of `pending` is a copy, to which lent bytes are appended.
+    copying: bool,
     rows: u64,
 }
 
 impl Table {
+    /// Pending bytes are written once there are this many.
+    const BATCH: usize = 1 << 18;
+
     fn create(dir: &Path, name: &str, columns: &[&str]) -> Result<Table> {
         let dest = dir.join(format!("{name}.csv"));
         let tmp = dir.join(format!(".{name}.csv.partial"));
@@ -177,21 +190,102 @@ impl Table {
         let mut table = Table {
             tmp,
             dest,
-            out: BufWriter::with_capacity(1 << 16, file),
+            file,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            copying: false,
             rows: 0,
         };
         let mut header = Vec::new();
         record(&mut header, columns);
-        table.write(&header, 0)?;
+        table.take(header, 0)?;
         Ok(table)
     }
 
-    /// Appends rows encoded by [`Rows`].
+    /// Appends rows encoded by [`Rows`], keeping their buffer until it is written.
+    fn take(&mut self, bytes: Vec<u8>, rows: u64) -> Result<()> {
+        self.rows += rows;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.pending_bytes += bytes.len();
+        self.pending.push(bytes);
+        self.copying = false;
+        self.write_if_full()
+    }
+
+    /// Appends rows lent by the caller: copied, or, when they are many, written at once.
     fn write(&mut self, bytes: &[u8], rows: u64) -> Result<()> {
         self.rows += rows;
-        self.out
-            .write_all(bytes)
-            .map_err(|e| Error::io(&self.tmp, e))
+        if bytes.len() >= Self::BATCH {
+            self.flush()?;
+            return self
+                .file
+                .write_all(bytes)
+                .map_err(|e| Error::io(&self.tmp, e));
+        }
+        match self.pending.last_mut() {
+            Some(copy) if self.copying => copy.extend_from_slice(bytes),
+            _ => {
+                let mut copy = Vec::with_capacity(Self::BATCH);
+                copy.extend_from_slice(bytes);
+                self.pending.push(copy);
+                self.copying = true;
+            }
+        }
+        self.pending_bytes += bytes.len();
+        self.write_if_full()
+    }
+
+    fn write_if_full(&mut self) -> Result<()> {
+        if self.pending_bytes >= Self::BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every pending byte.
+    fn flush(&mut self) -> Result<()> {
+        write_all_vectored(&mut self.file, &self.pending).map_err(|e| Error::io(&self.tmp, e))?;
+        self.pending.clear();
+        self.pending_bytes = 0;
+        self.copying = false;
+        Ok(())
+    }
+}
+
+/// Writes all of `buffers` in order with as few `write_vectored` calls as `out` allows
+/// (`Write::write_all_vectored` is not stable yet).
+fn write_all_vectored(out: &mut impl Write, buffers: &[Vec<u8>]) -> std::io::Result<()> {
+    use std::io::{ErrorKind, IoSlice};
+    // The first buffer not written whole, and how much of it was.
+    let (mut first, mut from) = (0, 0);
+    loop {
+        while first < buffers.len() && from == buffers[first].len() {
+            (first, from) = (first + 1, 0);
+        }
+        if first == buffers.len() {
+            return Ok(());
+        }
+        let slices: Vec<IoSlice<'_>> = std::iter::once(&buffers[first][from..])
+            .chain(buffers[first + 1..].iter().map(|b| &b[..]))
+            .take(1024)
+            .map(IoSlice::new)
+            .collect();
+        let mut written = match out.write_vectored(&slices) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => 0,
+            Err(e) => return Err(e),
+        };
+        while written > 0 {
+            let step = written.min(buffers[first].len() - from);
+            from += step;
+            written -= step;
+            if from == buffers[first].len() {
+                (first, from) = (first + 1, 0);
+            }
+        }
     }
 }
 
@@ -283,12 +377,19 @@ impl<'a> Cells<'a> {
         self
     }
 
-    /// A whole number, formatted in place.
+    /// A whole number, formatted in place ([`digits`]).
     #[inline]
-    fn int(&mut self, n: impl itoa::Integer) -> &mut Self {
+    fn int(&mut self, n: impl Into<u64>) -> &mut Self {
         self.comma();
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        digits(self.out, n.into());
+        self
+    }
+
+    /// A number, as [`number`] writes it.
+    #[inline]
+    fn number(&mut self, x: f64) -> &mut Self {
+        self.comma();
+        number_into(self.out, x);
         self
     }
 
@@ -316,77 +417,148 @@ fn is_formula(cell: &str) -> bool {
 }
 
 /// Appends one cell, with an apostrophe in front if `guard`, quoted (its quotes doubled)
-/// when it holds a comma, a quote, `\r` or `\n`, which are checked eight bytes at a time
-/// ([`needs_quotes`]): the byte-by-byte check was most of a row's cost. The apostrophe
-/// itself never needs quotes, so the check on the cell alone is the check on both.
+/// when it holds a comma, a quote, `\r` or `\n`. The apostrophe itself never needs quotes,
+/// so the check on the cell alone is the check on both.
+///
+/// Why this shape: most cells are short and need no quotes, and for them the check and
+/// the copy are one pass over the cell's words ([`copy_unquoted`]), with no call to
+/// `memcpy` (a call per cell was a fifth of a row's cost); a cell that does need quotes
+/// is written again, out of line.
 #[inline]
 fn quoted(out: &mut Vec<u8>, guard: bool, cell: &[u8]) {
-    if needs_quotes(cell) {
-        out.push(b'"');
-        if guard {
-            out.push(b'\'');
-        }
-        for part in cell.split_inclusive(|&b| b == b'"') {
-            out.extend_from_slice(part);
-            if part.ends_with(b"\"") {
-                out.push(b'"');
-            }
-        }
-        out.push(b'"');
-    } else {
-        if guard {
-            out.push(b'\'');
-        }
-        out.extend_from_slice(cell);
+    let start = out.len();
+    if guard {
+        out.push(b'\'');
+    }
+    if !copy_unquoted(out, cell) {
+        out.truncate(start);
+        quoted_slowly(out, guard, cell);
     }
 }
 
-/// Whether a cell holds a comma, a quote, `\r` or `\n`. Tests eight bytes per step with
-/// the "has a zero byte" bit trick on the word XORed with each of the four bytes (exact:
-/// the trick's stray bits only appear above a byte that really is zero).
+/// [`quoted`] for a cell that holds a comma, a quote, `\r` or `\n`.
+#[cold]
+#[inline(never)]
+fn quoted_slowly(out: &mut Vec<u8>, guard: bool, cell: &[u8]) {
+    out.push(b'"');
+    if guard {
+        out.push(b'\'');
+    }
+    for part in cell.split_inclusive(|&b| b == b'"') {
+        out.extend_from_slice(part);
+        if part.ends_with(b"\"") {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
+}
+
+/// Appends `bytes` if none of them is a comma, a quote, `\r` or `\n`, and returns whether
+/// it did (if not, some of the bytes may have been appended: the caller truncates).
 ///
-/// The bytes after the last whole word are tested as one more word, the cell's last eight
-/// bytes (some tested twice); a cell shorter than eight bytes as one word made of two
-/// overlapping halves, or of its first, middle and last bytes (a zero byte in the word is
-/// none of the four). A byte-by-byte loop over the rest was a third of a row's time.
+/// The bytes are read and written eight at a time, as whole words, and tested with the
+/// "has a zero byte" bit trick on the word XORed with each of the four bytes (exact: the
+/// trick's stray bits only appear above a byte that really is zero). The bytes after the
+/// last whole word are the cell's last eight bytes, tested and written over the end of
+/// what was written (some twice); a cell shorter than eight bytes is two overlapping
+/// halves, or its first, middle and last bytes, written in full and truncated to its
+/// length. Every write has a fixed size, so none is a call to `memcpy`.
 #[inline]
-fn needs_quotes(bytes: &[u8]) -> bool {
+fn copy_unquoted(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+    let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes"));
+    let n = bytes.len();
+    let at = out.len();
+    match n {
+        0 => true,
+        1..=3 => {
+            let three = [bytes[0], bytes[n / 2], bytes[n - 1]];
+            if special(u32::from_le_bytes([three[0], three[1], three[2], 0]) as u64) {
+                return false;
+            }
+            out.extend_from_slice(&three);
+            out.truncate(at + n);
+            true
+        }
+        4..=7 => {
+            let (first, last) = (half(0), half(n - 4));
+            if special(first as u64 | (last as u64) << 32) {
+                return false;
+            }
+            out.extend_from_slice(&first.to_le_bytes());
+            out.truncate(at + n - 4);
+            out.extend_from_slice(&last.to_le_bytes());
+            true
+        }
+        _ => {
+            out.reserve(n);
+            let mut from = 0;
+            while from + 8 <= n {
+                let w = word(from);
+                if special(w) {
+                    return false;
+                }
+                out.extend_from_slice(&w.to_le_bytes());
+                from += 8;
+            }
+            if from < n {
+                let w = word(n - 8);
+                if special(w) {
+                    return false;
+                }
+                out.truncate(at + n - 8);
+                out.extend_from_slice(&w.to_le_bytes());
+            }
+            true
+        }
+    }
+}
+
+/// Whether a word (as little-endian bytes) holds a comma, a quote, `\r` or `\n`.
+#[inline]
+fn special(word: u64) -> bool {
     const LO: u64 = u64::from_ne_bytes([0x01; 8]);
     const HI: u64 = u64::from_ne_bytes([0x80; 8]);
-    fn has(word: u64, byte: u8) -> bool {
+    let has = |byte: u8| {
         let v = word ^ (LO * byte as u64);
         v.wrapping_sub(LO) & !v & HI != 0
-    }
-    fn special(word: u64) -> bool {
-        has(word, b',') | has(word, b'"') | has(word, b'\r') | has(word, b'\n')
-    }
-    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
-    let half =
-        |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes")) as u64;
-    let n = bytes.len();
-    match n {
-        0 => false,
-        1..=3 => {
-            special(bytes[0] as u64 | (bytes[n / 2] as u64) << 8 | (bytes[n - 1] as u64) << 16)
-        }
-        4..=7 => special(half(0) | half(n - 4) << 32),
-        _ => {
-            let mut at = 0;
-            while at + 8 <= n {
-                if special(word(at)) {
-                    return true;
-                }
-                at += 8;
-            }
-            at < n && special(word(n - 8))
-        }
-    }
+    };
+    has(b',') | has(b'"') | has(b'\r') | has(b'\n')
 }
 
-thread_local! {
-    /// Each worker thread keeps its encoded place cells (see [`Places`]) and its buffer
-    /// sizes (see [`Sizes`]) from one document to the next.
-    static WORKER: std::cell::RefCell<(Places, Sizes)> = std::cell::RefCell::new(Default::default());
+/// Whether a cell holds a comma, a quote, `\r` or `\n` (what [`copy_unquoted`] refuses).
+#[cfg(test)]
+fn needs_quotes(bytes: &[u8]) -> bool {
+    !copy_unquoted(&mut Vec::new(), bytes)
+}
+
+/// Appends a whole number. One below 10^8 (every character offset of an article under
+/// 100 MB, most counts) is turned into a word of eight digits, first digit in the low
+/// byte, all at once: the number split into two halves of four digits, each half into
+/// two of two, each into two digits, with multiplications by reciprocals in the word's
+/// lanes (exact below 10^4 and 10^2; checked for every number below 10^8 when written).
+/// The leading zeros are shifted out, and the word written whole and truncated to the
+/// digits: no loop, no buffer, no call to `memcpy`. Larger numbers go through `itoa`.
+#[inline]
+fn digits(out: &mut Vec<u8>, n: u64) {
+    if n >= 100_000_000 {
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        return;
+    }
+    let n = n as u32;
+    let x = (n / 10_000) as u64 | ((n % 10_000) as u64) << 32;
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007F_0000_007F;
+    let x = hundreds | (x - hundreds * 100) << 16;
+    let tens = ((x * 103) >> 10) & 0x000F_000F_000F_000F;
+    let x = tens | (x - tens * 10) << 8;
+    let zeros = if n == 0 {
+        7
+    } else {
+        x.trailing_zeros() as usize / 8
+    };
+    let at = out.len();
+    out.extend_from_slice(&((x + 0x3030_3030_3030_3030) >> (8 * zeros)).to_le_bytes());
+    out.truncate(at + 8 - zeros);
 }
 
 /// The bytes of each table and of the kept records that a worker thread encoded for its
@@ -437,45 +609,63 @@ impl CsvSink {
 }
 
 /// The four place cells of a row (country, region, latitude, longitude), encoded with
-/// the commas between them; four empty cells without a place.
-fn geo_cells(out: &mut Vec<u8>, geo: Option<&Geo>, coords: &mut Coords) {
-    match geo {
-        Some(g) => {
-            let (lat, lon) = coords.cells(g.lat, g.lon);
-            Cells::new(out)
-                .plain(&g.country)
-                .text(&g.admin1)
-                .plain(lat)
-                .plain(lon);
-        }
-        None => out.extend_from_slice(b",,,"),
-    }
+/// the commas between them.
+fn geo_cells(out: &mut Vec<u8>, g: &Geo, coords: &mut Coords) {
+    let mut row = Cells::new(out);
+    row.plain(&g.country).text(&g.admin1);
+    coords.cell(&mut row, g.lat);
+    coords.cell(&mut row, g.lon);
 }
 
-/// The cells of gazetteer places already encoded by this worker thread, and the
-/// coordinate cells of the places that are not shared (events').
+/// The cells of gazetteer places already encoded by this worker thread, and those of the
+/// events' places.
 ///
 /// Why: most entity rows are mentions of a gazetteer's few thousand places, which recur all
 /// through a dump, and all of such a row but the document, span and text is the same for
 /// every mention of one entry (see [`Entity`]: the strings and the [`Geo`] are the entry's
-/// own, shared). One hash lookup by their addresses and one copy replace eight cells'
-/// checks and two coordinate lookups. Each entry holds clones of what it was made from, so
-/// no address in a key can be freed and reused by other text while the entry exists.
+/// own, shared). One lookup by their addresses and one copy replace eight cells' checks and
+/// two coordinate lookups. Each entry holds clones of what it was made from, so no address
+/// in a key can be freed and reused by other text while the entry exists.
+///
+/// An article mentions few places, each several times (16.5 mentions of 6.5 places in the
+/// synthetic dumps), so the places of the document being encoded are looked up first in
+/// a short list ([`Places::doc`]), by comparison, before the hash table of all places,
+/// whose slots are spread over megabytes: a cache miss or two per lookup.
 #[derive(Default)]
 struct Places {
-    entries: rustc_hash::FxHashMap<EntryKey, Entry>,
+    /// Every place mention's key, and its entry's number in `entries`.
+    index: rustc_hash::FxHashMap<EntryKey, u32>,
+    entries: Vec<Entry>,
+    /// The keys and entry numbers of the document being encoded, each once.
+    doc: Vec<(EntryKey, u32)>,
+    /// Events' place cells, by their coordinates (see [`Places::event`]).
+    events: rustc_hash::FxHashMap<(Option<u64>, Option<u64>), EventPlace>,
     coords: Coords,
-    /// Scratch space for events' place cells.
-    scratch: Vec<u8>,
 }
 
-/// The type, canonical name, id, kind, rule (address and length of each string) and place
-/// (address of the shared `Geo`) of a place mention.
-#[derive(PartialEq, Eq, Hash)]
+/// The place (address of the shared `Geo`), type, canonical name, id, kind and rule
+/// (address and length of each string) of a place mention.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct EntryKey {
+    geo: usize,
     etype: EntityType,
     strs: [(usize, usize); 4],
-    geo: usize,
+}
+
+impl EntryKey {
+    fn of(e: &Entity, geo: &Arc<Geo>) -> EntryKey {
+        let addr = |s: &SharedStr| (s.as_ptr() as usize, s.len());
+        EntryKey {
+            geo: Arc::as_ptr(geo) as usize,
+            etype: e.etype,
+            strs: [
+                addr(&e.canonical),
+                addr(&e.entity_id),
+                addr(&e.kind),
+                addr(&e.rule),
+            ],
+        }
+    }
 }
 
 struct Entry {
@@ -485,90 +675,118 @@ struct Entry {
     cells: Box<[u8]>,
 }
 
+/// The place cells of events at one pair of coordinates, and the country and region they
+/// were made for.
+struct EventPlace {
+    country: Box<str>,
+    admin1: Box<str>,
+    cells: Box<[u8]>,
+}
+
 impl Places {
     /// More entries than the gazetteers have: the memo is emptied rather than grown.
     const LIMIT: usize = 1 << 16;
 
-    /// The cells of a place mention from `type` to `rule`; `geo` is the mention's.
-    fn entity(&mut self, e: &Entity, geo: &Arc<Geo>) -> &[u8] {
+    /// Starts a document: forgets the last one's places (and, past [`Places::LIMIT`], all).
+    fn document(&mut self) {
+        self.doc.clear();
         if self.entries.len() >= Self::LIMIT {
+            self.index.clear();
             self.entries.clear();
         }
-        let addr = |s: &SharedStr| (s.as_ptr() as usize, s.len());
-        let key = EntryKey {
-            etype: e.etype,
-            strs: [
-                addr(&e.canonical),
-                addr(&e.entity_id),
-                addr(&e.kind),
-                addr(&e.rule),
-            ],
-            geo: Arc::as_ptr(geo) as usize,
-        };
-        let coords = &mut self.coords;
-        &self
-            .entries
-            .entry(key)
-            .or_insert_with(|| {
-                let mut place = Vec::new();
-                geo_cells(&mut place, Some(geo), coords);
-                let mut cells = Vec::new();
-                Cells::new(&mut cells)
-                    .plain(e.etype.as_str())
-                    .text(&e.canonical)
-                    .text(&e.entity_id)
-                    .plain(&e.kind)
-                    .encoded(&place)
-                    .plain(&e.rule);
-                Entry {
-                    _keep: (
-                        [
-                            e.canonical.clone(),
-                            e.entity_id.clone(),
-                            e.kind.clone(),
-                            e.rule.clone(),
-                        ],
-                        geo.clone(),
-                    ),
-                    cells: cells.into(),
-                }
-            })
-            .cells
+        if self.events.len() >= Self::LIMIT {
+            self.events.clear();
+        }
     }
 
-    /// The cells of a place that is not shared, in [`Places::scratch`].
-    fn owned(&mut self, geo: &Geo) -> &[u8] {
-        self.scratch.clear();
-        geo_cells(&mut self.scratch, Some(geo), &mut self.coords);
-        &self.scratch
+    /// The cells of a place mention from `type` to `rule`; `geo` is the mention's.
+    fn entity(&mut self, e: &Entity, geo: &Arc<Geo>) -> &[u8] {
+        let key = EntryKey::of(e, geo);
+        if let Some(&(_, at)) = self.doc.iter().find(|(k, _)| *k == key) {
+            return &self.entries[at as usize].cells;
+        }
+        let (entries, coords) = (&mut self.entries, &mut self.coords);
+        let at = *self.index.entry(key).or_insert_with(|| {
+            let mut place = Vec::with_capacity(64);
+            geo_cells(&mut place, geo, coords);
+            let mut cells = Vec::with_capacity(128 + place.len());
+            Cells::new(&mut cells)
+                .plain(e.etype.as_str())
+                .text(&e.canonical)
+                .text(&e.entity_id)
+                .plain(&e.kind)
+                .encoded(&place)
+                .plain(&e.rule);
+            entries.push(Entry {
+                _keep: (
+                    [
+                        e.canonical.clone(),
+                        e.entity_id.clone(),
+                        e.kind.clone(),
+                        e.rule.clone(),
+                    ],
+                    geo.clone(),
+                ),
+                cells: cells.into(),
+            });
+            (entries.len() - 1) as u32
+        });
+        self.doc.push((key, at));
+        &self.entries[at as usize].cells
+    }
+
+    /// The cells of an event's place (its own copy of a [`Geo`], not shared): kept by its
+    /// coordinates, and made again when the country or region differ from those kept.
+    fn event(&mut self, geo: &Geo) -> &[u8] {
+        let coords = &mut self.coords;
+        let key = (geo.lat.map(f64::to_bits), geo.lon.map(f64::to_bits));
+        let place = self.events.entry(key).or_insert_with(|| EventPlace {
+            country: "".into(),
+            admin1: "".into(),
+            cells: Box::default(),
+        });
+        if place.cells.is_empty() || *place.country != geo.country || *place.admin1 != geo.admin1 {
+            let mut cells = Vec::with_capacity(64);
+            geo_cells(&mut cells, geo, coords);
+            *place = EventPlace {
+                country: geo.country.as_str().into(),
+                admin1: geo.admin1.as_str().into(),
+                cells: cells.into(),
+            };
+        }
+        &place.cells
     }
 }
 
 /// The coordinate cells already written by this worker thread, by the bits of the value.
 ///
 /// Why: formatting a float with `{}` (shortest round-trip digits) costs more than the rest
-/// of the row; a gazetteer has a few thousand coordinates that recur all through a dump.
-/// The cells are exactly [`number`]'s.
+/// of the row; a gazetteer has some tens of thousands of coordinates that recur all through
+/// a dump. The cells are exactly [`number`]'s.
 #[derive(Default)]
 struct Coords {
     cells: rustc_hash::FxHashMap<u64, Box<str>>,
 }
 
 impl Coords {
-    /// More distinct values than any gazetteer has: the memo is emptied rather than grown.
-    const LIMIT: usize = 1 << 16;
+    /// More distinct values than the gazetteers have (about 78,000 for 39,000 places): the
+    /// memo is emptied rather than grown.
+    const LIMIT: usize = 1 << 17;
 
-    fn cells(&mut self, lat: Option<f64>, lon: Option<f64>) -> (&str, &str) {
+    /// Writes the cell of `x` (empty for none).
+    fn cell(&mut self, row: &mut Cells<'_>, x: Option<f64>) {
+        let Some(x) = x else {
+            row.plain("");
+            return;
+        };
         if self.cells.len() >= Self::LIMIT {
             self.cells.clear();
         }
-        for x in [lat, lon].into_iter().flatten() {
+        row.plain(
             self.cells
                 .entry(x.to_bits())
-                .or_insert_with(|| number(x).into());
-        }
-        let cell = |x: Option<f64>| x.map_or("", |x| &*self.cells[&x.to_bits()]);
-        (cell(lat), cell(lon))
+                .or_insert_with(|| number(x).into()),
+        );
     }
 }
 
@@ -577,10 +795,27 @@ impl Coords {
 /// copies bytes.
 struct CsvEncoder;
 
+/// What a worker thread keeps from one document to the next.
+#[derive(Default)]
+struct Worker {
+    places: Places,
+    sizes: Sizes,
+    /// A document's id cell, and an event's actors or targets joined.
+    id: Vec<u8>,
+    joined: String,
+}
+
+thread_local! {
+    /// Each worker thread's encoded place cells (see [`Places`]), buffer sizes (see
+    /// [`Sizes`]) and scratch space.
+    static WORKER: std::cell::RefCell<Worker> = std::cell::RefCell::new(Default::default());
+}
+
 impl Encoder for CsvEncoder {
     fn encode(&self, doc: &Document, facts: Facts, into: &mut Encoded) {
         WORKER.with(|worker| {
-            let (places, sizes) = &mut *worker.borrow_mut();
+            let worker = &mut *worker.borrow_mut();
+            let sizes = &mut worker.sizes;
             let mut rows = Rows {
                 tables: std::mem::take(&mut into.tables),
             };
@@ -591,7 +826,8 @@ impl Encoder for CsvEncoder {
                 }
                 Sizes::reserve(sizes.kept, &mut into.kept);
             }
-            encode(&mut rows, places, doc, &facts);
+            encode(&mut rows, worker, doc, &facts);
+            let sizes = &mut worker.sizes;
             for ((bytes, _), size) in rows.tables.iter().zip(&mut sizes.tables) {
                 *size = bytes.len();
             }
@@ -605,36 +841,55 @@ impl Encoder for CsvEncoder {
     }
 }
 
+/// Appends a date as `Ymd`'s `Display` writes it (`{:04}-{:02}-{:02}`): by hand for the
+/// years 0 to 9999 (a tenth of the cost of `write!`), through `Display` otherwise.
+fn date(out: &mut Vec<u8>, d: Ymd) {
+    if (0..=9999).contains(&d.year) && d.month < 100 && d.day < 100 {
+        let (y, m, day) = (d.year as u32, d.month, d.day);
+        let digit = |n: u32| b'0' + n as u8;
+        out.extend_from_slice(&[
+            digit(y / 1000),
+            digit(y / 100 % 10),
+            digit(y / 10 % 10),
+            digit(y % 10),
+            b'-',
+            digit(m / 10),
+            digit(m % 10),
+            b'-',
+            digit(day / 10),
+            digit(day % 10),
+        ]);
+    } else {
+        use std::io::Write as _;
+        write!(out, "{d}").expect("formatting into a Vec");
+    }
+}
+
 /// Writes one document's rows with [`Cells`]: nothing is allocated per row. The
 /// document id is encoded once for all of its rows, and the character offsets of spans are
-/// asked of the [`CharMap`] in the order the facts come, mostly the text's.
-fn encode(rows: &mut Rows, places: &mut Places, doc: &Document, facts: &Facts) {
+/// asked of the [`CharMap`].
+fn encode(rows: &mut Rows, worker: &mut Worker, doc: &Document, facts: &Facts) {
+    let Worker {
+        places, id, joined, ..
+    } = worker;
+    places.document();
     let map = CharMap::new(&doc.text);
-    let offset = |byte: usize| map.char_offset(byte);
-    let mut id = Vec::with_capacity(doc.doc_id.len() + 1);
-    Cells::new(&mut id).text(&doc.doc_id);
+    let offset = |byte: usize| map.char_offset(byte) as u64;
+    id.clear();
+    Cells::new(id).text(&doc.doc_id);
     let id = &id[..];
 
-    let mut published = String::new();
-    let from = match (doc.published, facts.published) {
-        (Some(d), _) => {
-            use std::fmt::Write as _;
-            write!(published, "{d}").expect("formatting into a String");
-            "input"
-        }
-        (None, Some(d)) => {
-            use std::fmt::Write as _;
-            write!(published, "{d}").expect("formatting into a String");
-            "text"
-        }
-        (None, None) => "",
+    let (published, from) = match (doc.published, facts.published) {
+        (Some(d), _) => (Some(d), "input"),
+        (None, Some(d)) => (Some(d), "text"),
+        (None, None) => (None, ""),
     };
-    rows.row(DOCUMENTS)
-        .encoded(id)
-        .text(&doc.source)
-        .text(&doc.title)
-        .plain(&published)
-        .plain(from)
+    let mut row = rows.row(DOCUMENTS);
+    row.encoded(id).text(&doc.source).text(&doc.title).comma();
+    if let Some(d) = published {
+        date(row.out, d);
+    }
+    row.plain(from)
         .text(doc.url.as_deref().unwrap_or(""))
         .int(offset(doc.text.len()))
         .end();
@@ -658,21 +913,23 @@ fn encode(rows: &mut Rows, places: &mut Places, doc: &Document, facts: &Facts) {
         .end();
     }
 
-    let (mut value, mut value_max) = (NumberCell::default(), NumberCell::default());
     for q in &facts.quantities {
-        rows.row(QUANTITIES)
-            .encoded(id)
+        let mut row = rows.row(QUANTITIES);
+        row.encoded(id)
             .int(offset(q.span.start))
             .int(offset(q.span.end))
             .text(&q.text)
-            .plain(value.format(q.value))
-            .plain(q.value_max.map_or("", |x| value_max.format(x)))
-            .plain(q.qualifier.as_str())
-            .plain(&q.unit)
-            .plain(q.category.as_str())
-            .text(&q.subject)
-            .plain(&q.rule)
-            .end();
+            .number(q.value);
+        match q.value_max {
+            Some(x) => row.number(x),
+            None => row.plain(""),
+        }
+        .plain(q.qualifier.as_str())
+        .plain(&q.unit)
+        .plain(q.category.as_str())
+        .text(&q.subject)
+        .plain(&q.rule)
+        .end();
     }
 
     for d in &facts.dates {
@@ -702,8 +959,6 @@ fn encode(rows: &mut Rows, places: &mut Places, doc: &Document, facts: &Facts) {
             .end();
     }
 
-    // The actors and targets cells are joined here, in a buffer kept for the document.
-    let mut joined = String::new();
     for ev in &facts.events {
         fn count(row: &mut Cells<'_>, n: Option<u64>) {
             match n {
@@ -717,7 +972,8 @@ fn encode(rows: &mut Rows, places: &mut Places, doc: &Document, facts: &Facts) {
             .plain(&ev.etype)
             .plain(ev.date.as_deref().unwrap_or(""))
             .text(&ev.place)
-            .encoded(places.owned(&ev.geo));
+            .encoded(places.event(&ev.geo));
+        // The actors and targets cells are joined in a buffer kept by the thread.
         for list in [&ev.actors, &ev.targets] {
             joined.clear();
             for (i, name) in list.iter().enumerate() {
@@ -726,7 +982,7 @@ fn encode(rows: &mut Rows, places: &mut Places, doc: &Document, facts: &Facts) {
                 }
                 joined.push_str(name);
             }
-            row.text(&joined);
+            row.text(joined);
         }
         count(&mut row, ev.killed);
         count(&mut row, ev.injured);
@@ -755,8 +1011,8 @@ impl Sink for CsvSink {
         } else {
             encoded
         };
-        for (table, (bytes, rows)) in self.tables.iter_mut().zip(&encoded.tables) {
-            table.write(bytes, *rows)?;
+        for (table, (bytes, rows)) in self.tables.iter_mut().zip(encoded.tables) {
+            table.take(bytes, rows)?;
         }
         let spill = self.incidents.as_mut().expect("open until finish");
         spill.add_encoded(&encoded.kept)
@@ -782,7 +1038,7 @@ impl Sink for CsvSink {
             |rows, n| table.write(rows, n),
         )?;
         for t in &mut self.tables {
-            t.out.flush().map_err(|e| Error::io(&t.tmp, e))?;
+            t.flush()?;
         }
         for t in &self.tables {
             std::fs::rename(&t.tmp, &t.dest).map_err(|e| Error::io(&t.dest, e))?;
@@ -868,6 +1124,63 @@ mod tests {
         assert!(encoded[1].lines().count() > 3, "{}", encoded[1]);
         assert!(encoded[1].contains("Mosul"), "{}", encoded[1]);
         assert!(encoded[2].contains(",12,"), "{}", encoded[2]);
+    }
+
+    /// A writer that takes at most `step` bytes a call, and is interrupted every third.
+    struct Trickle {
+        written: Vec<u8>,
+        step: usize,
+        calls: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.write_vectored(&[std::io::IoSlice::new(buf)])
+        }
+
+        fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 3 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let before = self.written.len();
+            for b in bufs {
+                let room = self.step - (self.written.len() - before);
+                self.written.extend_from_slice(&b[..b.len().min(room)]);
+            }
+            Ok(self.written.len() - before)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn buffers_are_written_whole_and_in_order_however_the_writes_are_cut() {
+        let buffers: Vec<Vec<u8>> = [0, 5, 0, 0, 1, 17, 3, 0, 64, 2]
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| (0..len).map(|j| (i * 31 + j) as u8).collect())
+            .collect();
+        let want = buffers.concat();
+        for step in [1, 2, 3, 5, 16, 100, 1000] {
+            let mut out = Trickle {
+                written: Vec::new(),
+                step,
+                calls: 0,
+            };
+            write_all_vectored(&mut out, &buffers).unwrap();
+            assert_eq!(out.written, want, "{step}");
+        }
+        let mut none = Trickle {
+            written: Vec::new(),
+            step: 0,
+            calls: 0,
+        };
+        let e = write_all_vectored(&mut none, &buffers).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WriteZero);
+        write_all_vectored(&mut none, &[vec![], vec![]]).unwrap();
     }
 
     #[test]
@@ -978,6 +1291,17 @@ mod tests {
                 lat: Some(-1.68),
                 lon: None,
             },
+            // At the coordinates of others, elsewhere (events' places are kept by them).
+            Geo {
+                country: "SY".into(),
+                admin1: "Aleppo".into(),
+                lat: Some(36.34),
+                lon: Some(43.13),
+            },
+            Geo {
+                country: "IQ".into(),
+                ..Geo::default()
+            },
         ]
         .map(Arc::new);
         // The same place twice (not the same Arc), and names shared or made per mention.
@@ -999,8 +1323,10 @@ mod tests {
             mentions.push(place("=Goma".into(), geo));
             mentions.push(place(String::from("Goma").into(), geo));
         }
+        // Twice a document: each mention twice in it, the second time from its list.
         for round in 0..2 {
-            for e in &mentions {
+            places.document();
+            for e in mentions.iter().chain(&mentions) {
                 let geo = e.geo.as_ref().unwrap();
                 let place: [&str; 4] = [
                     &geo.country,
@@ -1011,7 +1337,7 @@ mod tests {
                 let mut want = Vec::new();
                 record(&mut want, &place);
                 want.pop();
-                assert_eq!(places.owned(geo), &want[..], "{geo:?}");
+                assert_eq!(places.event(geo), &want[..], "{geo:?}");
                 want.clear();
                 let entity: [&str; 4] = [
                     e.etype.as_str(),
@@ -1024,6 +1350,7 @@ mod tests {
                 assert_eq!(places.entity(e, geo), &want[..], "{round} {e:?}");
             }
         }
+        assert_eq!(places.index.len(), mentions.len());
         assert_eq!(places.entries.len(), mentions.len());
     }
 
@@ -1042,13 +1369,12 @@ mod tests {
             (None, None),
             (Some(-7.5), Some(33.3128)),
         ] {
-            let want = (opt_number(lat), opt_number(lon));
-            let (a, b) = coords.cells(lat, lon);
-            assert_eq!(
-                (a, b),
-                (want.0.as_str(), want.1.as_str()),
-                "{lat:?} {lon:?}"
-            );
+            let want = format!("{},{}", opt_number(lat), opt_number(lon));
+            let mut got = Vec::new();
+            let mut row = Cells::new(&mut got);
+            coords.cell(&mut row, lat);
+            coords.cell(&mut row, lon);
+            assert_eq!(String::from_utf8(got).unwrap(), want, "{lat:?} {lon:?}");
         }
     }
 
@@ -1063,6 +1389,12 @@ mod tests {
                     cell[at] = special;
                     let want = matches!(special, b',' | b'"' | b'\r' | b'\n');
                     assert_eq!(needs_quotes(&cell), want, "{special} at {at} of {len}");
+                    if !want {
+                        // Copied whole after what was there, whatever the length.
+                        let mut out = b"row".to_vec();
+                        assert!(copy_unquoted(&mut out, &cell));
+                        assert_eq!(out, [&b"row"[..], &cell].concat(), "{len}");
+                    }
                 }
             }
         }
@@ -1071,7 +1403,6 @@ mod tests {
 
     #[test]
     fn number_cells_are_the_numbers() {
-        let mut cell = NumberCell::default();
         for x in [
             0.0,
             -0.0,
@@ -1083,6 +1414,10 @@ mod tests {
             1e16,
             -1e15,
             999999999999999.0,
+            -999999999999999.0,
+            99999999.0,
+            100000000.0,
+            -100000000.0,
             1.5e6,
             1e-7,
             1e21,
@@ -1095,7 +1430,44 @@ mod tests {
             } else {
                 format!("{x}")
             };
-            assert_eq!(cell.format(x), want, "{x}");
+            let mut got = b"x".to_vec();
+            number_into(&mut got, x);
+            assert_eq!(String::from_utf8(got).unwrap(), format!("x{want}"), "{x}");
+        }
+    }
+
+    #[test]
+    fn digits_are_itoa_s() {
+        let mut numbers: Vec<u64> = (0..=100_000).collect();
+        let mut ten = 1u64;
+        while let Some(next) = ten.checked_mul(10) {
+            numbers.extend([ten - 1, ten, ten + 1, ten * 7 + 3]);
+            ten = next;
+        }
+        numbers.extend([ten - 1, ten, ten + 1, u64::MAX]);
+        numbers.extend((0..100_000_000).step_by(9_973));
+        for n in numbers {
+            let mut got = b"ab".to_vec();
+            digits(&mut got, n);
+            assert_eq!(got, format!("ab{n}").into_bytes(), "{n}");
+        }
+    }
+
+    #[test]
+    fn dates_are_written_as_displayed() {
+        for (year, month, day) in [
+            (2024, 9, 14),
+            (0, 1, 1),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 2, 3),
+            (-2024, 10, 5),
+            (7, 7, 7),
+        ] {
+            let d = Ymd { year, month, day };
+            let mut got = b",".to_vec();
+            date(&mut got, d);
+            assert_eq!(String::from_utf8(got).unwrap(), format!(",{d}"));
         }
     }
 
