@@ -864,17 +864,16 @@ fn is_title_case_line(line: &str) -> bool {
     if line.trim_end().ends_with(['.', '"', '”']) {
         return false;
     }
-    let words: Vec<&str> = line
-        .split_whitespace()
-        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 4)
-        .collect();
-    words.len() >= 4
-        && words
-            .iter()
-            .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
-            .count()
-            * 10
-            >= words.len() * 7
+    // The words of four letters or more, and how many of them are capitalised (counted in
+    // one pass, without collecting the words).
+    let (mut words, mut capitalised) = (0usize, 0usize);
+    for w in line.split_whitespace() {
+        if w.chars().filter(|c| c.is_alphabetic()).count() >= 4 {
+            words += 1;
+            capitalised += usize::from(w.chars().next().is_some_and(char::is_uppercase));
+        }
+    }
+    words >= 4 && capitalised * 10 >= words * 7
 }
 
 /// The line `pos` is on: from after the last line break before it to the next at or after
@@ -970,7 +969,12 @@ impl<'a> Entities<'a> {
             sorted.sort_by_key(key);
         }
         let mut by_end: Vec<usize> = (0..sorted.len()).collect();
-        by_end.sort_by_key(|&i| (sorted[i].span.end, i));
+        // (Nearly always in order already: entities sorted by start seldom nest. The keys are
+        // distinct, so a sorted list is the sort's result.)
+        let end_key = |&i: &usize| (sorted[i].span.end, i);
+        if !by_end.windows(2).all(|w| end_key(&w[0]) < end_key(&w[1])) {
+            by_end.sort_by_key(end_key);
+        }
         let armed = (0..sorted.len())
             .filter(|&i| sorted[i].etype == EntityType::Org && sorted[i].kind == "armed_group")
             .collect();
@@ -1159,12 +1163,9 @@ impl Stage for RoleStage {
         let bytes = text.as_bytes();
         let mut seen: HashSet<(String, String)> = HashSet::new();
         let mut title_case_line: (Option<Span>, bool) = (None, false);
+        // (In order of their start, each after the one before: the chains starting at an
+        // offset are found by binary search, not through a map built for every document.)
         let chains = chains(text, &hits);
-        // The first chain starting at each offset.
-        let mut chain_at: HashMap<usize, usize> = HashMap::new();
-        for (i, c) in chains.iter().enumerate() {
-            chain_at.entry(c[0].span.start).or_insert(i);
-        }
         let mut roles: Vec<Role> = Vec::new();
         // Government posts named with their country once ("the Prime Minister of Iraq")
         // keep it for the other mentions in the document.
@@ -1200,10 +1201,21 @@ impl Stage for RoleStage {
                 }
             }
             if let Some(w) = word_before(text, left) {
-                let word = text[w.start..w.end].to_lowercase();
-                if PREFIXES.contains(&word.as_str()) {
+                // (An ASCII word, as nearly all are, lower-cased on the stack: every chain
+                // asks, and few words before a title are prefixes.)
+                let mut buf = [0u8; 16];
+                let raw = &text[w.start..w.end];
+                let word: std::borrow::Cow<str> = if raw.is_ascii() && raw.len() <= buf.len() {
+                    let b = &mut buf[..raw.len()];
+                    b.copy_from_slice(raw.as_bytes());
+                    b.make_ascii_lowercase();
+                    std::str::from_utf8(b).expect("ASCII").into()
+                } else {
+                    raw.to_lowercase().into()
+                };
+                if PREFIXES.contains(&&*word) {
                     if let Some(p) = posts.first_mut() {
-                        if !p.0.starts_with(word.as_str()) {
+                        if !p.0.starts_with(&*word) {
                             p.0 = format!("{word} {}", p.0);
                         }
                     }
@@ -1304,7 +1316,8 @@ impl Stage for RoleStage {
                     if rest.starts_with("known as ") {
                         pos += 9;
                     }
-                    let rank = chains[chain_at.get(&pos).copied().unwrap_or(chains.len())..]
+                    let from = chains.partition_point(|c| c[0].span.start < pos);
+                    let rank = chains[from..]
                         .iter()
                         .take_while(|c| c[0].span.start == pos)
                         .find(|c| {
@@ -1865,6 +1878,41 @@ mod tests {
                 assert_eq!(line_at(b, pos), want, "{text:?} at {pos}");
             }
         }
+    }
+
+    /// `is_title_case_line` counts as the collected words did, on random lines of short and
+    /// long, capitalised and lower-case words (some non-ASCII).
+    #[test]
+    fn title_case_counts_are_the_collected_words() {
+        let collected = |line: &str| {
+            if line.trim_end().ends_with(['.', '"', '”']) {
+                return false;
+            }
+            let words: Vec<&str> = line
+                .split_whitespace()
+                .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 4)
+                .collect();
+            words.len() >= 4
+                && words
+                    .iter()
+                    .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+                    .count()
+                    * 10
+                    >= words.len() * 7
+        };
+        let words = [
+            "Army", "army", "of", "Chief", "Élite", "élite", "Is", "9Army", "Named", "x.", "”",
+        ];
+        let mut next = xorshift(0x0071_71E5);
+        let mut both = [0; 2];
+        for _ in 0..5000 {
+            let line: Vec<&str> = (0..next(12)).map(|_| words[next(words.len())]).collect();
+            let line = line.join(" ");
+            let want = collected(&line);
+            both[usize::from(want)] += 1;
+            assert_eq!(is_title_case_line(&line), want, "{line:?}");
+        }
+        assert!(both[0] > 100 && both[1] > 100, "{both:?}");
     }
 
     /// The word sets answer as the lists they are made of.
