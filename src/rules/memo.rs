@@ -28,7 +28,7 @@
 use std::cell::RefCell;
 use std::hash::Hasher;
 
-use regex_automata::meta::Regex;
+use regex_automata::meta::{Cache, Regex};
 use regex_automata::util::captures::Captures;
 use regex_automata::util::look::LookMatcher;
 use regex_automata::{Anchored, Input, PatternID};
@@ -166,6 +166,47 @@ fn u32_at(data: &[u8], at: usize) -> u32 {
 
 thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+thread_local! {
+    static CACHES: RefCell<Caches> = RefCell::new(Caches::default());
+}
+
+/// The calling thread's search caches of one rule set's regexes, by rule.
+#[derive(Default)]
+struct Caches {
+    set: u64,
+    by_rule: Vec<Option<Cache>>,
+}
+
+/// Calls `f` with a function that searches `input` with rule `rule`'s `regex`, using a
+/// search cache that the calling thread keeps for the rule set `set`.
+///
+/// Why: `Regex::search` takes a cache from the regex's pool on every call, which is cheap
+/// only for the thread that made the pool; the others lock a mutex for each search, and
+/// the rules make one anchored search per candidate start (see `RuleSet::hits`), so with
+/// two worker threads the second one paid for a lock per search.
+pub(crate) fn with_search<R>(
+    set: u64,
+    f: impl FnOnce(&mut dyn FnMut(usize, &Regex, &Input) -> Option<regex_automata::Match>) -> R,
+) -> R {
+    CACHES.with(|caches| {
+        let caches = &mut *caches.borrow_mut();
+        if caches.set != set {
+            *caches = Caches {
+                set,
+                by_rule: Vec::new(),
+            };
+        }
+        let by_rule = &mut caches.by_rule;
+        f(&mut |rule, regex, input| {
+            if by_rule.len() <= rule {
+                by_rule.resize_with(rule + 1, || None);
+            }
+            let cache = by_rule[rule].get_or_insert_with(|| regex.create_cache());
+            regex.search_with(cache, input)
+        })
+    })
 }
 
 #[cfg(test)]

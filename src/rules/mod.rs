@@ -741,38 +741,41 @@ impl RuleSet {
     ///   UTF-8.)
     pub fn hits<'t>(&self, table: Table, context: bool, texts: &Texts<'t>) -> Vec<Hit<'t>> {
         let mut hits = Vec::new();
-        self.scan(table, context, texts, |ri, start, chunk, candidates| {
-            let regex = &self.inner.rules[ri].regex;
-            let hit = |s: usize, e: usize| Hit {
-                rule: ri,
-                span: Span::new(start + s, start + e),
-                chunk_start: start,
-                chunk,
-            };
-            match candidates {
-                gate::Candidates::Everywhere => {
-                    for m in regex.find_iter(chunk) {
-                        if !m.is_empty() {
-                            hits.push(hit(m.start(), m.end()));
-                        }
-                    }
-                }
-                gate::Candidates::At(list, mask) => {
-                    let mut pos = start;
-                    for &(s, set) in list {
-                        if set & mask == 0 || s < pos {
-                            continue;
-                        }
-                        let input = Input::new(chunk).range(s - start..).anchored(Anchored::Yes);
-                        if let Some(m) = regex.search(&input) {
+        memo::with_search(self.inner.id, |search| {
+            self.scan(table, context, texts, |ri, start, chunk, candidates| {
+                let regex = &self.inner.rules[ri].regex;
+                let hit = |s: usize, e: usize| Hit {
+                    rule: ri,
+                    span: Span::new(start + s, start + e),
+                    chunk_start: start,
+                    chunk,
+                };
+                match candidates {
+                    gate::Candidates::Everywhere => {
+                        for m in regex.find_iter(chunk) {
                             if !m.is_empty() {
                                 hits.push(hit(m.start(), m.end()));
-                                pos = start + m.end();
+                            }
+                        }
+                    }
+                    gate::Candidates::At(list, mask) => {
+                        let mut pos = start;
+                        for &(s, set) in list {
+                            if set & mask == 0 || s < pos {
+                                continue;
+                            }
+                            let input =
+                                Input::new(chunk).range(s - start..).anchored(Anchored::Yes);
+                            if let Some(m) = search(ri, regex, &input) {
+                                if !m.is_empty() {
+                                    hits.push(hit(m.start(), m.end()));
+                                    pos = start + m.end();
+                                }
                             }
                         }
                     }
                 }
-            }
+            });
         });
         hits
     }
