@@ -17,14 +17,15 @@
 //! How a group of rules (same table, same use of `{QTY}`, same text) is matched over a
 //! document, and why it is cheap:
 //!
-//! 1. The group's *gate* (`gate.rs`), one lazy DFA for all its patterns, runs once over
-//!    the whole document and says in which paragraphs each rule can match (where a
-//!    match of its pattern ends). Rules that use `^`, `$` and the like are not gated.
-//! 2. Each rule runs its own regex over those paragraphs only, each paragraph as a
-//!    separate string, so that no match crosses a blank line, and only up to the last
-//!    end of a match of its pattern that the gate saw there (no match ends later).
-//!    [`RuleSet::hits`] gives the bare match spans; [`RuleSet::captures`] reads the
-//!    capture groups of one of them.
+//! 1. The group's *gate* (`gate.rs`), one lazy DFA for all its patterns walked backwards
+//!    over the whole document (or, for `{QTY}` rules, two anchored ones walked from each
+//!    masked number), says where in each paragraph a match of each rule can start.
+//!    Rules that use `^`, `$` and the like are not gated.
+//! 2. Each rule runs its own regex, anchored, at those positions only, each paragraph
+//!    being a separate string, so that no match crosses a blank line: that finds what
+//!    the rule's `find_iter` over the paragraph would, without scanning it (see
+//!    [`RuleSet::hits`]). [`RuleSet::hits`] gives the bare match spans;
+//!    [`RuleSet::captures`] reads the capture groups of one of them.
 //! 3. Capture groups (the slow part of a regex search) are read for the matches that
 //!    need them only, by an anchored search over the match's span:
 //!    [`RuleSet::winners`] resolves overlaps on bare spans and reads the groups of the
