@@ -2597,6 +2597,17 @@ fn actors(
     let mut acted = Vec::new();
     let mut targeted = Vec::new();
     let pivot = trigger_at.unwrap_or(span.end);
+    // Each name once per side: before the incident word it acted, after it it was targeted.
+    let mut note = |name: String, at: usize| {
+        let list = if at < pivot {
+            &mut acted
+        } else {
+            &mut targeted
+        };
+        if !list.contains(&name) {
+            list.push(name);
+        }
+    };
     // In the document's order: it decides the order of the lists.
     let inside = in_order(starting_in(entities, span, |e| e.1.span.start));
     for e in inside
@@ -2607,15 +2618,7 @@ fn actors(
         // (The word after is read only for the kinds it can make an actor.)
         if !matches!(e.etype, EntityType::Norp | EntityType::Place) {
             if e.etype == EntityType::Org {
-                let name = e.canonical.to_string();
-                let list = if e.span.start < pivot {
-                    &mut acted
-                } else {
-                    &mut targeted
-                };
-                if !list.contains(&name) {
-                    list.push(name);
-                }
+                note(e.canonical.to_string(), e.span.start);
             }
             continue;
         }
@@ -2645,15 +2648,7 @@ fn actors(
         if !forces {
             continue;
         }
-        let name = format!("{} {}", e.canonical, next);
-        let list = if e.span.start < pivot {
-            &mut acted
-        } else {
-            &mut targeted
-        };
-        if !list.contains(&name) {
-            list.push(name);
-        }
+        note(format!("{} {}", e.canonical, next), e.span.start);
     }
     (acted, targeted)
 }
