@@ -172,9 +172,54 @@ impl fmt::Display for Ymd {
     }
 }
 
+impl Ymd {
+    /// Appends the date as `Display` writes it (`{:04}-{:02}-{:02}`): by hand for the
+    /// years 0 to 9999 (a tenth of the cost of `write!`, which the CSV sink pays per
+    /// document), through `Display` otherwise.
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        if (0..=9999).contains(&self.year) && self.month < 100 && self.day < 100 {
+            let (y, m, day) = (self.year as u32, self.month, self.day);
+            let digit = |n: u32| b'0' + n as u8;
+            out.extend_from_slice(&[
+                digit(y / 1000),
+                digit(y / 100 % 10),
+                digit(y / 10 % 10),
+                digit(y % 10),
+                b'-',
+                digit(m / 10),
+                digit(m % 10),
+                b'-',
+                digit(day / 10),
+                digit(day % 10),
+            ]);
+        } else {
+            use std::io::Write as _;
+            write!(out, "{self}").expect("formatting into a Vec");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_displayed() {
+        for (year, month, day) in [
+            (2024, 9, 14),
+            (0, 1, 1),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 2, 3),
+            (-2024, 10, 5),
+            (7, 7, 7),
+        ] {
+            let d = Ymd { year, month, day };
+            let mut got = b",".to_vec();
+            d.write_to(&mut got);
+            assert_eq!(String::from_utf8(got).unwrap(), format!(",{d}"));
+        }
+    }
 
     #[test]
     fn day_numbers_round_trip() {
