@@ -92,6 +92,9 @@ pub struct Summary {
     pub writing: Duration,
     /// Time spent finishing the sink (cross-document incidents, flushing, renaming).
     pub finishing: Duration,
+    /// Time the sink's own threads worked beside the run ([`Sink::side_work`]: the CSV
+    /// sink's sorting of full batches of incident reports), not counted in any other time.
+    pub sorting: Duration,
     /// Time the reader thread spent reading and parsing input (not waiting for the workers).
     pub reading: Duration,
     /// Wall time the pool spent on batches (the stages, in parallel), beside the reading
@@ -299,9 +302,11 @@ pub fn run(
     }
     observer.finishing();
     let t = Instant::now();
+    let side = sink.side_work();
     // In the run's pool, so that --jobs bounds the threads of the incident sort too.
     summary.rows = pool.install(|| sink.finish())?;
     summary.finishing = t.elapsed();
+    summary.sorting = Duration::from_nanos(side.map_or(0, |n| n.load(Ordering::Relaxed)));
     summary.input_bytes = counter.get();
     summary.elapsed = started.elapsed();
     summary.stages = pipeline.timings();

@@ -84,7 +84,7 @@ pub struct Args {
 
     /// Print where the time went to standard error, one `timings: NAME SECONDS` line each:
     /// start-up, reading, each stage and encoding rows (summed over threads), writing rows,
-    /// finishing.
+    /// finishing, and sorting (the incident spill's thread, beside the others).
     #[arg(long)]
     timings: bool,
 }
@@ -278,6 +278,7 @@ fn print_timings(s: &Summary, startup: std::time::Duration) {
     eprintln!("timings: encoding {:.3}", s.encoding.as_secs_f64());
     eprintln!("timings: writing {:.3}", s.writing.as_secs_f64());
     eprintln!("timings: finishing {:.3}", s.finishing.as_secs_f64());
+    eprintln!("timings: sorting {:.3}", s.sorting.as_secs_f64());
     eprintln!("timings: total {:.3}", s.elapsed.as_secs_f64());
 }
 

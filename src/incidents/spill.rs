@@ -41,8 +41,9 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -50,6 +51,7 @@ use super::{better, join_score, Incident, Index, Prepared, Report, MAX_CANDIDATE
 use crate::calendar::Ymd;
 use crate::error::{Error, Result};
 use crate::facts::{Event, Geo, Span};
+use rustc_hash::FxHashMap;
 
 /// How many bytes of records are sorted in memory at once: one batch.
 const SORT_BATCH: usize = 16 << 20;
@@ -60,10 +62,6 @@ const CHUNK: usize = 4096;
 
 /// How many sorted batch files are merged at once; more are merged in rounds.
 const FAN_IN: usize = 64;
-
-/// Added to day numbers so that they print as positive numbers of fixed width (year 0 is
-/// day -719,528).
-const DAY_OFFSET: i64 = 1_000_000_000;
 
 /// Writes values in the spill's binary form: integers little-endian, strings and lists
 /// length-prefixed (u32), options and booleans a tag byte, floats as their bits.
@@ -279,44 +277,40 @@ fn decode_report(bytes: &[u8]) -> Option<Report> {
     })
 }
 
-/// One record: the key it sorts on, then its body, in one buffer (one allocation a record,
-/// not two: finishing reads, moves and frees each record three times).
+/// What a record sorts on: three numbers, compared in order (see [`Rec`]).
+type Key = [u64; 3];
+
+/// One record: the key it sorts on, and its body.
+///
+/// The key is three numbers held in the record itself: for a report, its country's number
+/// (see [`Spill::add_encoded`]), its place in the merge order within the country
+/// ([`merge_order`]) and its sequence number; for the second sort, its incident's label
+/// and its sequence number; for a row, the sequence number of its incident's first report.
+///
+/// Why: the keys were text of about 40 bytes at the front of the body (the country in hex,
+/// the day and the sequence number in decimal), compared with `memcmp` through a pointer
+/// to each record; a sort of a batch then read two far records a comparison. Here a
+/// comparison reads three words that lie in the array being sorted.
 struct Rec {
-    bytes: Vec<u8>,
-    /// The length of the key.
-    key: usize,
+    key: Key,
+    body: Vec<u8>,
 }
 
 impl Rec {
-    #[cfg(test)]
-    fn new(key: &[u8], body: &[u8]) -> Rec {
-        let mut bytes = Vec::with_capacity(key.len() + body.len());
-        bytes.extend_from_slice(key);
-        bytes.extend_from_slice(body);
-        Rec {
-            bytes,
-            key: key.len(),
-        }
-    }
-
-    fn key(&self) -> &[u8] {
-        &self.bytes[..self.key]
-    }
-
     fn body(&self) -> &[u8] {
-        &self.bytes[self.key..]
+        &self.body
     }
 
     /// What the record counts against a sort batch.
     fn size(&self) -> usize {
-        self.bytes.len() + std::mem::size_of::<Rec>()
+        self.body.len() + std::mem::size_of::<Rec>()
     }
 }
 
 /// Sorts a batch on its keys, on every core (keys are distinct, so the order is the same
 /// as a serial sort's).
 fn sort_batch(batch: &mut [Rec]) {
-    batch.par_sort_unstable_by(|a, b| a.key().cmp(b.key()));
+    batch.par_sort_unstable_by_key(|r| r.key);
 }
 
 /// A temporary file, removed when dropped.
@@ -353,18 +347,21 @@ impl Files {
     }
 }
 
-/// Writes one record: key length and body length (u32 each), key, body.
+/// Writes one record: its key (three `u64`), its body's length (`u32`), its body.
 fn write_rec(w: &mut BufWriter<File>, temp: &Temp, rec: &Rec) -> Result<()> {
-    let head = |n: usize| {
-        u32::try_from(n)
-            .expect("a spill record under 4 GB")
-            .to_le_bytes()
-    };
-    w.write_all(&head(rec.key))
-        .and_then(|_| w.write_all(&head(rec.bytes.len() - rec.key)))
-        .and_then(|_| w.write_all(&rec.bytes))
+    let mut head = [0u8; HEAD];
+    for (i, k) in rec.key.iter().enumerate() {
+        head[8 * i..8 * i + 8].copy_from_slice(&k.to_le_bytes());
+    }
+    let n = u32::try_from(rec.body.len()).expect("a spill record under 4 GB");
+    head[24..].copy_from_slice(&n.to_le_bytes());
+    w.write_all(&head)
+        .and_then(|_| w.write_all(&rec.body))
         .map_err(|e| Error::io(&temp.0, e))
 }
+
+/// The bytes in front of a record's body in a file: its key and the body's length.
+const HEAD: usize = 28;
 
 fn close(mut w: BufWriter<File>, temp: &Temp) -> Result<()> {
     w.flush().map_err(|e| Error::io(&temp.0, e))
@@ -393,7 +390,7 @@ impl Recs {
     }
 
     fn next_rec(&mut self) -> Result<Option<Rec>> {
-        let mut head = [0u8; 8];
+        let mut head = [0u8; HEAD];
         // A clean end is an end before the first byte of a record.
         let mut got = 0;
         while got < head.len() {
@@ -409,28 +406,17 @@ impl Recs {
         if got < head.len() {
             return Err(corrupt(&self.temp.0, "a record cut short"));
         }
-        let k = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
-        let b = u32::from_le_bytes(head[4..].try_into().expect("4 bytes")) as usize;
-        let mut read = |n: usize| -> Result<Vec<u8>> {
-            // Not `vec![0; n]` for any `n`: a corrupt length must not allocate gigabytes.
-            let mut v = vec![0; n.min(1 << 20)];
-            let mut got = (self.reader.read_exact(&mut v)).map(|_| v.len());
-            if got.is_ok() && n > v.len() {
-                got = (&mut self.reader)
-                    .take((n - v.len()) as u64)
-                    .read_to_end(&mut v)
-                    .map(|_| v.len());
-            }
-            match got {
-                Ok(len) if len == n => Ok(v),
-                Err(e) if e.kind() != io::ErrorKind::UnexpectedEof => {
-                    Err(Error::io(&self.temp.0, e))
-                }
-                _ => Err(corrupt(&self.temp.0, "a record cut short")),
-            }
-        };
-        let bytes = read(k + b)?;
-        Ok(Some(Rec { bytes, key: k }))
+        let word = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().expect("8 bytes"));
+        let key = [word(0), word(8), word(16)];
+        let n = u32::from_le_bytes(head[24..].try_into().expect("4 bytes")) as usize;
+        // Read into spare capacity, not a zeroed buffer; and not `with_capacity(n)` for any
+        // `n`: a corrupt length must not allocate gigabytes.
+        let mut body = Vec::with_capacity(n.min(1 << 20));
+        match (&mut self.reader).take(n as u64).read_to_end(&mut body) {
+            Ok(len) if len == n => Ok(Some(Rec { key, body })),
+            Ok(_) => Err(corrupt(&self.temp.0, "a record cut short")),
+            Err(e) => Err(Error::io(&self.temp.0, e)),
+        }
     }
 }
 
@@ -449,6 +435,8 @@ struct Collect {
     bytes: usize,
     batch: usize,
     sorter: Option<Sorter>,
+    /// Nanoseconds its [`Sorter`] spends sorting and writing batches, if counted.
+    busy: Option<Arc<AtomicU64>>,
 }
 
 impl Collect {
@@ -458,6 +446,7 @@ impl Collect {
             bytes: 0,
             batch,
             sorter: None,
+            busy: None,
         }
     }
 
@@ -467,7 +456,11 @@ impl Collect {
         if self.bytes >= self.batch {
             self.bytes = 0;
             let job = self.take(files)?;
-            self.sorter.get_or_insert_with(Sorter::start).sort(job)?;
+            let busy = &self.busy;
+            (self
+                .sorter
+                .get_or_insert_with(|| Sorter::start(busy.clone())))
+            .sort(job)?;
         }
         Ok(())
     }
@@ -558,20 +551,26 @@ struct Sorter {
 }
 
 impl Sorter {
-    fn start() -> Sorter {
+    /// Starts the thread; it adds the nanoseconds it works (not waits) to `busy`.
+    fn start(busy: Option<Arc<AtomicU64>>) -> Sorter {
         let (tx, rx) = mpsc::sync_channel::<Job>(0);
         let thread = std::thread::Builder::new()
             .name("gleaner-spill".into())
             .spawn(move || {
                 let mut runs = Vec::new();
                 for job in rx {
+                    let started = Instant::now();
                     for (part, mut batch, (temp, mut w)) in job {
-                        batch.sort_unstable_by(|a, b| a.key().cmp(b.key()));
+                        batch.sort_unstable_by_key(|r| r.key);
                         for rec in &batch {
                             write_rec(&mut w, &temp, rec)?;
                         }
                         close(w, &temp)?;
                         runs.push((part, temp));
+                    }
+                    if let Some(busy) = &busy {
+                        let nanos = started.elapsed().as_nanos() as u64;
+                        busy.fetch_add(nanos, Ordering::Relaxed);
                     }
                 }
                 Ok(runs)
@@ -638,7 +637,7 @@ impl PartialOrd for Head {
 
 impl Ord for Head {
     fn cmp(&self, other: &Head) -> std::cmp::Ordering {
-        (self.0.key(), self.1).cmp(&(other.0.key(), other.1))
+        (self.0.key, self.1).cmp(&(other.0.key, other.1))
     }
 }
 
@@ -768,7 +767,7 @@ impl Open {
             }
             _ => {
                 self.release(out);
-                out.sort(self.label, m.seq, &m.rec);
+                out.sort(self.label, m.seq, m.rec);
                 self.push_sample(slim(m.p));
             }
         }
@@ -779,7 +778,7 @@ impl Open {
     fn release(&mut self, out: &mut Placed) {
         for m in self.held.take().into_iter().flatten() {
             out.held -= m.size();
-            out.sort(self.label, m.seq, &m.rec);
+            out.sort(self.label, m.seq, m.rec);
             self.push_sample(slim(m.p));
         }
     }
@@ -815,13 +814,11 @@ struct Placed {
 }
 
 impl Placed {
-    fn sort(&mut self, label: Seq, seq: Seq, rec: &Rec) {
-        let mut bytes = Vec::with_capacity(40 + rec.body().len());
-        bytes.extend_from_slice(&label);
-        bytes.extend_from_slice(&seq);
-        let key = bytes.len();
-        bytes.extend_from_slice(rec.body());
-        self.sorted.push(Rec { bytes, key });
+    fn sort(&mut self, label: Seq, seq: Seq, rec: Rec) {
+        self.sorted.push(Rec {
+            key: [label, seq, 0],
+            body: rec.body,
+        });
     }
 
     fn close(&mut self, members: Vec<Member>) {
@@ -927,44 +924,24 @@ fn slim(mut p: Prepared) -> Prepared {
     p
 }
 
-/// The key that puts reports in the merge order of [`super::merge`] within each country
-/// (the country in hex, so any name sorts safely): the document's own incidents first, then
-/// by day, undated last, then in input order.
+/// What puts reports in the merge order of [`super::merge`] within each country: the
+/// country, [`rank`] and the sequence number, as the records' keys do (with a number for
+/// the country).
 #[cfg(test)]
-fn merge_key(p: &Prepared, seq: u64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(2 * p.report.event.geo.country.len() + 35);
-    key_prefix(&mut key, p);
-    write!(key, "{seq:020}").expect("writing to memory");
-    key
+fn merge_key(p: &Prepared, seq: u64) -> (String, u64, u64) {
+    (p.report.event.geo.country.clone(), rank(p), seq)
 }
 
-/// Appends `n` as `format!("{n:020}")` writes it (every `u64` has at most 20 digits),
-/// without the formatting machinery, which was half the driver thread's cost of adding a
-/// record.
-fn digits20(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [b'0'; 20];
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    out.extend_from_slice(&digits);
-}
-
-/// [`merge_key`] without its sequence number, which only the driver thread knows.
-fn key_prefix(key: &mut Vec<u8>, p: &Prepared) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Written into one buffer: a `format!` a byte was most of the cost of `Spill::add`.
-    for &b in p.report.event.geo.country.as_bytes() {
-        key.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-    }
-    write!(
-        key,
-        ".{}{}{:012}",
-        u8::from(p.report.event.background),
-        u8::from(p.day.is_none()),
-        p.day.map_or(0, |d| d + DAY_OFFSET),
-    )
-    .expect("writing to memory");
+/// Where a report comes in the merge order of [`super::merge`] within its country, as one
+/// number: the document's own incidents first (top bit clear), then by day (the next bit
+/// set when undated, the day below it, offset to be positive; a day of any `i32` year
+/// fits). The sequence number beside it in the key orders the rest in input order.
+fn rank(p: &Prepared) -> u64 {
+    const HALF: i64 = 1 << 61;
+    let day = p
+        .day
+        .map_or(0, |d| (d.clamp(-HALF, HALF - 1) + HALF) as u64);
+    u64::from(p.report.event.background) << 63 | u64::from(p.day.is_none()) << 62 | day
 }
 
 fn report(path: &Path, body: &[u8]) -> Result<Report> {
@@ -974,28 +951,18 @@ fn report(path: &Path, body: &[u8]) -> Result<Report> {
 /// The reports of one incident as read in finishing: the sequence number of the first
 /// (the key of its row) and their records, in input order.
 struct Gathered {
-    first: Vec<u8>,
+    first: Seq,
     bodies: Vec<Rec>,
 }
 
-/// A report's sequence number in the run, as the 20 digits its keys end with.
-type Seq = [u8; 20];
+/// A report's sequence number in the run: its place in input order.
+type Seq = u64;
 
 /// How many parts a spill's reports are split into, by country: each part is placed into
 /// incidents and made into rows on its own, beside the others on the pool (no incident
 /// crosses a country). Many more parts than cores, so that the pool's threads share the
 /// work evenly (the largest country has 11% of the reports of the generated dumps).
 const PARTS: usize = 16;
-
-/// The part of a record, from its key's country (the hex digits before the first `.`),
-/// by FNV-1a: the same for every run.
-fn part_of(key: &[u8]) -> usize {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in key.iter().take_while(|&&b| b != b'.') {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    h as usize % PARTS
-}
 
 /// The reports of a run, kept (in memory up to a batch, then on disk) as they come and
 /// merged into incidents at the end.
@@ -1004,6 +971,10 @@ pub struct Spill {
     input: Collect,
     seq: u64,
     batch: usize,
+    /// The number of each country met, in the order met: the first word of its reports'
+    /// keys (any numbering keeps each country's reports together, which is all the merge
+    /// needs), and by which they are split into parts.
+    countries: FxHashMap<Vec<u8>, u64>,
 }
 
 impl Spill {
@@ -1013,12 +984,22 @@ impl Spill {
     }
 
     fn with_batch(dir: &Path, stem: &str, batch: usize) -> Result<Spill> {
+        let mut input = Collect::new(PARTS, batch);
+        input.busy = Some(Arc::default());
         Ok(Spill {
             files: Files::new(dir, stem),
-            input: Collect::new(PARTS, batch),
+            input,
             seq: 0,
             batch,
+            countries: FxHashMap::default(),
         })
+    }
+
+    /// The nanoseconds the thread that sorts and writes full batches of reports while the
+    /// run goes on has worked so far (beside the workers, so not in any stage's time);
+    /// final once [`Spill::finish`] has returned.
+    pub fn sorting(&self) -> Arc<AtomicU64> {
+        self.input.busy.clone().unwrap_or_default()
     }
 
     /// Adds one document's account of an incident.
@@ -1037,20 +1018,19 @@ impl Spill {
             event: Event {
                 date: event.date.clone(),
                 background: event.background,
-                geo: Geo {
-                    country: event.geo.country.clone(),
-                    ..Default::default()
-                },
                 ..Default::default()
             },
         });
-        // [key length, body length] (u32 each), the key without its sequence number, body.
+        // The country's length and the body's (u32 each), the report's rank, the country,
+        // the body.
+        let country = event.geo.country.as_bytes();
         let head = out.len();
         out.extend_from_slice(&[0; 8]);
-        key_prefix(out, &p);
-        let key_end = out.len();
+        out.extend_from_slice(&rank(&p).to_le_bytes());
+        out.extend_from_slice(country);
+        let body = out.len();
         encode_report(out, doc_id, published, event);
-        let lengths = [key_end - head - 8, out.len() - key_end];
+        let lengths = [country.len(), out.len() - body];
         for (i, n) in lengths.into_iter().enumerate() {
             let n = u32::try_from(n).expect("a spill record under 4 GB");
             out[head + 4 * i..head + 4 * i + 4].copy_from_slice(&n.to_le_bytes());
@@ -1063,16 +1043,21 @@ impl Spill {
             u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as usize
         };
         while !records.is_empty() {
-            let (k, b) = (length(records, 0), length(records, 4));
-            let (prefix, body) = records[8..8 + k + b].split_at(k);
-            records = &records[8 + k + b..];
-            let mut bytes = Vec::with_capacity(k + 20 + b);
-            bytes.extend_from_slice(prefix);
-            digits20(&mut bytes, self.seq);
-            bytes.extend_from_slice(body);
+            let (c, b) = (length(records, 0), length(records, 4));
+            let rank = u64::from_le_bytes(records[8..16].try_into().expect("8 bytes"));
+            let (country, body) = records[16..16 + c + b].split_at(c);
+            records = &records[16 + c + b..];
+            let next = self.countries.len() as u64;
+            let id = match self.countries.get(country) {
+                Some(&id) => id,
+                None => *self.countries.entry(country.to_vec()).or_insert(next),
+            };
+            let rec = Rec {
+                key: [id, rank, self.seq],
+                body: body.to_vec(),
+            };
             self.seq += 1;
-            let rec = Rec { bytes, key: k + 20 };
-            self.input.push(part_of(prefix), rec, &self.files)?;
+            self.input.push(id as usize % PARTS, rec, &self.files)?;
         }
         Ok(())
     }
@@ -1175,7 +1160,7 @@ fn finish_part(
             .map(|mut members| {
                 members.sort_unstable_by_key(|m| m.seq);
                 let first = members[0].seq;
-                row(members.into_iter().map(|m| m.p), &first, encode)
+                row(members.into_iter().map(|m| m.p), first, encode)
             })
             .collect();
         made.into_iter()
@@ -1196,11 +1181,7 @@ fn finish_part(
             .collect_into_vec(&mut decoded);
         for (rec, p) in chunk.drain(..).zip(decoded.drain(..)) {
             let p = p.ok_or_else(|| corrupt(&path, "a report that does not decode"))?;
-            let key = rec.key();
-            let seq: Seq = key
-                .get(key.len().saturating_sub(20)..)
-                .and_then(|s| s.try_into().ok())
-                .ok_or_else(|| corrupt(&path, "a record without its key"))?;
+            let seq = rec.key[2];
             clusters.place(p, seq, rec, &mut placed);
             for rec in placed.sorted.drain(..) {
                 assigned.push(0, rec, files)?;
@@ -1224,7 +1205,7 @@ fn finish_part(
     let path = sorted.path.clone();
     // The incident being read (its label, and its reports so far); and those read
     // whole, not yet made into rows.
-    let mut current: Option<(Vec<u8>, Gathered)> = None;
+    let mut current: Option<(Seq, Gathered)> = None;
     let mut whole: Vec<Gathered> = Vec::new();
     let mut reports = 0;
     let make_rows = |whole: &mut Vec<Gathered>, rows: &mut Collect| {
@@ -1233,19 +1214,16 @@ fn finish_part(
                 let members = (bodies.iter())
                     .map(|rec| report(&path, rec.body()).map(Prepared::new))
                     .collect::<Result<Vec<Prepared>>>()?;
-                Ok(row(members.into_iter(), &first, encode))
+                Ok(row(members.into_iter(), first, encode))
             })
             .collect::<Result<_>>()?;
         made.into_iter()
             .try_for_each(|rec| rows.push(0, rec, files))
     };
     while let Some(rec) = sorted.next_rec()? {
-        if rec.key < 20 {
-            return Err(corrupt(&path, "a record without its key"));
-        }
-        let (c, seq) = rec.key().split_at(20);
+        let [label, seq, _] = rec.key;
         match &mut current {
-            Some((cur, g)) if cur.as_slice() == c => g.bodies.push(rec),
+            Some((cur, g)) if *cur == label => g.bodies.push(rec),
             _ => {
                 if let Some((_, g)) = current.take() {
                     reports += g.bodies.len();
@@ -1255,12 +1233,11 @@ fn finish_part(
                         reports = 0;
                     }
                 }
-                let (c, first) = (c.to_vec(), seq.to_vec());
                 let g = Gathered {
-                    first,
+                    first: seq,
                     bodies: vec![rec],
                 };
-                current = Some((c, g));
+                current = Some((label, g));
             }
         }
     }
@@ -1294,18 +1271,17 @@ const ROW_BYTES: usize = 384;
 /// `members` are its reports in input order.
 fn row(
     members: impl Iterator<Item = Prepared>,
-    first: &[u8],
+    first: Seq,
     encode: &(impl Fn(&[&str], &mut Vec<u8>) + Sync),
 ) -> Rec {
     let (reports, dates) = members.map(|p| (p.report, p.date)).unzip();
     let incident = Incident { reports, dates };
     // Room for most rows at once: growing it by doubling was a tenth of the finishing.
-    let mut bytes = Vec::with_capacity(first.len() + ROW_BYTES);
-    bytes.extend_from_slice(first);
-    incident.with_cells(|cells| encode(cells, &mut bytes));
+    let mut body = Vec::with_capacity(ROW_BYTES);
+    incident.with_cells(|cells| encode(cells, &mut body));
     Rec {
-        bytes,
-        key: first.len(),
+        key: [first, 0, 0],
+        body,
     }
 }
 
@@ -1514,26 +1490,28 @@ mod tests {
                 for budget in [0, 5_000, usize::MAX] {
                     let mut clusters = Clusters::new(cap, budget);
                     let mut placed = Placed::default();
-                    let mut got = vec![[0; 20]; prepared.len()];
+                    let mut got = vec![0; prepared.len()];
                     for &i in &order {
-                        let mut seq = Vec::new();
-                        digits20(&mut seq, i as u64);
+                        let seq = i as Seq;
                         let p = Prepared::new(prepared[i].report.clone());
-                        let seq = seq.try_into().expect("20 digits");
-                        got[i] = clusters.place(p, seq, Rec::new(&seq, b""), &mut placed);
+                        let rec = Rec {
+                            key: [0, 0, seq],
+                            body: Vec::new(),
+                        };
+                        got[i] = clusters.place(p, seq, rec, &mut placed);
                     }
                     clusters.finish(&mut placed);
                     // Each report is either in a closed incident or sorted, with its label.
                     let mut seen = vec![false; prepared.len()];
                     for members in &placed.closed {
                         let labels: Vec<Seq> =
-                            members.iter().map(|m| got[seq_of(&m.seq)]).collect();
+                            members.iter().map(|m| got[m.seq as usize]).collect();
                         assert!(labels.iter().all(|l| *l == labels[0]), "{labels:?}");
-                        members.iter().for_each(|m| seen[seq_of(&m.seq)] = true);
+                        members.iter().for_each(|m| seen[m.seq as usize] = true);
                     }
                     for rec in &placed.sorted {
-                        let (label, seq) = rec.key().split_at(20);
-                        let i = seq_of(seq);
+                        let [label, seq, _] = rec.key;
+                        let i = seq as usize;
                         assert_eq!(label, got[i], "seed {seed}, cap {cap}, budget {budget}");
                         assert!(!seen[i]);
                         seen[i] = true;
@@ -1548,26 +1526,31 @@ mod tests {
         }
     }
 
-    fn seq_of(digits: &[u8]) -> usize {
-        std::str::from_utf8(digits).unwrap().parse().unwrap()
-    }
-
     #[test]
-    fn twenty_digits_are_the_formatted_number() {
-        for n in [
-            0,
-            7,
-            10,
-            99,
-            1_000_000_007,
-            u64::MAX / 3,
-            u64::MAX - 1,
-            u64::MAX,
-        ] {
-            let mut got = b"x".to_vec();
-            digits20(&mut got, n);
-            assert_eq!(got, format!("x{n:020}").into_bytes(), "{n}");
+    fn ranks_order_reports_as_the_merge_does() {
+        // The varied reports' days, and days at the ends of what any `i32` year gives.
+        let mut prepared: Vec<Prepared> = super::super::tests::varied_reports(3, 600)
+            .into_iter()
+            .map(Prepared::new)
+            .collect();
+        let far = [i32::MIN, -44, 0, 9999, i32::MAX];
+        for (i, year) in far.into_iter().enumerate() {
+            for background in [false, true] {
+                let mut r = super::super::tests::report("far", None, "Anbar", None);
+                r.published = Some(Ymd {
+                    year,
+                    month: 1 + i as u32,
+                    day: 1,
+                });
+                r.event.background = background;
+                prepared.push(Prepared::new(r));
+            }
         }
+        assert!(prepared.iter().any(|p| p.day.is_none()));
+        let want = super::super::merge_order(&prepared);
+        let mut got: Vec<usize> = (0..prepared.len()).collect();
+        got.sort_by_key(|&i| (rank(&prepared[i]), i));
+        assert_eq!(got, want);
     }
 
     #[test]
@@ -1690,22 +1673,36 @@ mod tests {
     fn records_round_trip_through_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let files = Files::new(dir.path(), "t");
-        let recs: Vec<(Vec<u8>, Vec<u8>)> = vec![
-            (b"k1".to_vec(), b"body\n\twith bytes \xff\x00".to_vec()),
-            (Vec::new(), Vec::new()),
-            (b"k3".to_vec(), vec![7; 100_000]),
+        let recs: Vec<(Key, Vec<u8>)> = vec![
+            ([1, 2, 3], b"body\n\twith bytes \xff\x00".to_vec()),
+            ([0, 0, 0], Vec::new()),
+            ([u64::MAX, 1 << 63, 7], vec![7; 100_000]),
+            ([5, 0, u64::MAX], vec![9; 3 << 20]),
         ];
         let (temp, mut w) = files.create().unwrap();
         for (key, body) in &recs {
-            let rec = Rec::new(key, body);
+            let rec = Rec {
+                key: *key,
+                body: body.clone(),
+            };
             write_rec(&mut w, &temp, &rec).unwrap();
         }
         close(w, &temp).unwrap();
+        let path = temp.0.clone();
+        let whole = std::fs::read(&path).unwrap();
         let mut read = Recs::open(temp).unwrap();
         for (key, body) in &recs {
             let rec = read.next_rec().unwrap().expect("a record");
-            assert_eq!((rec.key(), rec.body()), (&key[..], &body[..]));
+            assert_eq!((rec.key, rec.body()), (*key, &body[..]));
         }
         assert!(read.next_rec().unwrap().is_none());
+        // Cut short, in the head or in the body, it is refused.
+        for cut in [1, HEAD - 1, HEAD + 5] {
+            let temp = Temp(dir.path().join(format!("cut{cut}")));
+            std::fs::write(&temp.0, &whole[..cut]).unwrap();
+            let mut read = Recs::open(temp).unwrap();
+            let e = read.next_rec().err().expect("an error");
+            assert!(e.to_string().contains("cut short"), "{e}");
+        }
     }
 }

@@ -975,6 +975,10 @@ impl Sink for CsvSink {
         Box::new(CsvEncoder)
     }
 
+    fn side_work(&self) -> Option<Arc<std::sync::atomic::AtomicU64>> {
+        self.incidents.as_ref().map(Spill::sorting)
+    }
+
     fn documents(&mut self, docs: &[Document], encoded: Encoded) -> Result<()> {
         // A caller that did not use the encoder gets the same rows, encoded here.
         let encoded = if encoded.tables.is_empty() && !encoded.facts.is_empty() {

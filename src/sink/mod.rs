@@ -6,6 +6,9 @@
 
 mod csv;
 
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
 use crate::document::Document;
 use crate::error::Result;
 use crate::facts::Facts;
@@ -24,6 +27,13 @@ pub trait Sink: Send {
 
     /// Takes consecutive documents, with what [`Sink::encoder`] made of their facts.
     fn documents(&mut self, docs: &[Document], encoded: Encoded) -> Result<()>;
+
+    /// Nanoseconds the sink's own threads spend working beside the run (for the CSV sink,
+    /// sorting and writing the incident spill's full batches), added up as they go and
+    /// complete once [`Sink::finish`] has returned; `None` for a sink without such threads.
+    fn side_work(&self) -> Option<Arc<AtomicU64>> {
+        None
+    }
 
     /// Ends the run: writes whatever needs all documents (cross-document incidents), makes
     /// the output visible, and returns the number of rows written per table.
