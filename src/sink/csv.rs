@@ -125,27 +125,74 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A number as a plain spreadsheet number: no exponent, no separators, no trailing `.0`.
+///
+/// The texts are remembered per thread, by the bits of the number: the incident merge
+/// writes the coordinates of an incident's place this way, a few tens of thousands of
+/// values that recur all through a dump, and a lookup costs a fraction of even `ryu`'s
+/// digits (about 400 instructions a number here).
 pub(crate) fn number(x: f64) -> String {
-    let mut out = Vec::new();
-    number_into(&mut out, x);
-    String::from_utf8(out).expect("digits are ASCII")
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<u64, Box<str>>> =
+            Default::default();
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= Coords::LIMIT {
+            seen.clear();
+        }
+        let text = seen.entry(x.to_bits()).or_insert_with(|| {
+            let mut out = Vec::with_capacity(24);
+            number_into(&mut out, x);
+            String::from_utf8(out).expect("digits are ASCII").into()
+        });
+        text.to_string()
+    })
 }
 
-/// Appends [`number`]'s text of `x`.
+/// Appends [`number`]'s text of `x`: `{}`'s (shortest round-trip digits, never an
+/// exponent), but for whole numbers no `.0`.
 ///
 /// Why: most quantities are whole numbers, which [`digits`] writes in place for a tenth of
-/// what `write!` costs; fractions still go through `{}` (shortest round-trip digits). No
-/// number's text needs quotes or an apostrophe: digits, a sign, a point, `NaN` or `inf`.
+/// what `write!` costs. `{}` took about 1,200 instructions a coordinate (a seventh of the
+/// incident merge); most fractions are now written by `ryu` ([`ryu_writes_as_display`]).
+/// Anything else still goes through `{}`. No number's text needs quotes or an
+/// apostrophe: digits, a sign, a point, `NaN` or `inf`.
 fn number_into(out: &mut Vec<u8>, x: f64) {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         if x < 0.0 {
             out.push(b'-');
         }
         digits(out, x.abs() as u64);
+    } else if ryu_writes_as_display(x) {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes());
     } else {
         use std::io::Write as _;
         write!(out, "{x}").expect("formatting into a Vec");
     }
+}
+
+/// Whether `ryu` writes the same text as `{}` for `x`, a number that is not whole.
+///
+/// Both write the shortest digits that read back as `x`, the nearest to it when several
+/// are as short, and `ryu` writes numbers from 10^-5 up to 10^15 without an exponent, as
+/// `{}` does. They differ only on an exact tie between two shortest candidates (`ryu`
+/// takes the even digit, `{}` rounds up: 181373274450511.625 is `...511.62` against
+/// `...511.63`) or on a candidate exactly halfway to the next number (kept by both when
+/// the mantissa is even). Either needs `x`, or that halfway point, to be a decimal of at
+/// most 18 significant digits; as a dyadic fraction `m / 2^k` (`m` odd) above 10^-5 it
+/// has at least `k - 4` of them. So `ryu` is used when `k` is at least 23: every
+/// coordinate and share read from decimal text, whose mantissas use all their bits;
+/// short fractions such as 1.5 or 0.25 still go through `{}`.
+#[inline]
+fn ryu_writes_as_display(x: f64) -> bool {
+    if !(1e-5..1e15).contains(&x.abs()) {
+        return false;
+    }
+    let bits = x.to_bits();
+    // Normal in this range: the implicit bit is set.
+    let mantissa = bits & ((1 << 52) - 1) | 1 << 52;
+    let exponent = ((bits >> 52) & 0x7ff) as i64 - 1075 + i64::from(mantissa.trailing_zeros());
+    exponent <= -23
 }
 
 /// The index of each table in [`TABLES`].
@@ -1413,6 +1460,66 @@ mod tests {
             number_into(&mut got, x);
             assert_eq!(String::from_utf8(got).unwrap(), format!("x{want}"), "{x}");
         }
+    }
+
+    #[test]
+    fn fractions_are_written_as_display_writes_them() {
+        // Random bits in and around ryu's range (every exponent), values with few decimals
+        // (coordinates, shares), halves and the range's edges.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values = vec![
+            1e-5,
+            -1e-5,
+            0.99999e-5,
+            1e15 - 0.5,
+            999999999999999.9,
+            0.1,
+            0.3,
+            // A tie: exactly ...511.625, written ...511.63 by `{}`.
+            181_373_274_450_511.0 + 0.625,
+        ];
+        for _ in 0..1_000_000 {
+            let bits = next();
+            let exponent = 1023 - 20 + (bits >> 52) % 72;
+            values.push(f64::from_bits(
+                bits & ((1 << 63) | ((1 << 52) - 1)) | exponent << 52,
+            ));
+            let decimals = 10f64.powi((next() % 7) as i32);
+            values.push((next() % 400_000_000) as f64 / decimals - 180.0);
+            values.push((next() % 1_000_000) as f64 + 0.5);
+            // Short dyadic fractions m / 2^k around the limit on k, where ties are.
+            let k = 10 + next() % 30;
+            let m = (next() >> (next() % 64)) | 1;
+            values.push(m as f64 / (1u64 << k) as f64);
+        }
+        let mut by_ryu = 0;
+        for x in values {
+            let mut got = Vec::new();
+            number_into(&mut got, x);
+            let want = if x.fract() == 0.0 && x.abs() < 1e15 {
+                format!("{}", x as i64)
+            } else {
+                format!("{x}")
+            };
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                want,
+                "{x:e} {:x}",
+                x.to_bits()
+            );
+            by_ryu += usize::from(ryu_writes_as_display(x));
+        }
+        assert!(by_ryu > 1_500_000, "{by_ryu}");
+        // Where ties are, `ryu` differs: the limit matters.
+        let tie = 181_373_274_450_511.0 + 0.625;
+        assert!(!ryu_writes_as_display(tie));
+        assert_eq!(ryu::Buffer::new().format_finite(tie), "181373274450511.62");
     }
 
     #[test]
