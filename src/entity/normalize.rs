@@ -173,19 +173,81 @@ impl Folded {
     /// text) are copied whole, without decoding or encoding characters; only the rest goes
     /// through Unicode decomposition.
     pub fn new(text: &str) -> Folded {
+        if text.is_ascii() {
+            return Folded::new_ascii(text);
+        }
+        Folded::new_general(text)
+    }
+
+    /// [`Folded::new`] of an ASCII text (two documents in three): the text copied whole,
+    /// the few bytes that change in place patched where `memchr` finds them, then each run
+    /// of two or more spaces cut to one where `memmem` finds one, with a point at each cut.
+    ///
+    /// Why: folding changes an ASCII text only there (hyphens, underscores, tabs and
+    /// carriage returns become spaces, a backquote an apostrophe; a space after a space is
+    /// dropped), and such places are a few per document (a dateline's " - "), where the
+    /// general loop tested and pushed every byte (callgrind: 20 M instructions per 2 MB,
+    /// 8% of the stage). Compared with the general loop by a randomised test.
+    fn new_ascii(text: &str) -> Folded {
+        let bytes = text.as_bytes();
+        let len = bytes.len();
+        let mut out = bytes.to_vec();
+        for i in memchr::memchr3_iter(b'-', b'_', b'`', bytes) {
+            out[i] = FOLD_ASCII[bytes[i] as usize];
+        }
+        for i in memchr::memchr2_iter(b'\t', b'\r', bytes) {
+            out[i] = b' ';
+        }
+        let mut points: Vec<(u32, u32)> = Vec::with_capacity(16);
+        points.push((0, 0));
+        let finder = memchr::memmem::Finder::new(b"  ");
+        if let Some(first) = finder.find(&out) {
+            // `out[..w]` is the folded text so far; `out[r..]` is still the patched copy
+            // (`w <= r`), read from where the last cut ended.
+            let (mut w, mut r) = (first + 1, first + 1);
+            loop {
+                while r < len && out[r] == b' ' {
+                    r += 1;
+                }
+                // The next byte kept comes from `r`.
+                Folded::mark(&mut points, w, r);
+                let end = match finder.find(&out[r..]) {
+                    // Up to and with the first space of the next run.
+                    Some(p) => r + p + 1,
+                    None => len,
+                };
+                out.copy_within(r..end, w);
+                w += end - r;
+                r = end;
+                if r == len {
+                    break;
+                }
+            }
+            out.truncate(w);
+        }
+        Folded::mark(&mut points, out.len(), len);
+        let text = String::from_utf8(out).expect("ASCII bytes");
+        Folded { text, points }
+    }
+
+    /// Records that the character written at `folded` comes from `orig`, where the last
+    /// point does not already say so.
+    #[inline]
+    fn mark(points: &mut Vec<(u32, u32)>, folded: usize, orig: usize) {
+        let &(f0, o0) = points.last().expect("the first point");
+        if o0 as usize + (folded - f0 as usize) != orig {
+            points.push((folded as u32, orig as u32));
+        }
+    }
+
+    /// [`Folded::new`] of any text.
+    fn new_general(text: &str) -> Folded {
         let mut out: Vec<u8> = Vec::with_capacity(text.len());
         // Room for the points of a few non-ASCII characters: grown from one, the list was
         // copied three or four times in most texts that have any.
         let mut points: Vec<(u32, u32)> = Vec::with_capacity(16);
         points.push((0, 0));
-        // Records that the character written at `out.len()` comes from `orig`, where the
-        // last point does not already say so.
-        fn mark(points: &mut Vec<(u32, u32)>, folded: usize, orig: usize) {
-            let &(f0, o0) = points.last().expect("the first point");
-            if o0 as usize + (folded - f0 as usize) != orig {
-                points.push((folded as u32, orig as u32));
-            }
-        }
+        let mark = Folded::mark;
         let bytes = text.as_bytes();
         let mut last_space = false;
         let mut at = 0;
@@ -602,6 +664,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The ASCII path gives the general loop's text and points, on random texts dense in
+    /// the bytes that fold (runs of spaces and hyphens at the start, the end and inside).
+    #[test]
+    fn ascii_folding_agrees_with_the_general_loop() {
+        const ALPHABET: &[u8] = b"  --__``\t\r\nab.Z'";
+        let mut next = crate::testing::xorshift(0x5eed_f01d);
+        let mut texts: Vec<String> = ["", " ", "  ", "a", " - ", "a  ", "  a", "a - b - c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for _ in 0..20_000 {
+            let n = next(40);
+            texts.push(
+                (0..n)
+                    .map(|_| char::from(ALPHABET[next(ALPHABET.len())]))
+                    .collect(),
+            );
+        }
+        for text in &texts {
+            let (fast, general) = (Folded::new_ascii(text), Folded::new_general(text));
+            assert_eq!(fast.text, general.text, "{text:?}");
+            assert_eq!(fast.points, general.points, "{text:?}");
+        }
+        // The way the test can fail: a patch or a cut left out.
+        assert_ne!(Folded::new_general("a -  b").text, "a -  b");
     }
 
     /// The version of `skeleton` before its ASCII path: the reference for
