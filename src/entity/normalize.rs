@@ -87,35 +87,6 @@ pub(crate) fn ascii_word_end(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// How many of the eight bytes at `at` (none if fewer are left) [`Folded::new`] copies as
-/// they are, counted from the first: ASCII bytes from the space on that
-/// [`FOLD_ASCII`] keeps, except a space after a space (`last_space`: the byte before `at`
-/// was one). Why: most of a news text is such bytes, and testing eight at once with bit
-/// masks (see [`Chunk`]) costs a few operations where the copy loop spent a table load,
-/// a compare and a push on each.
-#[inline(always)]
-fn plain_prefix(bytes: &[u8], at: usize, last_space: bool) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW: u64 = !HIGH;
-    let x = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
-    // The top bit of each lane equal to `c` (exact: no carry leaves a lane).
-    let eq = |c: u8| {
-        let y = x ^ (ONES * u64::from(c));
-        !(((y & LOW) + LOW) | y) & HIGH
-    };
-    // Lanes below 0x20 (controls: tabs, line breaks, carriage returns) or not ASCII.
-    let control = !(x | HIGH).wrapping_sub(ONES * 0x20) & HIGH;
-    let space = eq(b' ');
-    let after_space = (space << 8) | if last_space { 0x80 } else { 0 };
-    let bad = (x & HIGH) | control | eq(b'-') | eq(b'_') | eq(b'`') | (space & after_space);
-    Some(if bad == 0 {
-        8
-    } else {
-        bad.trailing_zeros() as usize / 8
-    })
-}
-
 /// [`FOLD_ASCII`] of a byte that is not ASCII.
 const NOT_ASCII: u8 = 0xff;
 
@@ -169,109 +140,55 @@ pub struct Folded {
 impl Folded {
     /// Folds `text`: see the module documentation.
     ///
-    /// Runs of ASCII bytes that stay as they are or become a space in place (most of a news
-    /// text) are copied whole, without decoding or encoding characters; only the rest goes
-    /// through Unicode decomposition.
+    /// Runs of ASCII bytes (most of a news text) are copied whole, the few bytes in them
+    /// that change patched in place where `memchr` finds them (hyphens, underscores, tabs
+    /// and carriage returns become spaces, a backquote an apostrophe), then each run of
+    /// two or more spaces cut to one where `memmem` finds one, with a point at each cut;
+    /// only the other characters go through Unicode decomposition, one at a time.
+    ///
+    /// Why: such places are a few per document (a dateline's " - "), where the byte loop
+    /// before this tested and pushed every byte, eight at a time at best (callgrind on
+    /// d2.jsonl: 22.6 M instructions, 8% of the entity stage). A randomised test holds
+    /// this to that loop.
     pub fn new(text: &str) -> Folded {
+        let bytes = text.as_bytes();
         let mut out: Vec<u8> = Vec::with_capacity(text.len());
         // Room for the points of a few non-ASCII characters: grown from one, the list was
         // copied three or four times in most texts that have any.
         let mut points: Vec<(u32, u32)> = Vec::with_capacity(16);
         points.push((0, 0));
-        // Records that the character written at `out.len()` comes from `orig`, where the
-        // last point does not already say so.
-        fn mark(points: &mut Vec<(u32, u32)>, folded: usize, orig: usize) {
-            let &(f0, o0) = points.last().expect("the first point");
-            if o0 as usize + (folded - f0 as usize) != orig {
-                points.push((folded as u32, orig as u32));
-            }
-        }
-        let bytes = text.as_bytes();
+        let spaces = double_spaces();
         let mut last_space = false;
         let mut at = 0;
         while at < bytes.len() {
-            // A run of ASCII bytes, copied as they are, except hyphens, underscores, tabs
-            // and carriage returns read as spaces and backquotes as apostrophes, each in
-            // place; up to a second space in a row, which is dropped, or a non-ASCII byte.
-            let start = at;
-            let from = out.len();
-            while at < bytes.len() {
-                // The bytes that stay as they are, eight at a time where there are eight.
-                if let Some(n) = plain_prefix(bytes, at, last_space) {
-                    if n == 8 {
-                        // A copy of a known length: a move of one word, where the length
-                        // below is a call to `memcpy` (callgrind: a tenth of this function).
-                        let eight: &[u8; 8] = bytes[at..at + 8].try_into().expect("8 bytes");
-                        out.extend_from_slice(eight);
-                        last_space = eight[7] == b' ';
-                        at += 8;
-                        continue;
-                    }
-                    if n > 0 {
-                        out.extend_from_slice(&bytes[at..at + n]);
-                        last_space = bytes[at + n - 1] == b' ';
-                        at += n;
-                    }
-                }
-                let f = FOLD_ASCII[bytes[at] as usize];
-                if f == NOT_ASCII {
-                    break;
-                }
-                let space = f == b' ';
-                if space && last_space {
-                    break;
-                }
-                last_space = space;
-                out.push(f);
-                at += 1;
-            }
-            if at > start {
-                mark(&mut points, from, start);
-                continue;
-            }
-            if bytes[at].is_ascii() {
-                // A space after a space: dropped.
-                at += 1;
+            let end = ascii_run_end(bytes, at);
+            if end > at {
+                let run = Run {
+                    bytes,
+                    start: at,
+                    end,
+                };
+                run.push(&mut out, &mut points, spaces, &mut last_space);
+                at = end;
                 continue;
             }
             let c = text[at..].chars().next().expect("a char boundary");
-            let mut push = |d: char, out: &mut Vec<u8>, points: &mut Vec<(u32, u32)>| {
-                let d = fold_char(d);
-                let Some(d) = d else { return };
-                if d == ' ' {
-                    if last_space {
-                        return;
-                    }
-                    last_space = true;
-                } else {
-                    last_space = false;
-                }
-                let mut buf = [0; 4];
-                let s: &str = match d {
-                    'ß' => "ss",
-                    'æ' => "ae",
-                    'Æ' => "AE",
-                    'œ' => "oe",
-                    'Œ' => "OE",
-                    d => d.encode_utf8(&mut buf),
-                };
-                // Every character written maps to the start of the one it came from.
-                for ch in s.chars() {
-                    mark(points, out.len(), at);
-                    let mut b = [0; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
-                }
-            };
-            decompose_compatible(c, |d| {
-                if !is_combining_mark(d) {
-                    push(d, &mut out, &mut points);
-                }
-            });
+            push_char(&mut out, &mut points, c, at, &mut last_space);
             at += c.len_utf8();
         }
-        mark(&mut points, out.len(), text.len());
+        Folded::mark(&mut points, out.len(), text.len());
         let text = String::from_utf8(out).expect("whole characters were copied");
         Folded { text, points }
+    }
+
+    /// Records that the character written at `folded` comes from `orig`, where the last
+    /// point does not already say so.
+    #[inline]
+    fn mark(points: &mut Vec<(u32, u32)>, folded: usize, orig: usize) {
+        let &(f0, o0) = points.last().expect("the first point");
+        if o0 as usize + (folded - f0 as usize) != orig {
+            points.push((folded as u32, orig as u32));
+        }
     }
 
     /// The original byte offset of the folded offset `f` (a character boundary of the
@@ -304,6 +221,138 @@ impl Folded {
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
         (self.original(start), self.original(end))
     }
+}
+
+/// The searcher for two spaces in a row, made once: [`Folded::new`] is also asked for
+/// single names (by [`fold`], for the name rules' keys and coreference), where making the
+/// searcher each time cost more than the search (callgrind: some 300 instructions a call).
+fn double_spaces() -> &'static memchr::memmem::Finder<'static> {
+    static SPACES: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    SPACES.get_or_init(|| memchr::memmem::Finder::new(b"  "))
+}
+
+/// The first byte at or after `at` that is not ASCII (`bytes.len()` if none), found eight
+/// bytes at a time.
+#[inline]
+fn ascii_run_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(w) = bytes.get(at..at + 8) {
+        let high = u64::from_le_bytes(w.try_into().expect("8 bytes")) & 0x8080_8080_8080_8080;
+        if high != 0 {
+            return at + high.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && bytes[at].is_ascii() {
+        at += 1;
+    }
+    at
+}
+
+/// A run of ASCII bytes of a text, `bytes[start..end]`, not empty, for [`Folded::new`].
+struct Run<'a> {
+    bytes: &'a [u8],
+    start: usize,
+    end: usize,
+}
+
+impl Run<'_> {
+    /// Appends the run folded to `out`, with its points; `last_space` says whether the
+    /// last character written is a space, before and after.
+    fn push(
+        &self,
+        out: &mut Vec<u8>,
+        points: &mut Vec<(u32, u32)>,
+        spaces: &memchr::memmem::Finder,
+        last_space: &mut bool,
+    ) {
+        let run = &self.bytes[self.start..self.end];
+        let base = out.len();
+        out.extend_from_slice(run);
+        for i in memchr::memchr3_iter(b'-', b'_', b'`', run) {
+            out[base + i] = FOLD_ASCII[run[i] as usize];
+        }
+        for i in memchr::memchr2_iter(b'\t', b'\r', run) {
+            out[base + i] = b' ';
+        }
+        // Until the first cut, `out[base..]` is the run patched: the byte at `r` comes
+        // from `start + (r - base)`.
+        let n = out.len();
+        let drops_first = *last_space && out[base] == b' ';
+        if !drops_first {
+            Folded::mark(points, base, self.start);
+        }
+        let first_cut = if drops_first {
+            Some(base)
+        } else {
+            spaces.find(&out[base..]).map(|p| base + p + 1)
+        };
+        if let Some(cut) = first_cut {
+            // `out[..w]` is folded; `out[r..]` is still the patched run (`w <= r`).
+            let (mut w, mut r) = (cut, cut);
+            loop {
+                while r < n && out[r] == b' ' {
+                    r += 1;
+                }
+                if r == n {
+                    break;
+                }
+                Folded::mark(points, w, self.start + (r - base));
+                // Up to and with the first space of the next run of spaces.
+                let e = spaces.find(&out[r..]).map_or(n, |p| r + p + 1);
+                out.copy_within(r..e, w);
+                w += e - r;
+                r = e;
+                if r == n {
+                    break;
+                }
+            }
+            out.truncate(w);
+        }
+        if let Some(&last) = out[base..].last() {
+            *last_space = last == b' ';
+        }
+    }
+}
+
+/// Appends the non-ASCII character `c`, at `at` in the text, folded to `out`, with its
+/// points; `last_space` as in [`Run::push`].
+fn push_char(
+    out: &mut Vec<u8>,
+    points: &mut Vec<(u32, u32)>,
+    c: char,
+    at: usize,
+    last_space: &mut bool,
+) {
+    decompose_compatible(c, |d| {
+        if is_combining_mark(d) {
+            return;
+        }
+        let Some(d) = fold_char(d) else { return };
+        if d == ' ' {
+            if *last_space {
+                return;
+            }
+            *last_space = true;
+        } else {
+            *last_space = false;
+        }
+        let mut buf = [0; 4];
+        let s: &str = match d {
+            'ß' => "ss",
+            'æ' => "ae",
+            'Æ' => "AE",
+            'œ' => "oe",
+            'Œ' => "OE",
+            d => d.encode_utf8(&mut buf),
+        };
+        // Every character written maps to the start of the one it came from.
+        for ch in s.chars() {
+            Folded::mark(points, out.len(), at);
+            let mut b = [0; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+        }
+    });
 }
 
 /// One character of the folded text: apostrophes and hyphens unified, letters that have no
@@ -364,7 +413,12 @@ pub fn fold(s: &str) -> String {
         }
         return out;
     }
-    Folded::new(s).text.trim().to_string()
+    // Copied again only if there is whitespace to trim (a name seldom has).
+    let folded = Folded::new(s).text;
+    if folded.starts_with(char::is_whitespace) || folded.ends_with(char::is_whitespace) {
+        return folded.trim().to_string();
+    }
+    folded
 }
 
 /// Arabic articles that the press writes attached, hyphenated, separate or not at all.
@@ -505,6 +559,132 @@ fn skeleton_word(out: &mut Vec<u8>, w: &[u8]) {
 mod tests {
     use super::*;
 
+    /// How many of the eight bytes at `at` (none if fewer are left) [`Folded::new`] copies as
+    /// they are, counted from the first: ASCII bytes from the space on that
+    /// [`FOLD_ASCII`] keeps, except a space after a space (`last_space`: the byte before `at`
+    /// was one). Why: most of a news text is such bytes, and testing eight at once with bit
+    /// masks (see [`Chunk`]) costs a few operations where the copy loop spent a table load,
+    /// a compare and a push on each.
+    #[inline(always)]
+    fn plain_prefix(bytes: &[u8], at: usize, last_space: bool) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        const LOW: u64 = !HIGH;
+        let x = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
+        // The top bit of each lane equal to `c` (exact: no carry leaves a lane).
+        let eq = |c: u8| {
+            let y = x ^ (ONES * u64::from(c));
+            !(((y & LOW) + LOW) | y) & HIGH
+        };
+        // Lanes below 0x20 (controls: tabs, line breaks, carriage returns) or not ASCII.
+        let control = !(x | HIGH).wrapping_sub(ONES * 0x20) & HIGH;
+        let space = eq(b' ');
+        let after_space = (space << 8) | if last_space { 0x80 } else { 0 };
+        let bad = (x & HIGH) | control | eq(b'-') | eq(b'_') | eq(b'`') | (space & after_space);
+        Some(if bad == 0 {
+            8
+        } else {
+            bad.trailing_zeros() as usize / 8
+        })
+    }
+
+    /// The byte loop [`Folded::new`] was before its ASCII runs were copied whole: the
+    /// reference for it.
+    fn bytewise(text: &str) -> Folded {
+        let mut out: Vec<u8> = Vec::with_capacity(text.len());
+        // Room for the points of a few non-ASCII characters: grown from one, the list was
+        // copied three or four times in most texts that have any.
+        let mut points: Vec<(u32, u32)> = Vec::with_capacity(16);
+        points.push((0, 0));
+        let mark = Folded::mark;
+        let bytes = text.as_bytes();
+        let mut last_space = false;
+        let mut at = 0;
+        while at < bytes.len() {
+            // A run of ASCII bytes, copied as they are, except hyphens, underscores, tabs
+            // and carriage returns read as spaces and backquotes as apostrophes, each in
+            // place; up to a second space in a row, which is dropped, or a non-ASCII byte.
+            let start = at;
+            let from = out.len();
+            while at < bytes.len() {
+                // The bytes that stay as they are, eight at a time where there are eight.
+                if let Some(n) = plain_prefix(bytes, at, last_space) {
+                    if n == 8 {
+                        // A copy of a known length: a move of one word, where the length
+                        // below is a call to `memcpy` (callgrind: a tenth of this function).
+                        let eight: &[u8; 8] = bytes[at..at + 8].try_into().expect("8 bytes");
+                        out.extend_from_slice(eight);
+                        last_space = eight[7] == b' ';
+                        at += 8;
+                        continue;
+                    }
+                    if n > 0 {
+                        out.extend_from_slice(&bytes[at..at + n]);
+                        last_space = bytes[at + n - 1] == b' ';
+                        at += n;
+                    }
+                }
+                let f = FOLD_ASCII[bytes[at] as usize];
+                if f == NOT_ASCII {
+                    break;
+                }
+                let space = f == b' ';
+                if space && last_space {
+                    break;
+                }
+                last_space = space;
+                out.push(f);
+                at += 1;
+            }
+            if at > start {
+                mark(&mut points, from, start);
+                continue;
+            }
+            if bytes[at].is_ascii() {
+                // A space after a space: dropped.
+                at += 1;
+                continue;
+            }
+            let c = text[at..].chars().next().expect("a char boundary");
+            let mut push = |d: char, out: &mut Vec<u8>, points: &mut Vec<(u32, u32)>| {
+                let d = fold_char(d);
+                let Some(d) = d else { return };
+                if d == ' ' {
+                    if last_space {
+                        return;
+                    }
+                    last_space = true;
+                } else {
+                    last_space = false;
+                }
+                let mut buf = [0; 4];
+                let s: &str = match d {
+                    'ß' => "ss",
+                    'æ' => "ae",
+                    'Æ' => "AE",
+                    'œ' => "oe",
+                    'Œ' => "OE",
+                    d => d.encode_utf8(&mut buf),
+                };
+                // Every character written maps to the start of the one it came from.
+                for ch in s.chars() {
+                    mark(points, out.len(), at);
+                    let mut b = [0; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+                }
+            };
+            decompose_compatible(c, |d| {
+                if !is_combining_mark(d) {
+                    push(d, &mut out, &mut points);
+                }
+            });
+            at += c.len_utf8();
+        }
+        mark(&mut points, out.len(), text.len());
+        let text = String::from_utf8(out).expect("whole characters were copied");
+        Folded { text, points }
+    }
+
     #[test]
     fn chunk_masks_agree_with_byte_tests() {
         // Every byte value in every lane, with varied neighbours (a borrow across lanes
@@ -602,6 +782,63 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The ASCII path gives the general loop's text and points, on random texts dense in
+    /// the bytes that fold (runs of spaces and hyphens at the start, the end and inside).
+    /// The runs copied whole give the byte loop's text and points, on random texts dense
+    /// in what folds: runs of spaces and hyphens at the start, the end and inside runs,
+    /// beside non-ASCII characters that fold to spaces, to nothing, to two letters or to
+    /// a letter with its marks dropped.
+    #[test]
+    fn folding_by_runs_agrees_with_the_byte_loop() {
+        const ALPHABET: &[&str] = &[
+            " ",
+            " ",
+            "-",
+            "-",
+            "_",
+            "`",
+            "\t",
+            "\r",
+            "\n",
+            "a",
+            "b.",
+            "Z",
+            "'",
+            "ū",
+            "ş",
+            "\u{2013}",
+            "\u{a0}",
+            "\u{ad}",
+            "ß",
+            "\u{304}",
+            "’",
+            "Ł",
+            "abcdefghij",
+        ];
+        let mut next = crate::testing::xorshift(0x5eed_f01d);
+        let mut texts: Vec<String> = ["", " ", "  ", "a", " - ", "a  ", "  a", "a - b - c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for _ in 0..30_000 {
+            let n = next(30);
+            let ascii = next(2) == 0;
+            texts.push(
+                (0..n)
+                    .map(|_| ALPHABET[next(if ascii { 13 } else { ALPHABET.len() })])
+                    .collect(),
+            );
+        }
+        for text in &texts {
+            let (runs, bytes) = (Folded::new(text), bytewise(text));
+            assert_eq!(runs.text, bytes.text, "{text:?}");
+            assert_eq!(runs.points, bytes.points, "{text:?}");
+        }
+        // What the test compares: texts with cuts, patches and offsets that move.
+        assert_eq!(bytewise("a -  b\u{a0} ū").text, "a b u");
+        assert!(bytewise("a -  b\u{a0} ū").points.len() > 2);
     }
 
     /// The version of `skeleton` before its ASCII path: the reference for
