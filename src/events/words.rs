@@ -66,9 +66,11 @@ pub(super) struct Forms {
     longest: usize,
 }
 
-/// A first word: what it may begin, and its forms of each kind (ranges of `Forms::forms`).
+/// A first word: what it may begin, its length, and its forms of each kind (ranges of
+/// `Forms::forms`).
 struct Entry {
     kinds: u8,
+    len: u8,
     incident: (u16, u16),
     casualty: (u16, u16),
 }
@@ -148,6 +150,7 @@ impl Forms {
             f.index.insert(key(b), f.entries.len() as u16);
             f.entries.push(Entry {
                 kinds,
+                len: b.len() as u8,
                 incident,
                 casualty,
             });
@@ -175,6 +178,10 @@ impl Forms {
     /// forms, in the patterns' order, that `h` has at `x` without case and that ends at a
     /// word boundary (every form ends with a letter). That is the match a leftmost-first
     /// search anchored at `x` takes ([`expand`] gives the forms in its order).
+    ///
+    /// (The word run at `x` is the entry's first word, so only what follows it is
+    /// compared: nothing, for a form of one word, which then matches, the run ending at
+    /// `\b`.)
     pub(super) fn form_at(&self, h: &[u8], x: usize, c: &Cand, kind: u8) -> Option<usize> {
         debug_assert!(x < h.len() && (x == 0 || !is_word_byte(h[x - 1])));
         let e = &self.entries[usize::from(c.entry)];
@@ -183,12 +190,18 @@ impl Forms {
         } else {
             e.casualty
         };
+        let first = x + usize::from(e.len);
+        debug_assert!(
+            from == to
+                || h[x..first].eq_ignore_ascii_case(&self.forms[usize::from(from)][..first - x])
+        );
+
         self.forms[usize::from(from)..usize::from(to)]
             .iter()
             .find(|f| {
                 let end = x + f.len();
                 end <= h.len()
-                    && h[x..end].eq_ignore_ascii_case(f)
+                    && h[first..end].eq_ignore_ascii_case(&f[usize::from(e.len)..])
                     && h.get(end).map_or(true, |&b| !is_word_byte(b))
             })
             .map(|f| x + f.len())
