@@ -16,8 +16,9 @@
 //! and the start of a blank line (whitespace), and a word boundary sees the same
 //! non-word character there as at the edge of a separate string. Patterns that use
 //! other assertions (`^`, `$`, `\A`, `\z`) are not gated: they run over every paragraph.
-//! For the same reason the pass may start afresh at any paragraph: it walks up to four
-//! runs of paragraphs side by side (see `walk`).
+//! For the same reason the pass may cross blank lines: it walks the document from its
+//! first paragraph to its last as one text, cut into up to four pieces walked side by
+//! side, each giving exactly the starts one walk would (see `walks`).
 //!
 //! Why it is cheaper to build than a `RegexSet`: the gate needs one automaton only (no
 //! capture groups), and it relaxes bounded repetitions (`{0,3}`, `{0,50}?`) to unbounded
@@ -271,143 +272,220 @@ impl Whole {
         let mut caches = self.caches.get();
         let WholeCache { cache, sets, lanes } = &mut *caches;
         let (dfa, n) = (&self.dfa, chunks.len());
-        let (entries, spans) = (out.entries.len(), out.spans.len());
-        // Each paragraph's bytes are walked by one walk, and the document's paragraphs
-        // shared among up to four walks side by side (see `walk`): a match the gate would
-        // see across the split only ever named a start that no rule can match from,
-        // since rules run inside paragraphs.
-        let ok = match n {
-            0 => true,
-            1 => walks::<1>(dfa, cache, sets, lanes, hay, chunks, out),
-            2 | 3 => walks::<2>(dfa, cache, sets, lanes, hay, chunks, out),
-            _ => walks::<4>(dfa, cache, sets, lanes, hay, chunks, out),
+        if n == 0 {
+            return;
+        }
+        let spans = out.spans.len();
+        // The document from its first paragraph's start to its last one's end is walked
+        // as one text, cut into up to four pieces walked side by side (see `walks`): a
+        // match the gate sees across a blank line only ever names a start that no rule
+        // can match from, since rules run inside paragraphs (and starts between
+        // paragraphs are dropped below).
+        let region = (chunks[0].0, chunks[n - 1].1);
+        let len = region.1 - region.0;
+        let ok = if len >= 4 * MIN_PIECE {
+            walks::<4>(dfa, cache, sets, lanes, hay, region)
+        } else if len >= 2 * MIN_PIECE {
+            walks::<2>(dfa, cache, sets, lanes, hay, region)
+        } else {
+            walks::<1>(dfa, cache, sets, lanes, hay, region)
         };
         if !ok {
             // The automaton gave up (it cannot here, but it may): no gating.
-            out.entries.truncate(entries);
-            out.spans.truncate(spans);
             out.spans.extend(chunks.iter().map(|_| None));
+            return;
         }
+        // Each piece's starts are in descending order, and the pieces in ascending
+        // order: read backwards piece by piece, they fall into the paragraphs in order.
+        let mut found = lanes
+            .iter()
+            .flat_map(|lane| lane.iter().rev().copied())
+            .peekable();
+        for &(s, e) in chunks {
+            while found.next_if(|&(at, _)| at < s).is_some() {}
+            let from = out.entries.len();
+            let mut union = 0;
+            while let Some((at, set)) = found.next_if(|&(at, _)| at < e) {
+                out.entries.push((at, set));
+                union |= set;
+            }
+            out.spans.push(Some((from, out.entries.len(), union)));
+        }
+        debug_assert_eq!(out.spans.len() - spans, n);
     }
 }
 
-/// [`Whole::starts`] with the paragraphs shared among `N` walks of about the same
-/// length (`N` at most the number of paragraphs, so that none is empty). `false` if the
-/// automaton gave up (and then `out` may hold some of the spans).
+/// Pieces of a document are walked side by side only when each is at least this long.
+const MIN_PIECE: usize = 128;
+
+/// How far past its end each piece but the last is walked from, so that its walk has
+/// (almost always) become the walk of the piece after it when it reaches its end.
+const OVERLAP: usize = 48;
+
+/// Fills `lanes[0..N]` with the starts (descending within each lane) that one reverse
+/// walk of `dfa` over `region` of `hay` would note, with the region cut into `N` pieces
+/// of about the same length walked side by side, piece `k` into `lanes[k]`. `false` if
+/// the automaton gave up or its cache was cleared.
+///
+/// Why it is exact: a reverse walk's state at a position depends only on the bytes from
+/// there to where it started (and on its start state). Piece `k` is walked from
+/// `OVERLAP` bytes past its end, from the start state there; once it has read the byte
+/// at its end, its state is compared with the state in which the walk of piece `k + 1`
+/// read that same byte (the walk over the rest of the region, if that piece was itself
+/// exact). If they are the same state, every later step of the two walks is the same,
+/// so the piece's starts are those the one walk would note there; if not (a partial
+/// match longer than the overlap was open), the piece is walked again from the right
+/// state, alone. Starts the overlap notes past the piece's end belong to the next piece
+/// and are dropped.
+///
+/// Why pieces of the text rather than whole paragraphs per walk (as before): paragraphs
+/// differ in length, and the walks side by side lasted only as long as the shortest
+/// region; on the 20 MB dump a third of the bytes were then walked by one walk alone,
+/// waiting for each transition's cache miss in turn.
 fn walks<const N: usize>(
     dfa: &DFA,
     cache: &mut Cache,
     sets: &mut Sets,
     lanes: &mut [Vec<(usize, u64)>; 4],
     hay: &[u8],
-    chunks: &[(usize, usize)],
-    out: &mut Starts,
+    region: (usize, usize),
 ) -> bool {
-    // bounds[k]..bounds[k + 1]: the paragraphs of walk k, never empty.
-    let total: usize = chunks.iter().map(|&(s, e)| e - s).sum();
-    let mut bounds = [0; N];
-    let mut seen = 0;
-    let mut part = 1;
-    for (i, &(s, e)) in chunks.iter().enumerate() {
-        seen += e - s;
-        while part < N && seen * N >= total * part {
-            // At least one paragraph per walk, and one left for each walk after it.
-            bounds[part] = (i + 1)
-                .max(bounds[part - 1] + 1)
-                .min(chunks.len() - (N - part));
-            part += 1;
-        }
-    }
-    let part = |k: usize| {
-        &chunks[bounds[k]..if k + 1 < N {
-            bounds[k + 1]
+    let clears = cache.clear_count();
+    let (from, to) = region;
+    let len = to - from;
+    // Piece k: bounds[k]..bounds[k + 1] (the last one up to `to`); its walk starts at
+    // `ends[k]`, and notes starts below `keep[k]`.
+    let bounds: [usize; N] = std::array::from_fn(|k| from + k * len / N);
+    let keep: [usize; N] = std::array::from_fn(|k| if k + 1 < N { bounds[k + 1] } else { to + 1 });
+    let ends: [usize; N] = std::array::from_fn(|k| {
+        if k + 1 < N {
+            (bounds[k + 1] + OVERLAP).min(to)
         } else {
-            chunks.len()
-        }]
-    };
-    let regions: [(usize, usize); N] = std::array::from_fn(|k| {
-        let p = part(k);
-        (p[0].0, p[p.len() - 1].1)
+            to
+        }
     });
     for lane in lanes.iter_mut() {
         lane.clear();
     }
-    if !walk(dfa, cache, sets, hay, regions, lanes) {
-        return false;
-    }
-    // Each walk's starts are in descending order: read backwards, they fall into its
-    // paragraphs in order (starts between paragraphs, on blank lines, are dropped).
-    for (k, lane) in lanes.iter().enumerate().take(N) {
-        let mut i = lane.len();
-        for &(s, e) in part(k) {
-            while i > 0 && lane[i - 1].0 < s {
-                i -= 1;
-            }
-            let from = out.entries.len();
-            let mut union = 0;
-            while i > 0 && lane[i - 1].0 < e {
-                out.entries.push(lane[i - 1]);
-                union |= lane[i - 1].1;
-                i -= 1;
-            }
-            out.spans.push(Some((from, out.entries.len(), union)));
+    // Per piece: its state once it has read the byte at its end (k < N - 1), and its
+    // state before reading the byte before its start (the state the walk of piece k - 1
+    // must have reached there).
+    let mut at_end = [LazyStateID::default(); N];
+    let mut at_start = [LazyStateID::default(); N];
+    let mut sids = [LazyStateID::default(); N];
+    for k in 0..N {
+        match dfa.start_state_reverse(cache, &Input::new(hay).range(bounds[k]..ends[k])) {
+            Ok(sid) => sids[k] = sid,
+            Err(_) => return false,
         }
     }
-    true
+    if !walk(
+        dfa,
+        cache,
+        sets,
+        hay,
+        bounds,
+        ends,
+        keep,
+        sids,
+        lanes,
+        &mut at_end,
+        &mut at_start,
+    ) {
+        return false;
+    }
+    // From the last piece down: a piece whose walk had not become the next piece's is
+    // walked again from the state the next one (now exact) was in at its start.
+    for k in (0..N.saturating_sub(1)).rev() {
+        if at_end[k] == at_start[k + 1] {
+            continue;
+        }
+        #[cfg(test)]
+        REDONE.with(|r| r.set(r.get() + 1));
+        lanes[k].clear();
+        let mut one_end = [LazyStateID::default(); 1];
+        let mut one_start = [LazyStateID::default(); 1];
+        let mut one: [Vec<(usize, u64)>; 4] = Default::default();
+        std::mem::swap(&mut one[0], &mut lanes[k]);
+        let ok = walk::<1>(
+            dfa,
+            cache,
+            sets,
+            hay,
+            [bounds[k]],
+            [bounds[k + 1]],
+            [keep[k]],
+            [at_start[k + 1]],
+            &mut one,
+            &mut one_end,
+            &mut one_start,
+        );
+        std::mem::swap(&mut one[0], &mut lanes[k]);
+        if !ok {
+            return false;
+        }
+        at_start[k] = one_start[0];
+    }
+    // A cleared cache would have left the states compared meaningless.
+    cache.clear_count() == clears
 }
 
-/// Runs the reverse automaton unanchored over `N` regions of `hay` side by side, each
-/// from its end to its start, pushing `(start, patterns)` onto `lanes[region]` for every
-/// position where a match of some patterns starts (in decreasing order). `false` if the
+#[cfg(test)]
+thread_local! {
+    /// How many pieces the calling thread walked again, for tests.
+    static REDONE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs the reverse automaton over `N` pieces `starts[r]..ends[r]` of `hay` side by
+/// side, each from the state `sids[r]`, pushing `(start, patterns)` onto `lanes[r]` for
+/// every position below `keep[r]` where a match of some patterns starts (in decreasing
+/// order); notes in `at_end[r]` the state after the byte at `keep[r]` (if read) and in
+/// `at_start[r]` the state before the byte before `starts[r]`. `false` if the
 /// automaton gave up.
 ///
-/// Why several at once: the automaton is large (thousands of states of 193 byte classes),
-/// so nearly every byte's transition is a cache miss, and one walk waits for each miss
-/// before the next. Independent walks in one loop let the processor wait for several
-/// misses at a time. This is the regex crate's reverse overlapping search loop otherwise:
-/// the start state is computed from the byte after the region (or the end of the text),
-/// and a match is seen one byte late, so the state after the byte at `at` says which
-/// matches start at `at + 1`, and the byte before the region (or the start of the text)
-/// completes the matches that start at the region's start.
+/// Why several at once: the automaton is large (thousands of states of 80-odd byte
+/// classes), so nearly every byte's transition is a cache miss, and one walk waits for
+/// each miss before the next. Independent walks in one loop let the processor wait for
+/// several misses at a time. This is the regex crate's reverse overlapping search loop
+/// otherwise: a match is seen one byte late, so the state after the byte at `at` says
+/// which matches start at `at + 1`, and the byte before the piece (or the start of the
+/// text) completes the matches that start at the piece's start.
+#[allow(clippy::too_many_arguments)]
 fn walk<const N: usize>(
     dfa: &DFA,
     cache: &mut Cache,
     sets: &mut Sets,
     hay: &[u8],
-    regions: [(usize, usize); N],
+    starts: [usize; N],
+    ends: [usize; N],
+    keep: [usize; N],
+    mut sids: [LazyStateID; N],
     lanes: &mut [Vec<(usize, u64)>; 4],
+    at_end: &mut [LazyStateID; N],
+    at_start: &mut [LazyStateID; N],
 ) -> bool {
-    let clears = cache.clear_count();
     // What a tagged state says about the position `at`: starts to note (`true`), or that
     // the automaton gave up (`false`). (An unanchored automaton has no dead state.)
     let report = |cache: &mut Cache,
                   sets: &mut Sets,
                   lane: &mut Vec<(usize, u64)>,
                   sid: LazyStateID,
-                  at: usize|
+                  at: usize,
+                  keep: usize|
      -> bool {
         if sid.is_match() {
-            lane.push((at, sets.of(dfa, cache, sid)));
+            if at < keep {
+                lane.push((at, sets.of(dfa, cache, sid)));
+            }
             true
         } else {
             !sid.is_quit()
         }
     };
-    let mut sids = [LazyStateID::default(); N];
-    let mut at = [0; N];
-    for r in 0..N {
-        let (s, e) = regions[r];
-        match dfa.start_state_reverse(cache, &Input::new(hay).range(s..e)) {
-            Ok(sid) => sids[r] = sid,
-            Err(_) => return false,
-        }
-        at[r] = e;
-    }
-    // Side by side for as long as the shortest region lasts, then one by one.
-    let common = (0..N)
-        .map(|r| regions[r].1 - regions[r].0)
-        .min()
-        .unwrap_or(0);
+    let mut at = ends;
+    // Side by side for as long as the shortest piece lasts, then one by one (the pieces
+    // differ by at most the overlap and a byte).
+    let common = (0..N).map(|r| ends[r] - starts[r]).min().unwrap_or(0);
     for _ in 0..common {
         for r in 0..N {
             at[r] -= 1;
@@ -417,13 +495,18 @@ fn walk<const N: usize>(
             }
         }
         for r in 0..N {
-            if sids[r].is_tagged() && !report(cache, sets, &mut lanes[r], sids[r], at[r] + 1) {
+            if at[r] == keep[r] {
+                at_end[r] = sids[r];
+            }
+            if sids[r].is_tagged()
+                && !report(cache, sets, &mut lanes[r], sids[r], at[r] + 1, keep[r])
+            {
                 return false;
             }
         }
     }
     for r in 0..N {
-        let start = regions[r].0;
+        let start = starts[r];
         let mut sid = sids[r];
         while at[r] > start {
             at[r] -= 1;
@@ -431,11 +514,15 @@ fn walk<const N: usize>(
                 return false;
             };
             sid = next;
-            if sid.is_tagged() && !report(cache, sets, &mut lanes[r], sid, at[r] + 1) {
+            if at[r] == keep[r] {
+                at_end[r] = sid;
+            }
+            if sid.is_tagged() && !report(cache, sets, &mut lanes[r], sid, at[r] + 1, keep[r]) {
                 return false;
             }
         }
-        // The last position: the byte before the region, or the start of the text.
+        at_start[r] = sid;
+        // The last position: the byte before the piece, or the start of the text.
         let last = if start > 0 {
             dfa.next_state(cache, sid, hay[start - 1])
         } else {
@@ -443,15 +530,14 @@ fn walk<const N: usize>(
         };
         match last {
             Ok(sid) => {
-                if !report(cache, sets, &mut lanes[r], sid, start) {
+                if !report(cache, sets, &mut lanes[r], sid, start, keep[r]) {
                     return false;
                 }
             }
             Err(_) => return false,
         }
     }
-    // A cleared cache would have left the other walks' states meaningless.
-    cache.clear_count() == clears
+    true
 }
 
 /// Per-thread state of [`Marks`]: the two automata's caches and the patterns each of
@@ -989,7 +1075,7 @@ mod tests {
         assert_eq!(candidates(&gate, &starts, 0, 1), Some(vec![3, 12, 14, 16]));
     }
 
-    /// On texts of 1 to 9 paragraphs (so one, two or four walks), the gate names every
+    /// On texts of 1 to 9 paragraphs (walked in one, two or four pieces), the gate names every
     /// start the rules find, and no position where no match of the pattern as the gate
     /// has it (relaxed and widened) starts in the whole text.
     #[test]
@@ -1056,6 +1142,72 @@ mod tests {
         // More starts than `find_iter` finds (the relaxed `{0,3}`, and `\d+` without a
         // `\b` before it starts at every digit), but not many more.
         assert!(named < 3 * found_total, "{named} for {found_total}");
+    }
+
+    /// A text cut into two or four pieces walked side by side gives exactly the starts
+    /// of one walk over it, also where a partial match is open across a piece's end for
+    /// longer than the overlap (the piece is then walked again).
+    #[test]
+    fn pieces_are_one_walk() {
+        let patterns = [
+            r"(?i)(?-u:\b)(?:at\s+least\s+)?\d+(?-u:\b)",
+            r"(?i)(?-u:\b)x[a-z\x20]*\d",
+            r"(?-u:\b)(?:January|March)\s+\d{1,2}",
+            r"Zürich\s+\d",
+        ];
+        let hirs = parse(&patterns);
+        let whole = Whole::new(&hirs.iter().map(Cow::Borrowed).collect::<Vec<_>>()).unwrap();
+        // The last word is a run of letters and spaces longer than the overlap: a
+        // partial match of the second pattern stays open across it.
+        let words = [
+            "12",
+            "at least 1,500",
+            "x",
+            "xylophone",
+            "March 3",
+            "Zürich 4",
+            "the",
+            "\n",
+            "\n\n",
+            ".",
+            "9",
+            "x the aaaa bbbbbbbb cc dd ee aaaa bbbbbbbb the cc dd ff",
+        ];
+        let mut next = crate::testing::lcg(5);
+        let mut caches = whole.caches.get();
+        let WholeCache { cache, sets, lanes } = &mut *caches;
+        let (mut redone, mut found) = (0, 0);
+        for _ in 0..400 {
+            let len = 20 + next() % 400;
+            let text: String = (0..len)
+                .map(|_| words[next() % words.len()])
+                .collect::<Vec<_>>()
+                .join(if next() % 3 == 0 { "" } else { " " });
+            let hay = text.as_bytes();
+            let from = next() % 8;
+            let region = (from, hay.len() - next() % 8);
+            assert!(walks::<1>(&whole.dfa, cache, sets, lanes, hay, region));
+            let one = lanes[0].clone();
+            found += one.len();
+            for n in [2, 4] {
+                REDONE.with(|r| r.set(0));
+                let ok = if n == 2 {
+                    walks::<2>(&whole.dfa, cache, sets, lanes, hay, region)
+                } else {
+                    walks::<4>(&whole.dfa, cache, sets, lanes, hay, region)
+                };
+                assert!(ok);
+                let got: Vec<(usize, u64)> = lanes[..n]
+                    .iter()
+                    .rev()
+                    .flat_map(|l| l.iter().copied())
+                    .collect();
+                assert_eq!(got, one, "{n} pieces of {text:?}");
+                redone += REDONE.with(|r| r.get());
+            }
+        }
+        assert!(found > 1000, "{found}");
+        assert!(redone > 0);
     }
 
     /// Members split at a mark are named exactly the starts of their matches in each
