@@ -2435,6 +2435,13 @@ fn unknown_in(a: &PlaceRef, b: &PlaceRef) -> bool {
     a.kind.is_empty() && a.admin1.is_empty() && b.kind == "region" && a.country == b.country
 }
 
+/// Whether place `p`, in the first sentence of the body, replaces `q`, the place of the
+/// headline that summed the incident up: when the gazetteers know `p`, it is finer than a
+/// country, and `q` does not lie in it ("Port-au-Prince suburb" for Kenscoff).
+fn replaces_headline(p: &PlaceRef, q: &PlaceRef) -> bool {
+    !p.kind.is_empty() && p.kind != "country" && !within(q, p) && !unknown_in(q, p)
+}
+
 /// Whether two date values name days more than three days apart (or other months).
 fn days_apart(a: &str, b: &str) -> bool {
     if !dates_agree(a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)) {
@@ -2888,11 +2895,36 @@ impl Stage for EventStage {
         let mut events: Vec<Event> = Vec::with_capacity(mentions.len());
         // Whether each event's figures came from a stated total, per category.
         let mut totals: Vec<[bool; 3]> = Vec::with_capacity(mentions.len());
+        // The end of the headline when the text begins with it, and whether each event was
+        // told by the headline alone so far.
+        let headline_end = {
+            let lead = text.len() - text.trim_start().len();
+            let end = text[lead..].find('\n').map_or(text.len(), |e| lead + e);
+            let title = doc.title.trim();
+            (!title.is_empty() && text[lead..end].trim() == title).then_some(end)
+        };
+        let mut headline_only: Vec<bool> = Vec::with_capacity(mentions.len());
         for (m, (acted, targeted)) in mentions {
+            let in_headline = headline_end.is_some_and(|end| m.span.end <= end);
             let fits = |i: usize| {
                 let ev = &events[i];
                 if m.new_incident {
                     return false;
+                }
+                // A headline sums its incident up in other words ("Port-au-Prince suburb"
+                // for Kenscoff, "airstrike" for "a jet bombed"): the body's first report of
+                // the same toll is the same incident, whatever place or kind it names.
+                if headline_only[i] && !in_headline {
+                    let toll = |c: Category| {
+                        m.figures
+                            .iter()
+                            .find(|f| f.category == c && !f.part && !f.additional)
+                            .map(|f| f.value)
+                    };
+                    let same = |c: Category, old: Option<u64>| toll(c).is_some() && toll(c) == old;
+                    if same(Category::Killed, ev.killed) || same(Category::Injured, ev.injured) {
+                        return !matches!((&m.date, &ev.date), (Some(a), Some(b)) if days_apart(a, b));
+                    }
                 }
                 if let (Some(p), Some(q), false) = (&m.place, PlaceRef::of_event(ev), m.weak_place)
                 {
@@ -2965,16 +2997,27 @@ impl Stage for EventStage {
                     }
                     events.push(ev);
                     totals.push([false; 3]);
+                    headline_only.push(in_headline);
                     events.len() - 1
                 }
             };
             let ev = &mut events[idx];
             let total = &mut totals[idx];
+            // The body names the place of an incident its headline summed up.
+            let after_headline = slot.is_some() && headline_only[idx] && !in_headline;
+            if !in_headline {
+                headline_only[idx] = false;
+            }
             if slot.is_some() {
                 if let Some(p) = &m.place {
                     let better = match PlaceRef::of_event(ev) {
                         None => true,
                         Some(_) if m.weak_place => false,
+                        Some(q)
+                            if after_headline && replaces_headline(&PlaceRef::of_entity(p), &q) =>
+                        {
+                            true
+                        }
                         Some(q) => {
                             let pr = PlaceRef::of_entity(p);
                             within(&pr, &q) && pr.id != q.id

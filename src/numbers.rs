@@ -59,7 +59,9 @@ pub fn scale(word: &str) -> Option<f64> {
         match word.trim().trim_end_matches('.').to_lowercase().as_str() {
             "hundred" => 1e2,
             "thousand" | "k" => 1e3,
+            "lakh" | "lakhs" | "lac" | "lacs" => 1e5,
             "million" | "m" | "mn" | "mln" => 1e6,
+            "crore" | "crores" => 1e7,
             "billion" | "bn" | "b" => 1e9,
             "trillion" | "tn" => 1e12,
             _ => return None,
@@ -597,6 +599,8 @@ mod tests {
     fn scale_words() {
         assert_eq!(scale("million"), Some(1e6));
         assert_eq!(scale("bn"), Some(1e9));
+        assert_eq!(scale("lakh"), Some(1e5));
+        assert_eq!(scale("Crores"), Some(1e7));
         assert_eq!(scale("Thousand"), Some(1e3));
         assert_eq!(scale("dozen"), None);
     }

@@ -359,6 +359,11 @@ def match_keys(name: str) -> set:
 
 
 # --------------------------------------------------------------------------
+# Alternate names that are "<the city of> NAME": NAME is an alias as well.
+CITY_PREFIX = re.compile(r"\s*(?:Ville de|City of|Municipality of|Town of|Ciudad de|Cidade de|"
+                         r"Municipio de)\s+(\S.*)$")
+
+
 def main():
     check_only = "--check-only" in sys.argv
     if not check_only:
@@ -622,6 +627,10 @@ def build():
         name = c["name"]
         canonical = press_form(name)
         cands = [name] + list(c.get("alternatenames", []))
+        # 'Ville de Petion-Ville', 'City of Batac': the press writes the bare name too.
+        # Only when it starts like the city's name: 'City of Spices' is a nickname.
+        cands += [m.group(1) for m in map(CITY_PREFIX.match, cands)
+                  if m and fold_key(m.group(1))[:4] == fold_key(name)[:4]]
         aliases = []
         for a in cands:
             a = a.strip()
