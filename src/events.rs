@@ -3387,6 +3387,11 @@ mod tests {
     /// A document with the facts the earlier stages would give: every number word and
     /// every place of a small table.
     fn run(text: &str) -> Vec<Event> {
+        run_titled("", text)
+    }
+
+    /// [`run`] for a document with a title (its text may begin with it, as headlines do).
+    fn run_titled(title: &str, text: &str) -> Vec<Event> {
         let places: &[(&str, &str, &str, &str)] = &[
             // (name, kind, country, admin1)
             ("Chad", "country", "TD", ""),
@@ -3453,11 +3458,28 @@ mod tests {
         }
         let doc = Document {
             doc_id: "d".into(),
+            title: title.into(),
             text: text.into(),
             ..Default::default()
         };
         EventStage::new().run(&doc, &mut facts);
         facts.events
+    }
+
+    #[test]
+    fn the_body_names_the_place_of_the_incident_its_headline_summed_up() {
+        // Written for this test: the headline places the attack at one town, the body at
+        // a neighbouring one, with the same toll. One incident, at the body's town.
+        let title = "Gunmen attack Bol market, killing 12";
+        let text = format!(
+            "{title}\nGunmen stormed a market in Baga Sola on Monday, killing 12 people.\n"
+        );
+        let ev = run_titled(title, &text);
+        assert_eq!(ev.len(), 1, "{ev:#?}");
+        assert_eq!(ev[0].killed, Some(12));
+        assert_eq!(ev[0].place, "Baga Sola");
+        // Without the title the first line is not a headline: two towns, two incidents.
+        assert_eq!(run(&text).len(), 2);
     }
 
     #[test]
