@@ -34,6 +34,7 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, MatchKind};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -47,8 +48,17 @@ use regex_syntax::hir::{
 /// per thread and kept).
 const CACHE_CAPACITY: usize = 256 << 20;
 
-/// The members one whole-text automaton reports on (one bit each in [`Starts`]).
-const PER_AUTOMATON: usize = 64;
+/// The most members one whole-text automaton is made of. Its matches are reported as
+/// sets of 64 bits ([`Starts`]): up to 64 members have a bit each, more share bits
+/// (see [`Whole::new`]).
+///
+/// Why members share bits rather than the automata being cut at 64: a walk costs about
+/// the same per byte whatever its automaton's size (each step waits on a load from its
+/// transition table), so a second automaton for a few members costs a second walk of
+/// every byte, while a shared bit only costs anchored searches at the other member's
+/// starts. The numbers and dates groups, walked together (see `RuleSet::new`), have 60
+/// members today; a few rules more must not double the walks.
+const PER_AUTOMATON: usize = 256;
 
 pub(crate) struct Gate {
     /// Reverse automata over the whole text, of up to [`PER_AUTOMATON`] members each;
@@ -137,7 +147,7 @@ impl Gate {
                 for (b, &k) in members.iter().enumerate() {
                     kind[k] = Kind::From {
                         src: whole.len(),
-                        mask: 1 << b,
+                        mask: w.bits[b],
                     };
                 }
                 whole.push(w);
@@ -181,6 +191,12 @@ impl Gate {
         }
     }
 
+    /// How many automata walk the whole text.
+    #[cfg(test)]
+    pub(crate) fn automata(&self) -> usize {
+        self.whole.len()
+    }
+
     /// Where member `k`'s matches can start in paragraph `c`, from `starts` (filled by
     /// [`Gate::starts`] for the paragraphs).
     pub(crate) fn candidates<'s>(&self, starts: &'s Starts, c: usize, k: usize) -> Candidates<'s> {
@@ -195,14 +211,15 @@ impl Gate {
     }
 }
 
-/// The patterns (at most 64) each match state of an automaton reports, as bit sets,
-/// remembered per thread: reading them from the state takes a loop over its encoded
-/// pattern list.
+/// The patterns each match state of an automaton reports, as bit sets, remembered per
+/// thread: reading them from the state takes a loop over its encoded pattern list.
 #[derive(Default)]
 struct Sets {
     map: FxHashMap<LazyStateID, u64>,
     /// The cache's `clear_count` the map's states belong to.
     clears: usize,
+    /// Each pattern's bit; empty: pattern `i` has bit `i` (at most 64 patterns).
+    bits: Arc<[u64]>,
 }
 
 impl Sets {
@@ -214,9 +231,13 @@ impl Sets {
             self.map.clear();
             self.clears = cache.clear_count();
         }
+        let bits = &self.bits;
         *self.map.entry(sid).or_insert_with(|| {
             (0..dfa.match_len(cache, sid))
-                .map(|i| 1u64 << dfa.match_pattern(cache, sid, i).as_usize())
+                .map(|i| {
+                    let p = dfa.match_pattern(cache, sid, i).as_usize();
+                    bits.get(p).copied().unwrap_or(1u64 << p)
+                })
                 .fold(0, |a, b| a | b)
         })
     }
@@ -248,21 +269,34 @@ type WholeCacheFn =
 /// the same; elsewhere they name more starts, where the rules' searches find nothing.
 struct Whole {
     dfa: DFA,
+    /// Pattern `i`'s bit in the sets of [`Starts`]: its own up to 64 patterns, else
+    /// shared by neighbours (`i * 64 / n` of `n` patterns).
+    bits: Arc<[u64]>,
     caches: Pool<WholeCache, WholeCacheFn>,
 }
 
 impl Whole {
+    /// The automaton of up to [`PER_AUTOMATON`] patterns.
     fn new(hirs: &[Cow<Hir>]) -> Option<Whole> {
+        let n = hirs.len();
+        debug_assert!(n <= PER_AUTOMATON);
+        let bits: Arc<[u64]> = (0..n)
+            .map(|i| 1u64 << if n <= 64 { i } else { i * 64 / n })
+            .collect();
         let widened: Vec<Hir> = hirs.iter().map(|h| widen(h)).collect();
         let dfa = build_with(&widened, true)?;
-        let d = dfa.clone();
+        let (d, b) = (dfa.clone(), bits.clone());
         let create: WholeCacheFn = Box::new(move || WholeCache {
             cache: d.create_cache(),
-            sets: Sets::default(),
+            sets: Sets {
+                bits: b.clone(),
+                ..Sets::default()
+            },
             lanes: Default::default(),
         });
         Some(Whole {
             dfa,
+            bits,
             caches: Pool::new(create),
         })
     }
