@@ -47,7 +47,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{better, join_score, Incident, Index, Prepared, Report, MAX_CANDIDATES, MEMBER_SAMPLE};
+#[cfg(test)]
+use super::Report;
+use super::{
+    better, cells_of, join_score, Field, Index, Prepared, FIELDS, MAX_CANDIDATES, MEMBER_SAMPLE,
+};
 use crate::calendar::Ymd;
 use crate::error::{Error, Result};
 use crate::facts::{Event, Geo, Span};
@@ -132,11 +136,13 @@ impl Dec<'_> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
+    #[cfg(test)]
     fn str(&mut self) -> Option<String> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok().map(str::to_string)
     }
 
+    #[cfg(test)]
     fn strs(&mut self) -> Option<Vec<String>> {
         let n = self.u32()? as usize;
         // Not `with_capacity(n)`: a corrupt count must not allocate gigabytes.
@@ -163,6 +169,7 @@ impl Dec<'_> {
         })
     }
 
+    #[cfg(test)]
     fn opt_str(&mut self) -> Option<Option<String>> {
         Some(if self.bool()? {
             Some(self.str()?)
@@ -178,7 +185,12 @@ impl Dec<'_> {
 }
 
 /// Appends one report to `out`.
-fn encode_report(out: &mut Vec<u8>, doc_id: &str, published: Option<Ymd>, event: &Event) {
+pub(super) fn encode_report(
+    out: &mut Vec<u8>,
+    doc_id: &str,
+    published: Option<Ymd>,
+    event: &Event,
+) {
     // Destructured in full, so that a new field of `Event` cannot be forgotten here.
     let Event {
         event_id,
@@ -234,7 +246,8 @@ fn encode_report(out: &mut Vec<u8>, doc_id: &str, published: Option<Ymd>, event:
     e.bool(*background);
 }
 
-/// Reads what [`encode_report`] wrote.
+/// Reads what [`encode_report`] wrote, whole (the tests' reference for [`Prepared::read`]).
+#[cfg(test)]
 fn decode_report(bytes: &[u8]) -> Option<Report> {
     let mut d = Dec(bytes);
     let doc_id = d.str()?;
@@ -275,6 +288,110 @@ fn decode_report(bytes: &[u8]) -> Option<Report> {
         published,
         event,
     })
+}
+
+impl Prepared {
+    /// Reads a record written by [`encode_report`] in place: the bytes are kept, and each
+    /// string the merge reads is found and checked to be UTF-8 once (most are ASCII, which
+    /// is checked a word at a time); `None` when the bytes end early, have bytes left
+    /// over, or a field is not what was written.
+    pub(super) fn read(body: Vec<u8>) -> Option<Prepared> {
+        let mut at = [(0u32, 0u32); FIELDS];
+        let (published, has, numbers, background) = {
+            let total = body.len();
+            let mut d = Dec(&body);
+            // The next string's bytes, as a range of `body`.
+            let range = |d: &mut Dec<'_>| -> Option<(u32, u32)> {
+                let n = d.u32()? as usize;
+                let from = total - d.0.len();
+                let bytes = d.take(n)?;
+                if !bytes.is_ascii() {
+                    std::str::from_utf8(bytes).ok()?;
+                }
+                Some((from as u32, (from + n) as u32))
+            };
+            // A list's first string (`None` for an empty list), the others skipped.
+            let first = |d: &mut Dec<'_>| -> Option<Option<(u32, u32)>> {
+                let n = d.u32()?;
+                let mut first = None;
+                for _ in 0..n {
+                    let r = range(d)?;
+                    first.get_or_insert(r);
+                }
+                Some(first)
+            };
+            at[Field::DocId as usize] = range(&mut d)?;
+            let published = if d.bool()? {
+                let (year, month, day) = (d.u32()? as i32, d.u32()?, d.u32()?);
+                Some(Ymd { year, month, day })
+            } else {
+                None
+            };
+            at[Field::EventId as usize] = range(&mut d)?;
+            at[Field::Etype as usize] = range(&mut d)?;
+            let has_date = d.bool()?;
+            if has_date {
+                at[Field::Date as usize] = range(&mut d)?;
+            }
+            for field in [
+                Field::Place,
+                Field::PlaceId,
+                Field::PlaceCanonical,
+                Field::PlaceKind,
+                Field::Country,
+                Field::Admin1,
+            ] {
+                at[field as usize] = range(&mut d)?;
+            }
+            let (lat, lon) = (d.opt_u64()?, d.opt_u64()?);
+            let actor = first(&mut d)?;
+            let target = first(&mut d)?;
+            let counts = (d.opt_u64()?, d.opt_u64()?, d.opt_u64()?);
+            let start = d.u64()?;
+            usize::try_from(start).ok()?;
+            usize::try_from(d.u64()?).ok()?;
+            range(&mut d)?;
+            let background = d.bool()?;
+            if !d.done() {
+                return None;
+            }
+            if let Some(r) = actor {
+                at[Field::Actor1 as usize] = r;
+            }
+            if let Some(r) = target {
+                at[Field::Target1 as usize] = r;
+            }
+            (
+                published,
+                (has_date, actor.is_some(), target.is_some()),
+                (lat, lon, counts, start),
+                background,
+            )
+        };
+        let (has_date, has_actor, has_target) = has;
+        let (lat, lon, (killed, injured, captured), start) = numbers;
+        let mut p = Prepared {
+            body,
+            at,
+            published,
+            has_date,
+            has_actor,
+            has_target,
+            lat: lat.map(f64::from_bits),
+            lon: lon.map(f64::from_bits),
+            killed,
+            injured,
+            captured,
+            start,
+            background,
+            resolved: None,
+            day: None,
+        };
+        let (resolved, day) = Prepared::when(has_date.then(|| p.get(Field::Date)), published);
+        p.resolved = resolved;
+        p.day = day;
+        Some(p)
+    }
 }
 
 /// What a record sorts on: three numbers, compared in order (see [`Rec`]).
@@ -707,19 +824,17 @@ impl Merged {
     }
 }
 
-/// One report of an incident held in memory while the incident is open: its record and
-/// its decoded form, both kept for the incident's row.
+/// One report of an incident held in memory while the incident is open, read in place
+/// from its record, kept for the incident's row.
 struct Member {
     seq: Seq,
-    rec: Rec,
     p: Prepared,
 }
 
 impl Member {
-    /// What a held member counts against [`Clusters`]' budget: its record, and about as
-    /// much again for its decoded strings.
+    /// What a held member counts against [`Clusters`]' budget.
     fn size(&self) -> usize {
-        2 * self.rec.size() + std::mem::size_of::<Member>()
+        self.p.size() + std::mem::size_of::<Member>()
     }
 }
 
@@ -767,8 +882,7 @@ impl Open {
             }
             _ => {
                 self.release(out);
-                out.sort(self.label, m.seq, m.rec);
-                self.push_sample(slim(m.p));
+                self.push_sample(out.sort(self.label, m));
             }
         }
     }
@@ -778,8 +892,8 @@ impl Open {
     fn release(&mut self, out: &mut Placed) {
         for m in self.held.take().into_iter().flatten() {
             out.held -= m.size();
-            out.sort(self.label, m.seq, m.rec);
-            self.push_sample(slim(m.p));
+            let sample = out.sort(self.label, m);
+            self.push_sample(sample);
         }
     }
 
@@ -814,11 +928,15 @@ struct Placed {
 }
 
 impl Placed {
-    fn sort(&mut self, label: Seq, seq: Seq, rec: Rec) {
+    /// Sends a report to the second sort, and returns what a newcomer is compared with
+    /// ([`slim`]).
+    fn sort(&mut self, label: Seq, m: Member) -> Prepared {
+        let sample = slim(&m.p);
         self.sorted.push(Rec {
-            key: [label, seq, 0],
-            body: rec.body,
+            key: [label, m.seq, 0],
+            body: m.p.body,
         });
+        sample
     }
 
     fn close(&mut self, members: Vec<Member>) {
@@ -855,9 +973,10 @@ impl Clusters {
     /// Places a report (`rec`, decoded as `p`): returns the incident it joins, named by the
     /// sequence number of the report that made it (`seq` itself when it makes a new one).
     /// What became of the report and of the incidents it closed is added to `out`.
-    fn place(&mut self, p: Prepared, seq: Seq, rec: Rec, out: &mut Placed) -> Seq {
-        if p.report.event.geo.country != self.country {
-            self.country.clone_from(&p.report.event.geo.country);
+    fn place(&mut self, p: Prepared, seq: Seq, out: &mut Placed) -> Seq {
+        if p.country() != self.country {
+            self.country.clear();
+            self.country.push_str(p.country());
             let old = std::mem::replace(&mut self.open, Index::new(self.cap));
             old.into_items().for_each(|open| open.close(out));
         }
@@ -873,7 +992,7 @@ impl Clusters {
                 }
             });
         }
-        let m = Member { seq, rec, p };
+        let m = Member { seq, p };
         let label = if best.is_some() {
             let open = self.open.get_mut(best_pos);
             open.push(m, out);
@@ -913,15 +1032,36 @@ impl Clusters {
     }
 }
 
-/// A report with only what [`agreement`] reads.
-fn slim(mut p: Prepared) -> Prepared {
-    let e = &mut p.report.event;
-    e.event_id = String::new();
-    e.place = String::new();
-    e.actors = Vec::new();
-    e.targets = Vec::new();
-    e.rule = String::new();
-    p
+/// A copy of a report with only what [`agreement`] reads: the strings it does not read
+/// (event id, place as written, actors, targets, rule) left empty. Made for the reports of
+/// incidents that are not held, which stay in the sample after their record has gone to
+/// the second sort.
+fn slim(p: &Prepared) -> Prepared {
+    let event = Event {
+        etype: p.etype().into(),
+        date: p.has_date.then(|| p.get(Field::Date).to_string()),
+        place_id: p.place_id().into(),
+        place_canonical: p.place_canonical().into(),
+        place_kind: p.place_kind().into(),
+        geo: Geo {
+            country: p.country().into(),
+            admin1: p.admin1().into(),
+            lat: p.lat,
+            lon: p.lon,
+        },
+        killed: p.killed,
+        injured: p.injured,
+        captured: p.captured,
+        span: Span {
+            start: p.start as usize,
+            end: p.start as usize,
+        },
+        background: p.background,
+        ..Event::default()
+    };
+    let mut body = Vec::new();
+    encode_report(&mut body, p.doc_id(), p.published, &event);
+    Prepared::read(body).expect("a report just encoded reads back")
 }
 
 /// What puts reports in the merge order of [`super::merge`] within each country: the
@@ -929,23 +1069,23 @@ fn slim(mut p: Prepared) -> Prepared {
 /// the country).
 #[cfg(test)]
 fn merge_key(p: &Prepared, seq: u64) -> (String, u64, u64) {
-    (p.report.event.geo.country.clone(), rank(p), seq)
+    (p.country().to_string(), rank(p.background, p.day), seq)
 }
 
 /// Where a report comes in the merge order of [`super::merge`] within its country, as one
 /// number: the document's own incidents first (top bit clear), then by day (the next bit
 /// set when undated, the day below it, offset to be positive; a day of any `i32` year
 /// fits). The sequence number beside it in the key orders the rest in input order.
-fn rank(p: &Prepared) -> u64 {
+fn rank(background: bool, day: Option<i64>) -> u64 {
     const HALF: i64 = 1 << 61;
-    let day = p
-        .day
-        .map_or(0, |d| (d.clamp(-HALF, HALF - 1) + HALF) as u64);
-    u64::from(p.report.event.background) << 63 | u64::from(p.day.is_none()) << 62 | day
+    let at = day.map_or(0, |d| (d.clamp(-HALF, HALF - 1) + HALF) as u64);
+    u64::from(background) << 63 | u64::from(day.is_none()) << 62 | at
 }
 
-fn report(path: &Path, body: &[u8]) -> Result<Report> {
-    decode_report(body).ok_or_else(|| corrupt(path, "a report that does not decode"))
+/// Reads a report's record (see [`Prepared::read`]); an error naming `path` if it does
+/// not read.
+fn report(path: &Path, body: Vec<u8>) -> Result<Prepared> {
+    Prepared::read(body).ok_or_else(|| corrupt(path, "a report that does not decode"))
 }
 
 /// The reports of one incident as read in finishing: the sequence number of the first
@@ -1012,21 +1152,13 @@ impl Spill {
     /// Appends to `out` the record of one document's account of an incident, for
     /// [`Spill::add_encoded`]. Any thread can do this, so the serial driver does not.
     pub fn encode(out: &mut Vec<u8>, doc_id: &str, published: Option<Ymd>, event: &Event) {
-        let p = Prepared::new(Report {
-            doc_id: String::new(),
-            published,
-            event: Event {
-                date: event.date.clone(),
-                background: event.background,
-                ..Default::default()
-            },
-        });
+        let (_, day) = Prepared::when(event.date.as_deref(), published);
         // The country's length and the body's (u32 each), the report's rank, the country,
         // the body.
         let country = event.geo.country.as_bytes();
         let head = out.len();
         out.extend_from_slice(&[0; 8]);
-        out.extend_from_slice(&rank(&p).to_le_bytes());
+        out.extend_from_slice(&rank(event.background, day).to_le_bytes());
         out.extend_from_slice(country);
         let body = out.len();
         encode_report(out, doc_id, published, event);
@@ -1151,16 +1283,17 @@ fn finish_part(
     let mut clusters = Clusters::new(MAX_CANDIDATES, batch / 2);
     let mut placed = Placed::default();
     let mut chunk: Vec<Rec> = Vec::with_capacity(CHUNK);
-    // Reused for every chunk: a fresh vector of 4,096 reports (2 MB) a chunk was a tenth
-    // of the finishing, mostly the kernel clearing its new pages.
-    let mut decoded: Vec<Option<Prepared>> = Vec::with_capacity(CHUNK);
+    // Reused for every chunk: a fresh vector of 4,096 reports a chunk was a tenth of the
+    // finishing, mostly the kernel clearing its new pages.
+    let mut decoded: Vec<(Seq, Option<Prepared>)> = Vec::with_capacity(CHUNK);
     let held_rows = |placed: &mut Placed, rows: &mut Collect| {
         placed.closed_reports = 0;
         let made: Vec<Rec> = (placed.closed.par_drain(..))
             .map(|mut members| {
                 members.sort_unstable_by_key(|m| m.seq);
                 let first = members[0].seq;
-                row(members.into_iter().map(|m| m.p), first, encode)
+                let reports: Vec<Prepared> = members.into_iter().map(|m| m.p).collect();
+                row(&reports, first, encode)
             })
             .collect();
         made.into_iter()
@@ -1176,13 +1309,12 @@ fn finish_part(
         if chunk.is_empty() {
             break;
         }
-        (chunk.par_iter())
-            .map(|rec| decode_report(rec.body()).map(Prepared::new))
+        (chunk.par_drain(..))
+            .map(|rec| (rec.key[2], Prepared::read(rec.body)))
             .collect_into_vec(&mut decoded);
-        for (rec, p) in chunk.drain(..).zip(decoded.drain(..)) {
+        for (seq, p) in decoded.drain(..) {
             let p = p.ok_or_else(|| corrupt(&path, "a report that does not decode"))?;
-            let seq = rec.key[2];
-            clusters.place(p, seq, rec, &mut placed);
+            clusters.place(p, seq, &mut placed);
             for rec in placed.sorted.drain(..) {
                 assigned.push(0, rec, files)?;
             }
@@ -1211,10 +1343,10 @@ fn finish_part(
     let make_rows = |whole: &mut Vec<Gathered>, rows: &mut Collect| {
         let made: Vec<Rec> = (whole.par_drain(..))
             .map(|Gathered { first, bodies }| {
-                let members = (bodies.iter())
-                    .map(|rec| report(&path, rec.body()).map(Prepared::new))
+                let reports = (bodies.into_iter())
+                    .map(|rec| report(&path, rec.body))
                     .collect::<Result<Vec<Prepared>>>()?;
-                Ok(row(members.into_iter(), first, encode))
+                Ok(row(&reports, first, encode))
             })
             .collect::<Result<_>>()?;
         made.into_iter()
@@ -1268,17 +1400,11 @@ const OUT_BYTES: usize = 1 << 20;
 const ROW_BYTES: usize = 384;
 
 /// The row of an incident, keyed by `first`, the sequence number of its first report:
-/// `members` are its reports in input order.
-fn row(
-    members: impl Iterator<Item = Prepared>,
-    first: Seq,
-    encode: &(impl Fn(&[&str], &mut Vec<u8>) + Sync),
-) -> Rec {
-    let (reports, dates) = members.map(|p| (p.report, p.date)).unzip();
-    let incident = Incident { reports, dates };
+/// `reports` are its reports in input order.
+fn row(reports: &[Prepared], first: Seq, encode: &(impl Fn(&[&str], &mut Vec<u8>) + Sync)) -> Rec {
     // Room for most rows at once: growing it by doubling was a tenth of the finishing.
     let mut body = Vec::with_capacity(ROW_BYTES);
-    incident.with_cells(|cells| encode(cells, &mut body));
+    cells_of(reports, |cells| encode(cells, &mut body));
     Rec {
         key: [first, 0, 0],
         body,
@@ -1309,6 +1435,7 @@ impl Held {
 mod tests {
     use super::*;
     use crate::facts::Geo;
+    use crate::incidents::Incident;
 
     /// A small deterministic generator (xorshift), so the test needs no crate.
     struct Rng(u64);
@@ -1479,10 +1606,8 @@ mod tests {
         // Small caps, so that incidents leave the index while their country is merged.
         for seed in 1..=10 {
             for cap in [2, 7, 40] {
-                let prepared: Vec<Prepared> = super::super::tests::varied_reports(seed, 400)
-                    .into_iter()
-                    .map(Prepared::new)
-                    .collect();
+                let reports = super::super::tests::varied_reports(seed, 400);
+                let prepared: Vec<Prepared> = reports.iter().cloned().map(Prepared::new).collect();
                 let want = partition(&super::super::assign(&prepared, cap));
                 let mut order: Vec<usize> = (0..prepared.len()).collect();
                 order.sort_by_key(|&i| merge_key(&prepared[i], i as u64));
@@ -1493,12 +1618,8 @@ mod tests {
                     let mut got = vec![0; prepared.len()];
                     for &i in &order {
                         let seq = i as Seq;
-                        let p = Prepared::new(prepared[i].report.clone());
-                        let rec = Rec {
-                            key: [0, 0, seq],
-                            body: Vec::new(),
-                        };
-                        got[i] = clusters.place(p, seq, rec, &mut placed);
+                        let p = Prepared::new(reports[i].clone());
+                        got[i] = clusters.place(p, seq, &mut placed);
                     }
                     clusters.finish(&mut placed);
                     // Each report is either in a closed incident or sorted, with its label.
@@ -1549,7 +1670,7 @@ mod tests {
         assert!(prepared.iter().any(|p| p.day.is_none()));
         let want = super::super::merge_order(&prepared);
         let mut got: Vec<usize> = (0..prepared.len()).collect();
-        got.sort_by_key(|&i| (rank(&prepared[i]), i));
+        got.sort_by_key(|&i| (rank(prepared[i].background, prepared[i].day), i));
         assert_eq!(got, want);
     }
 
@@ -1640,11 +1761,67 @@ mod tests {
                     e.geo.lon = None;
                     e
                 };
+                // Read in place, each field is the decoded report's.
+                let p = Prepared::read(body.clone()).expect("reads");
+                let e = &got.event;
+                assert_eq!(
+                    (p.doc_id(), p.event_id(), p.etype(), p.place(), p.place_id()),
+                    (
+                        &got.doc_id[..],
+                        &e.event_id[..],
+                        &e.etype[..],
+                        &e.place[..],
+                        &e.place_id[..]
+                    )
+                );
+                assert_eq!(
+                    (p.place_canonical(), p.place_kind(), p.country(), p.admin1()),
+                    (
+                        &e.place_canonical[..],
+                        &e.place_kind[..],
+                        &e.geo.country[..],
+                        &e.geo.admin1[..]
+                    )
+                );
+                assert_eq!(p.published, got.published);
+                assert_eq!(
+                    (p.actor1(), p.target1()),
+                    (
+                        e.actors.first().map(|a| &a[..]),
+                        e.targets.first().map(|t| &t[..])
+                    )
+                );
+                assert_eq!(
+                    (p.killed, p.injured, p.captured, p.start, p.background),
+                    (
+                        e.killed,
+                        e.injured,
+                        e.captured,
+                        e.span.start as u64,
+                        e.background
+                    )
+                );
+                let pbits = (p.lat.map(f64::to_bits), p.lon.map(f64::to_bits));
+                assert_eq!(pbits, bits(e));
+                let resolved = e
+                    .date
+                    .as_deref()
+                    .map(|d| super::super::resolve_date(d, published));
+                assert_eq!(p.date(), resolved.as_deref(), "{text:?}");
                 assert_eq!(plain(got.event), plain(want), "{text:?}");
                 // Cut short or with bytes left over, it is refused, not misread.
                 assert!(decode_report(&body[..body.len() - 1]).is_none());
+                assert!(Prepared::read(body[..body.len() - 1].to_vec()).is_none());
+                // A string that is not UTF-8 (the document id's first byte) is refused.
+                if !text.is_empty() {
+                    let mut bad = body.clone();
+                    bad[4] = 0xFF;
+                    assert!(decode_report(&bad).is_none());
+                    assert!(Prepared::read(bad).is_none());
+                }
                 body.push(0);
                 assert!(decode_report(&body).is_none());
+                assert!(Prepared::read(body.clone()).is_none());
             }
         }
     }

@@ -13,7 +13,7 @@ use crate::document::Document;
 use crate::error::Result;
 use crate::facts::Facts;
 
-pub(crate) use self::csv::number as csv_number;
+pub(crate) use self::csv::push_number;
 pub use self::csv::{neutralise, CsvSink, TABLES};
 
 /// Receives the facts of each document, in input order.
