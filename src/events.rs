@@ -2014,6 +2014,95 @@ fn usable_place(text: &str, e: &Entity, people: &People, lines: &Lines) -> bool 
     }
     let head = text[..e.span.start].trim_end();
     !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
+        && !in_apposition(text, e.span, people)
+}
+
+/// How far from a place [`in_apposition`] looks for the commas around its phrase.
+const APPOSITION_REACH: usize = 120;
+
+/// Words of a phrase describing a person by what they head or speak for (see
+/// [`in_apposition`]).
+const AFFILIATION_WORDS: &[&str] = &[
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "official",
+    "head",
+    "heads",
+    "headed",
+    "leader",
+    "leads",
+    "led",
+    "president",
+    "chairman",
+    "chairwoman",
+    "chair",
+    "member",
+    "representative",
+    "commander",
+    "director",
+    "coordinator",
+    "chief",
+    "secretary",
+    "administrator",
+];
+
+/// Whether a place mention is part of a phrase set off by commas that says what a person
+/// heads or speaks for: "Deo Mushagalusa, who heads civil society groups in Masisi
+/// territory, said", "said Ana Ruiz, president of a farmers' union in Tibu", "A spokesman
+/// for a militia in Gojjam, Abebe Kassa, said". That is where the person works, not where
+/// the incident they report happened. (A phrase that only says who a person is, "Ali Musa,
+/// a farmer in Bol, was killed", keeps its place: victims are often named with their
+/// village.)
+fn in_apposition(text: &str, span: Span, people: &People) -> bool {
+    let b = text.as_bytes();
+    let stop = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'\n' | b'(' | b')' | b'"');
+    // The phrase: from the last stop before the place (or the text's start) to the place.
+    let from = span.start.saturating_sub(APPOSITION_REACH);
+    let open = b[from..span.start]
+        .iter()
+        .rposition(|&c| stop(c))
+        .map(|i| from + i);
+    let start = match open {
+        Some(i) => i + 1,
+        None if from == 0 => 0,
+        None => return false,
+    };
+    // (Both ends are character boundaries: after an ASCII byte, and a mention's start.)
+    let phrase = &text[start..span.start];
+    let mut words = phrase
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let is = |w: &str, list: &[&str]| list.iter().any(|x| w.eq_ignore_ascii_case(x));
+    let opens = match words.next() {
+        Some(w) if is(w, &["who", "whose", "a", "an", "the"]) => {
+            words.any(|w| is(w, AFFILIATION_WORDS))
+        }
+        Some(w) => is(w, AFFILIATION_WORDS),
+        None => false,
+    };
+    if !opens {
+        return false;
+    }
+    // A name ending right before the comma that opens the phrase...
+    if let Some(i) = open.filter(|&i| b[i] == b',') {
+        let name_end = text[..i].trim_end().len();
+        return name_end > 0 && people.overlaps(&Span::new(name_end - 1, name_end));
+    }
+    // ...or, for a phrase that opens its sentence, starting right after the comma that
+    // closes it.
+    let to = (span.end + APPOSITION_REACH).min(b.len());
+    let Some(close) = b[span.end..to]
+        .iter()
+        .position(|&c| stop(c))
+        .map(|j| span.end + j)
+    else {
+        return false;
+    };
+    let name_start = b.len() - text[close + 1..].trim_start().len();
+    b[close] == b','
+        && name_start < b.len()
+        && people.overlaps(&Span::new(name_start, name_start + 1))
 }
 
 /// The word after a place name ("Iraq's forces" -> "forces"), without a possessive "'s"
@@ -2605,10 +2694,13 @@ fn single_spaced(b: &[u8]) -> bool {
 }
 
 /// Who acted and who was targeted, from the organisations and armed forces of a sentence:
-/// those before the incident word acted, those after it were targeted.
+/// those before the incident word acted, those after it were targeted. Not those of its
+/// dateline, which ends at `datelined` ("GOMA, Congo (Kivu Dispatch) — ..."), nor news
+/// media anywhere ("Reuters reported"): they report incidents.
 fn actors(
     text: &str,
     span: Span,
+    datelined: usize,
     entities: &[(usize, &Entity)],
     trigger_at: Option<usize>,
 ) -> Sides {
@@ -2631,7 +2723,7 @@ fn actors(
     for e in inside
         .iter()
         .map(|e| e.1)
-        .filter(|e| span.contains(&e.span))
+        .filter(|e| span.contains(&e.span) && e.span.start >= datelined && e.kind != "media")
     {
         // (The word after is read only for the kinds it can make an actor.)
         if !matches!(e.etype, EntityType::Norp | EntityType::Place) {
@@ -2876,7 +2968,7 @@ impl Stage for EventStage {
             }
             let date = date_of(i).or_else(|| prev.and_then(date_of));
             let trigger_at = trigger(i).1;
-            let who = actors(text, s, &groups, trigger_at);
+            let who = actors(text, s, datelined, &groups, trigger_at);
             mentions.push((
                 Mention {
                     span: s,
@@ -3414,7 +3506,28 @@ mod tests {
             ("20", 20.0),
             ("40,000", 40000.0),
         ];
+        // People and organisations: (name, type, kind).
+        let others: &[(&str, EntityType, &str)] = &[
+            ("Sani Bello", EntityType::Person, ""),
+            ("Sahel Wire", EntityType::Org, ""),
+            ("Reuters", EntityType::Org, "media"),
+            ("Boko Haram", EntityType::Org, "armed_group"),
+        ];
         let mut facts = Facts::default();
+        for (name, etype, kind) in others {
+            for (start, _) in text.match_indices(name) {
+                facts.entities.push(Entity {
+                    span: Span::new(start, start + name.len()),
+                    text: name.to_string(),
+                    etype: *etype,
+                    canonical: name.to_string().into(),
+                    entity_id: SharedStr::default(),
+                    kind: kind.to_string().into(),
+                    geo: None,
+                    rule: "test".into(),
+                });
+            }
+        }
         for (name, kind, country, admin1) in places {
             for (start, _) in text.match_indices(name) {
                 facts.entities.push(Entity {
@@ -3583,6 +3696,41 @@ mod tests {
         assert_eq!(ev[0].place, "Baga Sola");
         let ev = run("Chad troops said 12 people were killed in a raid.");
         assert_eq!(ev[0].place, "");
+    }
+
+    #[test]
+    fn where_a_speaker_works_is_not_where_the_incident_happened() {
+        // Written for these tests: a place in a phrase that says what a person heads or
+        // speaks for is theirs; a place that only says who a victim is stays the place.
+        for text in [
+            "A bombing in Bol killed 12 people. Sani Bello, who heads a farmers' group in \
+             Gao, said eight people were wounded.",
+            "A bombing in Bol killed 12 people. A spokesman for a militia in Gao, Sani \
+             Bello, said eight people were wounded.",
+            "A bombing in Bol killed 12 people. It left eight people wounded, said Sani Bello, \
+             president of a traders' union in Gao.",
+        ] {
+            let ev = run(text);
+            assert_eq!(ev.len(), 1, "{text}: {ev:#?}");
+            assert_eq!(
+                (ev[0].place.as_str(), ev[0].killed, ev[0].injured),
+                ("Bol", Some(12), Some(8)),
+                "{text}"
+            );
+        }
+        let ev = run(
+            "Gunmen killed Sani Bello, a farmer and trader in Gao, on Monday, and 12 more people.",
+        );
+        assert_eq!(ev[0].place, "Gao", "{ev:#?}");
+    }
+
+    #[test]
+    fn the_outlet_of_the_dateline_and_news_media_are_not_actors() {
+        let ev = run(
+            "BOL, Chad (Sahel Wire) — Boko Haram fighters attacked a market in Bol, killing \
+             12 people, Reuters reported.",
+        );
+        assert_eq!(ev[0].actors, ["Boko Haram"], "{ev:#?}");
     }
 
     /// The lookups that replaced scans of every fact give what the scans gave.
