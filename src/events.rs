@@ -755,6 +755,7 @@ impl EventStage {
         text: &str,
         sentence: Span,
         q: &Quantity,
+        next_number: Option<usize>,
         words: impl Fn() -> (u8, Ref<'c, [Cand]>),
     ) -> Option<Figure> {
         if q.value < 0.0 || q.value.fract() != 0.0 || q.value >= 1_000_000.0 {
@@ -788,6 +789,22 @@ impl EventStage {
             }
         };
         let (before_h, after_h) = (hay.slice(before_span).0, hay.slice(after_span).0);
+        // The casualty word after the number that says what it counts, if one does: not
+        // one that another number stands closer to ("two weeks after a clash in which
+        // three militants were killed"), unless the two are joined ("five soldiers and
+        // three civilians were killed").
+        let after_word = std::cell::Cell::new(None);
+        let casualty_after = || {
+            let c = self.killed_after(hay, after_span, &words().1)?;
+            if let Some(n) = next_number.filter(|&n| n < c.start) {
+                let between = hay.slice(Span::new(q.span.end, n)).0;
+                if !ends_with_phrase(between, &["and", "or"]) {
+                    return None;
+                }
+            }
+            after_word.set(Some(c));
+            Some(c)
+        };
         // The words either side of the number: which tests below can hold.
         let (last, first) = (last_word_bits(before_h), first_word_bits(after_h));
         // "a senior leader and eight other militants": one more than the number.
@@ -802,10 +819,7 @@ impl EventStage {
             category = hay
                 .last_group(&self.killed_after, head)
                 .map(|c| category_of(word(c)))
-                .or_else(|| {
-                    self.killed_after(hay, after_span, &words().1)
-                        .map(|c| category_of(word(c)))
-                })
+                .or_else(|| casualty_after().map(|c| category_of(word(c))))
                 .or_else(|| {
                     let words = before.to_ascii_lowercase();
                     ["killed", "killing", "eliminated", "deaths", "death"]
@@ -838,10 +852,7 @@ impl EventStage {
                     !(w.eq_ignore_ascii_case("left") || w.eq_ignore_ascii_case("leaving"))
                 })
                 .map(|c| category_of(word(c)))
-                .or_else(|| {
-                    self.killed_after(hay, after_span, &words().1)
-                        .map(|c| category_of(word(c)))
-                });
+                .or_else(|| casualty_after().map(|c| category_of(word(c))));
         }
         let category = match category {
             Some(c) => c,
@@ -861,10 +872,23 @@ impl EventStage {
         let anaphoric = trimmed.len() >= 4
             && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b" the")
             || trimmed.eq_ignore_ascii_case(b"the");
+        // "two village volunteers were among the dead".
+        let among = || {
+            after_word.get().is_some_and(|c| {
+                let h = hay.slice(Span::new(q.span.end, c.start)).0;
+                ends_with_phrase(h, &["among the", "among those"])
+            })
+        };
+        // "a trader who lost two cousins in the strike", "his three sons were killed": a
+        // witness's own dead, among the incident's.
+        let kin =
+            || ends_with_phrase(before_h, KIN_BEFORE) && starts_with_phrase(after_h, KIN_AFTER);
         let part = !one_more
             && (first & PART_FIRST != 0 && starts_with_phrase(after_h, PART_AFTER)
                 || last & PART_LAST != 0 && ends_with_phrase(before_h, PART_BEFORE)
-                || anaphoric);
+                || anaphoric
+                || among()
+                || kin());
         let window_end = (q.span.end + 60).min(sentence.end);
         let window_start = q.span.start.saturating_sub(60).max(sentence.start);
         let near = Span::new(floor(text, window_start), ceil(text, window_end));
@@ -1283,6 +1307,30 @@ const PART_AFTER: &[&str] = &[
     "of these",
     "among them",
     "among the",
+];
+/// The words before a number of a person's own dead: "lost two cousins", "his two sons".
+const KIN_BEFORE: &[&str] = &["lost", "his", "her", "their", "my", "our"];
+/// The relatives after such a number.
+const KIN_AFTER: &[&str] = &[
+    "cousins",
+    "brothers",
+    "sisters",
+    "sons",
+    "daughters",
+    "children",
+    "relatives",
+    "nephews",
+    "nieces",
+    "uncles",
+    "aunts",
+    "grandchildren",
+    "grandsons",
+    "granddaughters",
+    "siblings",
+    "family members",
+    "members of his family",
+    "members of her family",
+    "members of their family",
 ];
 /// The words of `others`: `^\s+(?:...)\b`, "eight others were wounded".
 const OTHERS: &[&str] = &["others", "more"];
@@ -2852,8 +2900,16 @@ impl Stage for EventStage {
         let lists = |i: usize| words(i).0;
         // Number `k` in sentence `i`.
         let figure = |k: usize, i: usize| {
-            *figures_of[k]
-                .get_or_init(|| self.figure(&hay, text, sentences[i], quantities[k], || words(i)))
+            *figures_of[k].get_or_init(|| {
+                // Where the next number starts (a casualty word beyond it is not this
+                // one's).
+                let end = quantities[k].span.end;
+                let next = quantities[k + 1..]
+                    .iter()
+                    .map(|q| q.span.start)
+                    .find(|&s| s >= end);
+                self.figure(&hay, text, sentences[i], quantities[k], next, || words(i))
+            })
         };
         let trigger = |i: usize| {
             *memo[i]
@@ -3722,6 +3778,33 @@ mod tests {
             "Gunmen killed Sani Bello, a farmer and trader in Gao, on Monday, and 12 more people.",
         );
         assert_eq!(ev[0].place, "Gao", "{ev:#?}");
+    }
+
+    #[test]
+    fn a_casualty_word_belongs_to_the_number_next_to_it() {
+        // Written for this test: "two weeks" is not a death toll.
+        let ev = run(
+            "An ambush near Bol killed 12 soldiers. Officials said it came two weeks after \
+             a clash in Gao in which three militants were killed.",
+        );
+        let got: Vec<_> = ev.iter().map(|e| (e.place.as_str(), e.killed)).collect();
+        assert_eq!(got, [("Bol", Some(12)), ("Gao", Some(3))], "{ev:#?}");
+        // Two numbers joined by "and" are both counted by the word after them.
+        let ev = run("In Bol, five soldiers and three civilians were killed.");
+        assert_eq!(ev[0].killed, Some(5), "{ev:#?}");
+    }
+
+    #[test]
+    fn people_among_the_dead_and_a_witness_s_own_dead_are_parts() {
+        for text in [
+            "A bombing in Bol killed 12 people. Officials said two soldiers were among the dead.",
+            "A bombing in Bol killed 12 people. A trader said he lost two cousins in the blast.",
+            "A bombing in Bol killed 12 people. A farmer said her three sons were killed.",
+        ] {
+            let ev = run(text);
+            assert_eq!(ev.len(), 1, "{text}: {ev:#?}");
+            assert_eq!(ev[0].killed, Some(12), "{text}");
+        }
     }
 
     #[test]
