@@ -2061,8 +2061,10 @@ fn usable_place(text: &str, e: &Entity, people: &People, lines: &Lines) -> bool 
         return false;
     }
     let head = text[..e.span.start].trim_end();
-    !(head.ends_with(" Abu") || head.ends_with(" bin") || head.ends_with(" Abd"))
-        && !in_apposition(text, e.span, people)
+    !(head.ends_with(" Abu")
+        || head.ends_with(" bin")
+        || head.ends_with(" Abd")
+        || in_apposition(text, e.span, people))
 }
 
 /// How far from a place [`in_apposition`] looks for the commas around its phrase.
@@ -2116,41 +2118,43 @@ fn in_apposition(text: &str, span: Span, people: &People) -> bool {
         None if from == 0 => 0,
         None => return false,
     };
+    // A name next to it first (most places have none; the words are read only then): one
+    // ending right before the comma that opens the phrase, or, for a phrase that opens its
+    // sentence, one starting right after the comma that closes it.
+    let named = match open.filter(|&i| b[i] == b',') {
+        Some(i) => {
+            let name_end = text[..i].trim_end().len();
+            name_end > 0 && people.overlaps(&Span::new(name_end - 1, name_end))
+        }
+        None => {
+            let to = (span.end + APPOSITION_REACH).min(b.len());
+            b[span.end..to]
+                .iter()
+                .position(|&c| stop(c))
+                .map(|j| span.end + j)
+                .filter(|&close| b[close] == b',')
+                .is_some_and(|close| {
+                    let name_start = b.len() - text[close + 1..].trim_start().len();
+                    name_start < b.len() && people.overlaps(&Span::new(name_start, name_start + 1))
+                })
+        }
+    };
+    if !named {
+        return false;
+    }
     // (Both ends are character boundaries: after an ASCII byte, and a mention's start.)
     let phrase = &text[start..span.start];
     let mut words = phrase
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty());
     let is = |w: &str, list: &[&str]| list.iter().any(|x| w.eq_ignore_ascii_case(x));
-    let opens = match words.next() {
+    match words.next() {
         Some(w) if is(w, &["who", "whose", "a", "an", "the"]) => {
             words.any(|w| is(w, AFFILIATION_WORDS))
         }
         Some(w) => is(w, AFFILIATION_WORDS),
         None => false,
-    };
-    if !opens {
-        return false;
     }
-    // A name ending right before the comma that opens the phrase...
-    if let Some(i) = open.filter(|&i| b[i] == b',') {
-        let name_end = text[..i].trim_end().len();
-        return name_end > 0 && people.overlaps(&Span::new(name_end - 1, name_end));
-    }
-    // ...or, for a phrase that opens its sentence, starting right after the comma that
-    // closes it.
-    let to = (span.end + APPOSITION_REACH).min(b.len());
-    let Some(close) = b[span.end..to]
-        .iter()
-        .position(|&c| stop(c))
-        .map(|j| span.end + j)
-    else {
-        return false;
-    };
-    let name_start = b.len() - text[close + 1..].trim_start().len();
-    b[close] == b','
-        && name_start < b.len()
-        && people.overlaps(&Span::new(name_start, name_start + 1))
 }
 
 /// The word after a place name ("Iraq's forces" -> "forces"), without a possessive "'s"

@@ -2130,8 +2130,14 @@ mod tests {
 
     #[test]
     fn a_phrase_between_the_title_and_the_name() {
-        // Written for this test: (text, entities, person, role).
-        let cases: &[(&str, &[(&str, EntityType, &str)], &str, &str)] = &[
+        // Written for this test: (text, entities as (name, type, kind), person, role).
+        type Case<'a> = (
+            &'a str,
+            &'a [(&'a str, EntityType, &'a str)],
+            &'a str,
+            &'a str,
+        );
+        let cases: &[Case] = &[
             (
                 "A spokesman for the rebels, Jean Bosco Kabila, denied it.",
                 &[],
