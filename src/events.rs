@@ -2106,6 +2106,15 @@ const AFFILIATION_WORDS: &[&str] = &[
 /// village.)
 fn in_apposition(text: &str, span: Span, people: &People) -> bool {
     let b = text.as_bytes();
+    // No name within reach, no apposition: two binary searches, where the scans below
+    // read some hundred bytes for every place asked.
+    let reach = Span::new(
+        span.start.saturating_sub(APPOSITION_REACH),
+        (span.end + APPOSITION_REACH).min(b.len()),
+    );
+    if !people.overlaps(&reach) {
+        return false;
+    }
     let stop = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'\n' | b'(' | b')' | b'"');
     // The phrase: from the last stop before the place (or the text's start) to the place.
     let from = span.start.saturating_sub(APPOSITION_REACH);
