@@ -394,6 +394,49 @@ const PARTICLES: &[&str] = &[
     "la", "ul", "ud",
 ];
 
+/// Words after a place name that say what kind of area it is: "the governor of Borno
+/// state, X".
+const DESIGNATORS: &[&str] = &[
+    " state",
+    " province",
+    " region",
+    " district",
+    " county",
+    " department",
+    " territory",
+    " governorate",
+    " municipality",
+    " prefecture",
+];
+
+/// Common nouns for the group a title is held in, after "for" or "of" (and "the"): "a
+/// spokesman for the rebels, X", "the leader of the militia, X".
+const GROUP_NOUNS: &[&str] = &[
+    "rebels",
+    "rebel",
+    "group",
+    "militia",
+    "militias",
+    "insurgents",
+    "militants",
+    "jihadists",
+    "fighters",
+    "gang",
+    "gangs",
+    "cartel",
+    "army",
+    "military",
+    "police",
+    "government",
+    "ministry",
+    "movement",
+    "coalition",
+    "alliance",
+    "faction",
+    "separatists",
+    "junta",
+];
+
 /// "group's leader": the organisation is the armed group last named before.
 const GROUP_WORDS: &[&str] = &[
     "group's",
@@ -1306,7 +1349,7 @@ impl Stage for RoleStage {
                 // "the governor of Borno state, X", "the commander of the 7th Division,
                 // Brig. Gen. X": a designator and a rank may come between.
                 let mut at = after;
-                for designator in [" state", " province", " region", " district", " county"] {
+                for designator in DESIGNATORS {
                     if text[at..].starts_with(designator) {
                         at += designator.len();
                     }
@@ -1457,6 +1500,7 @@ fn name_slot(text: &str, pos: usize) -> Option<(usize, bool)> {
         ", also known as ",
         " known as ",
         ", identified as ",
+        " identified as ",
         " named ",
         " called ",
         ", ",
@@ -1584,6 +1628,19 @@ fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, 
             at = w.end + 1;
         }
     }
+    // "a spokesman for the rebels, X": a group named by a common noun. It names no
+    // organisation, but the name after it holds the title.
+    if let Some(w) = word_after(text, at) {
+        let (clean, _) = clean_word(&text[w.start..w.end]);
+        if GROUP_NOUNS.contains(&clean) {
+            let end = w.start + clean.len();
+            let h = Holder {
+                span: Some(Span::new(at, end)),
+                ..Default::default()
+            };
+            return Some((h, end));
+        }
+    }
     // The capitalised phrase here.
     let mut end = at;
     let mut cur = at;
@@ -1605,9 +1662,11 @@ fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, 
         return None;
     }
     let phrase = Span::new(at, end);
+    // (An organisation or place found by the entity stage may hold lower-case words: "Norte
+    // de Santander department".)
     let ent = entities
         .starting_at(at)
-        .filter(|e| e.span.end <= end + 1)
+        .filter(|e| e.span.end <= end + 1 || matches!(e.etype, EntityType::Org | EntityType::Place))
         .max_by_key(|e| e.span.len());
     let mut h = Holder::default();
     match ent {
@@ -1616,9 +1675,7 @@ fn right_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, 
             h.place = e.canonical.to_string()
         }
         _ if matches!(prep, "in " | "at ")
-            || [" state", " province", " region", " district", " county"]
-                .iter()
-                .any(|d| text[end..].starts_with(d)) =>
+            || DESIGNATORS.iter().any(|d| text[end..].starts_with(d)) =>
         {
             h.place = text[phrase.start..phrase.end].to_string()
         }
@@ -2069,6 +2126,48 @@ mod tests {
                 "Galmudug".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn a_phrase_between_the_title_and_the_name() {
+        // Written for this test: (text, entities as (name, type, kind), person, role).
+        type Case<'a> = (
+            &'a str,
+            &'a [(&'a str, EntityType, &'a str)],
+            &'a str,
+            &'a str,
+        );
+        let cases: &[Case] = &[
+            (
+                "A spokesman for the rebels, Jean Bosco Kabila, denied it.",
+                &[],
+                "Jean Bosco Kabila",
+                "spokesman",
+            ),
+            (
+                "The governor of Alto Paraiso department, Ana Maria Ruiz, said so.",
+                &[("Alto Paraiso department", EntityType::Place, "region")],
+                "Ana Maria Ruiz",
+                "governor",
+            ),
+            (
+                "The attack was led by a rebel commander identified as Tomas Ilunga Banza.",
+                &[],
+                "Tomas Ilunga Banza",
+                "commander",
+            ),
+        ];
+        for (text, ents, person, role) in cases {
+            let ents = ents
+                .iter()
+                .map(|(n, ty, kind)| entity(text, n, *ty, n, kind))
+                .collect();
+            let got = roles(text, ents);
+            assert!(
+                got.iter().any(|g| g.0 == *person && g.1 == *role),
+                "{text}: {got:?}"
+            );
+        }
     }
 
     #[test]

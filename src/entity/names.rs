@@ -794,7 +794,7 @@ impl NameRules {
                         caps += usize::from(t.cap);
                     }
                 }
-                content >= 3 && caps * 5 >= content * 4
+                content >= 3 && caps * 5 >= content * 4 && !dateline_line(line)
             };
             if is_headline {
                 headline[line_start..end].fill(true);
@@ -974,7 +974,20 @@ impl NameRules {
                 || (has_org && self.is(&t[b], set::PLACE_HEADS)))
             && (!self.is(&t[b], set::PLACE_HEADS) || has_org)
         {
-            push(out, a, b, EntityType::Org, "org-shape", false);
+            // "6th Infantry Division", "3rd Brigade": an ordinal before a unit's name is
+            // part of it.
+            let ordinal = a > 0
+                && self.is(&t[b], set::ORG_HEADS)
+                && an.text[t[a - 1].e..t[a].s] == *" "
+                && is_ordinal(t[a - 1].key_str());
+            push(
+                out,
+                a - usize::from(ordinal),
+                b,
+                EntityType::Org,
+                "org-shape",
+                false,
+            );
             return;
         }
         if has_of {
@@ -1053,6 +1066,20 @@ impl NameRules {
         }
         // Persons.
         let mut s = a;
+        // "Kenyan Interior Minister X", "Bangsamoro Chief Minister X": a nationality, place
+        // or organisation the gazetteers know, then a title, then a name of two words or
+        // more (not "Kenyan State House").
+        let known_head = if len >= 4 && !self.is(&t[a], set::TITLES) {
+            (a..(a + 3).min(b - 2)).find(|&k| {
+                self.is(&t[k + 1], set::TITLES) && known.exact(Self::span(an, a, k)).is_some()
+            })
+        } else {
+            None
+        };
+        if let Some(k) = known_head {
+            s = k + 1;
+        }
+        let after_known = known_head.is_some();
         while s <= b && self.is(&t[s], set::TITLES) {
             s += 1;
         }
@@ -1067,7 +1094,7 @@ impl NameRules {
                 not_name = not_name || tok.caps || self.is(tok, set::COMMON_WORDS);
             }
         }
-        if names > 6 || not_name || self.is(&t[s], set::OPENERS) {
+        if names > 6 || not_name || self.is(&t[s], set::OPENERS) || after_known && names < 2 {
             return;
         }
         let title_inside = s > a;
@@ -1138,6 +1165,23 @@ impl NameRules {
             None => push(out, s, b, EntityType::Person, rule, false),
         }
     }
+}
+
+/// Whether a word is an ordinal written in digits: "6th", "3rd", "21st".
+fn is_ordinal(k: &str) -> bool {
+    let digits = k.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(&k[digits..], "st" | "nd" | "rd" | "th")
+}
+
+/// Whether a line begins with a dateline: words in capitals, then a comma ("ADDIS ABABA,
+/// Ethiopia (Horn Wire) — Published: ..."). Such a line is no headline even without a
+/// sentence after the dash.
+fn dateline_line(line: &str) -> bool {
+    let Some((head, _)) = line.split_once(',') else {
+        return false;
+    };
+    let mut letters = head.chars().filter(|c| c.is_alphabetic()).peekable();
+    letters.peek().is_some() && letters.clone().count() >= 3 && letters.all(char::is_uppercase)
 }
 
 /// Words that do not count when deciding whether a line is in Title Case. (A `match`: the
