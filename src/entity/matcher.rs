@@ -155,23 +155,29 @@ impl MatcherBuilder {
                 .map(|(k, _)| *k)
                 .collect();
             let trie = Trie::new(&keys, &targets);
-            // The case-sensitive trie is small and asked from its root.
-            let starts = fold_case.then(|| FirstStates::new(&trie, &keys));
-            (
-                trie,
-                FirstWords::new(&keys),
-                FirstWords::new(&uncapitalised),
-                starts,
-            )
+            // The case-sensitive trie is small and asked from its root. The folded trie's
+            // table of first words answers for the words it holds; the filter of all first
+            // words is asked only for the longer ones.
+            let (starts, words) = if fold_case {
+                let long: Vec<&str> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| first_word_len(k) > START_WORD)
+                    .collect();
+                (Some(FirstStates::new(&trie, &keys)), FirstWords::new(&long))
+            } else {
+                (None, FirstWords::new(&keys))
+            };
+            (trie, words, FirstWords::new(&uncapitalised), starts)
         };
-        let (folded, folded_words, folded_lower_words, folded_starts) = build(folded, true);
+        let (folded, folded_long_words, folded_lower_words, folded_starts) = build(folded, true);
         let folded_starts = folded_starts.expect("made for the folded trie");
         let (exact, exact_words, _, _) = build(exact, false);
         Ok(Matcher {
             entries,
             folded_starts,
             folded,
-            folded_words,
+            folded_long_words,
             folded_lower_words,
             exact,
             exact_words,
@@ -184,8 +190,9 @@ impl MatcherBuilder {
 pub struct Matcher {
     entries: Vec<Entry>,
     folded: Trie,
-    /// The first words of the case-insensitive keys: see [`FirstWords`].
-    folded_words: FirstWords,
+    /// The first words of the case-insensitive keys that are longer than
+    /// [`FirstStates`] holds: see [`FirstWords`].
+    folded_long_words: FirstWords,
     /// The same, of the keys that may match where the text is not capitalised (neither
     /// `capitalised` nor `weak`): most aliases are names, and most words of a text are not
     /// capitalised.
@@ -202,7 +209,9 @@ pub struct Matcher {
 
 /// A Bloom filter of the first words of the keys of an automaton (up to the first
 /// character that is not a letter or digit), lower-cased as the case-insensitive automaton
-/// reads the text.
+/// reads the text. (For the folded automaton's keys, [`FirstStates`] answers the same
+/// question exactly for the words it holds; a filter is kept there for the longer words
+/// only.)
 ///
 /// Why: a match is kept only if it ends on a word boundary, so a key that can be kept at a
 /// word start begins with that whole word. Where no key begins with the text's word, the
@@ -271,31 +280,39 @@ fn lower_chunk(bytes: &[u8], at: usize, end: usize) -> u64 {
 }
 
 /// An exact map from each first word of the keys of a trie (as [`FirstWords`] takes it) to
-/// the trie's state after that word, so that a lookup starts there (open addressing by
-/// [`word_hash`], each slot holding its word's lower-cased bytes to compare, words of up
-/// to 16 bytes; a longer word is looked up from the root).
+/// the trie's state after that word, so that a lookup starts there; for words of up to
+/// [`START_WORD`] bytes (a longer word is looked up from the root). It also answers
+/// "does some key begin with this word?", so no filter is asked before it.
 ///
-/// Why: the trie's upper levels are a walk through a few nodes far apart, and perf showed
-/// its node loads as a quarter of `find_folded`; one probe into this table replaces them
-/// (`--timings` on the 20 MB dump, one job: entities 0.463 -> 0.443 s at best, start-up
-/// some 0.02 s more for the build; some 90,000 words, 6 MB). It is asked only where the
-/// Bloom filter lets a word through, so the common "no key begins with this word" case
-/// still costs only the filter's one cache line.
+/// Layout: two tables of 64-byte buckets (one cache line each), one for words of up to 8
+/// bytes (four entries of 16 bytes a bucket: the word's lower-cased, zero-padded bytes as
+/// one little-endian `u64`, then the state) and one for words of 9 to 16 bytes (two
+/// entries of 32 bytes: the word as two `u64`, the state, a spare word). A word's home
+/// bucket is chosen by [`word_hash`]; the entries of a bucket fill from its front, and a
+/// word that finds its home bucket full goes to the next one (linear probing by buckets,
+/// no deletions), so a lookup reads its home bucket and stops at the first empty entry:
+/// one cache line for almost every word, found or not. Words are compared whole: a word
+/// holds no zero byte (its characters are letters and digits), so the zero-padded bytes
+/// are equal only for equal words, lengths included.
+///
+/// Why: the trie's upper levels are a walk through a few nodes far apart; one probe into
+/// this table replaces them. Before this layout, the table had 24-byte slots (6 MB,
+/// a third full) behind a 256 KB Bloom filter of the same words, so a word that begins
+/// some key (98% of the words the filter let through) cost two cache misses, the filter's
+/// block and the slot, before the trie node; now it costs one, from tables of some 3 MB.
 #[derive(Clone, Debug)]
 struct FirstStates {
-    slots: Vec<StartSlot>,
-    mask: usize,
+    /// Words of up to 8 bytes: entries of `[word, state]`.
+    short: Vec<Bucket>,
+    /// Words of 9 to 16 bytes: entries of `[word, word, state, 0]`.
+    long: Vec<Bucket>,
 }
 
-/// A slot of [`FirstStates`]: the word (zero-padded, lower-cased, `len` bytes; `len` 0 for
-/// an empty slot) and the trie state after it ([`Trie::state_after`]).
+/// A cache line of [`FirstStates`]: its entries' words, in order; an empty entry's state
+/// word is 0.
 #[derive(Clone, Copy, Debug, Default)]
-struct StartSlot {
-    word: [u64; 2],
-    node: u32,
-    read: u16,
-    len: u16,
-}
+#[repr(C, align(64))]
+struct Bucket([u64; 8]);
 
 /// The longest word [`FirstStates`] holds.
 const START_WORD: usize = 16;
@@ -308,42 +325,35 @@ fn start_word(bytes: &[u8], start: usize, end: usize) -> [u64; 2] {
     [lower_chunk(bytes, start, mid), lower_chunk(bytes, mid, end)]
 }
 
+/// A trie state ([`Trie::state_after`]) as an entry's state word: never 0 (the top bit is
+/// set), which marks an empty entry.
+#[inline]
+fn pack_state((node, read): (u32, u32)) -> u64 {
+    1 << 63 | u64::from(read) << 32 | u64::from(node)
+}
+
+#[inline]
+fn unpack_state(s: u64) -> (u32, u32) {
+    (s as u32, (s >> 32) as u32 & 0x7fff_ffff)
+}
+
+/// The home bucket of a word of hash `h` in a table of `n` buckets (the high half of
+/// `h` times `n`: any `n`, no division).
+#[inline]
+fn home(h: u64, n: usize) -> usize {
+    (((h >> 32) * n as u64) >> 32) as usize
+}
+
 impl FirstStates {
     /// The table of the first words of `keys`, the keys of `trie` (lower case, as the trie
     /// reads the text: ASCII letters folded).
     fn new(trie: &Trie, keys: &[&str]) -> FirstStates {
-        // The words' ends, and room for the distinct words (counted by their hashes:
-        // sorting the words themselves cost more than the trie's build), at most half full.
-        let ends: Vec<usize> = keys
-            .iter()
-            .map(|key| key.find(|c: char| !is_word_char(c)).unwrap_or(key.len()))
-            .collect();
-        let mut hashes: Vec<u64> = keys
-            .iter()
-            .zip(&ends)
-            .map(|(key, &end)| word_hash(key.as_bytes(), 0, end))
-            .collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        let n = (hashes.len() * 2).next_power_of_two().max(16);
-        drop(hashes);
-        let mut t = FirstStates {
-            slots: vec![StartSlot::default(); n],
-            mask: n - 1,
-        };
-        for (key, &end) in keys.iter().zip(&ends) {
+        // The distinct words of up to 16 bytes with a state, and their states.
+        let mut words: Vec<([u64; 2], u64, (u32, u32))> = Vec::new();
+        for key in keys {
             let b = key.as_bytes();
+            let end = first_word_len(key);
             if end == 0 || end > START_WORD {
-                continue;
-            }
-            let word = start_word(b, 0, end);
-            let mut i = word_hash(b, 0, end) as usize & t.mask;
-            while t.slots[i].len != 0
-                && (usize::from(t.slots[i].len), t.slots[i].word) != (end, word)
-            {
-                i = (i + 1) & t.mask;
-            }
-            if t.slots[i].len != 0 {
                 continue;
             }
             // The state after the word as the text would spell it; some key begins with it
@@ -353,17 +363,43 @@ impl FirstStates {
             } else {
                 trie.state_after(&b[..end])
             };
-            let Some((node, read)) = state else {
-                continue;
-            };
-            t.slots[i] = StartSlot {
-                word,
-                node,
-                read: u16::try_from(read).expect("a chain under 64 KB"),
-                len: end as u16,
-            };
+            if let Some(state) = state {
+                words.push((start_word(b, 0, end), word_hash(b, 0, end), state));
+            }
         }
-        t
+        words.sort_unstable_by_key(|w| w.0);
+        words.dedup_by_key(|w| w.0);
+        let (short, long): (Vec<_>, Vec<_>) = words.into_iter().partition(|w| w.0[1] == 0);
+        FirstStates {
+            short: FirstStates::table(&short, 2),
+            long: FirstStates::table(&long, 4),
+        }
+    }
+
+    /// The buckets holding `words` in entries of `stride` `u64`s, filled to about 60% (a
+    /// bucket overflows into the next seldom enough that a lookup almost always reads one).
+    fn table(words: &[([u64; 2], u64, (u32, u32))], stride: usize) -> Vec<Bucket> {
+        let per_bucket = 8 / stride;
+        // At least one empty entry, where a lookup of a word not held stops.
+        let n = (words.len() * 5 / (3 * per_bucket)).max(words.len() / per_bucket + 1);
+        let mut buckets = vec![Bucket::default(); n];
+        for &(word, hash, state) in words {
+            let mut b = home(hash, n);
+            loop {
+                let bucket = &mut buckets[b].0;
+                // An entry's state word follows its word's one or two `u64`s.
+                if let Some(k) = (0..8)
+                    .step_by(stride)
+                    .find(|&k| bucket[k + stride / 2] == 0)
+                {
+                    bucket[k..k + stride / 2].copy_from_slice(&word[..stride / 2]);
+                    bucket[k + stride / 2] = pack_state(state);
+                    break;
+                }
+                b = (b + 1) % n;
+            }
+        }
+        buckets
     }
 
     /// The state after the word `bytes[start..end]` (`hash` its [`word_hash`]): `Ok(None)`
@@ -380,30 +416,50 @@ impl FirstStates {
         if len > START_WORD {
             return Err(());
         }
-        let word = start_word(bytes, start, end);
-        let mut i = hash as usize & self.mask;
+        Ok(if len <= 8 {
+            let word = lower_chunk(bytes, start, end);
+            FirstStates::find::<2>(&self.short, [word, 0], hash)
+        } else {
+            let word = start_word(bytes, start, end);
+            FirstStates::find::<4>(&self.long, word, hash)
+        })
+    }
+
+    /// The state of `word` in `table`, whose entries are `S` words long (see
+    /// [`FirstStates`]). Why a constant: the bucket's loop is then unrolled, with no
+    /// stepping iterator (callgrind on d2.jsonl: with `step_by` over a runtime stride, the
+    /// entity stage took 5.6 M instructions more than with the old table's one compare).
+    #[inline(always)]
+    fn find<const S: usize>(table: &[Bucket], word: [u64; 2], hash: u64) -> Option<(u32, u32)> {
+        let n = table.len();
+        let mut b = home(hash, n);
         loop {
-            let s = &self.slots[i];
-            if s.len == 0 {
-                return Ok(None);
+            let bucket = &table[b].0;
+            for e in 0..8 / S {
+                let k = e * S;
+                let state = bucket[k + S / 2];
+                if state == 0 {
+                    return None;
+                }
+                if bucket[k] == word[0] && (S == 2 || bucket[k + 1] == word[1]) {
+                    return Some(unpack_state(state));
+                }
             }
-            if usize::from(s.len) == len && s.word == word {
-                return Ok(Some((s.node, u32::from(s.read))));
-            }
-            i = (i + 1) & self.mask;
+            b = if b + 1 == n { 0 } else { b + 1 };
         }
     }
 
-    /// The length field of the first slot [`FirstStates::get`] reads for a word of hash
-    /// `hash`: reading it for many words in a row, with no branch on what is read, has
-    /// their cache misses under way together (see `Matcher::candidates`).
+    /// The first word of the bucket [`FirstStates::get`] reads first for a word of
+    /// `len` bytes and hash `hash`: reading it for many words in a row, with no branch on
+    /// what is read, has their cache misses under way together (see `Matcher::candidates`).
     #[inline]
-    fn touch(&self, hash: u64) -> u16 {
-        self.slots[hash as usize & self.mask].len
+    fn touch(&self, len: usize, hash: u64) -> u64 {
+        let table = if len <= 8 { &self.short } else { &self.long };
+        table[home(hash, table.len())].0[0]
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<StartSlot>()
+        (self.short.capacity() + self.long.capacity()) * std::mem::size_of::<Bucket>()
     }
 }
 
@@ -411,10 +467,7 @@ impl FirstWords {
     fn new(keys: &[&str]) -> FirstWords {
         let mut words: Vec<u64> = keys
             .iter()
-            .map(|key| {
-                let end = key.find(|c: char| !is_word_char(c)).unwrap_or(key.len());
-                word_hash(key.as_bytes(), 0, end)
-            })
+            .map(|key| word_hash(key.as_bytes(), 0, first_word_len(key)))
             .collect();
         words.sort_unstable();
         words.dedup();
@@ -478,8 +531,6 @@ enum FirstState {
     NotAsked,
     /// Not known yet (the second pass settles it).
     Unknown,
-    /// No key begins with the word: asked, with no match.
-    NoKey,
     /// The word is too long for [`FirstStates`]: asked from the root.
     Root,
     /// The state after the word ([`Trie::state_after`]).
@@ -561,7 +612,7 @@ impl Matcher {
     /// Heap bytes held by the two automata (not the entries), for the benchmarks.
     pub fn heap_bytes(&self) -> usize {
         self.folded.heap_bytes()
-            + self.folded_words.heap_bytes()
+            + self.folded_long_words.heap_bytes()
             + self.folded_lower_words.heap_bytes()
             + self.folded_starts.heap_bytes()
             + self.exact.heap_bytes()
@@ -580,13 +631,13 @@ impl Matcher {
     /// inside a word ("n Sala" of some alias) hide a whole-word match that overlaps it.
     ///
     /// In three passes, so that the cache misses of different words overlap. A word that
-    /// may begin an alias costs three dependent loads from tables far larger than the
-    /// caches (the all-keys filter, 256 KB; the first-word table, 6 MB; the trie node
-    /// after the word), and asked word by word, each waited for the one before it (perf:
-    /// half of this function's time on those three loads). So: first the words and the
-    /// tests that stay in L1 (the lowercase keys' filter, the case-sensitive trie's root
-    /// and filter), listing the words that may begin an alias; then each of the three
-    /// loads for all the listed words at once, one loop per load, where the processor
+    /// may begin an alias costs two dependent loads from tables far larger than the
+    /// caches (the first-word table's bucket, some 3 MB in all, and the trie node after
+    /// the word), and asked word by word, each waited for the one before it (perf: half of
+    /// this function's time on such loads, when there were three). So: first the words
+    /// and the tests that stay in L1 (the lowercase keys' filter, the case-sensitive
+    /// trie's root and filter), listing the words that may begin an alias; then each of
+    /// the loads for all the listed words at once, one loop per load, where the processor
     /// has many misses under way together; then the matching proper, word by word as
     /// before, its tables now in the caches. The last pass asks exactly the words that
     /// the one-pass scan asked: the words inside a match are skipped (the byte at a
@@ -627,7 +678,7 @@ impl Matcher {
                     match w.start {
                         FirstState::At(st) => trie.longest_prefix_from(bytes, word_end, st, true),
                         FirstState::Root => trie.longest_prefix(bytes, here, true),
-                        FirstState::NoKey | FirstState::NotAsked | FirstState::Unknown => None,
+                        FirstState::NotAsked | FirstState::Unknown => None,
                     }
                 } else {
                     trie.longest_prefix(bytes, here, false)
@@ -698,11 +749,11 @@ impl Matcher {
             // The case-sensitive keys are mostly acronyms in capitals: their trie's root,
             // asked before the filter, turns away the lowercase words (most of a text)
             // without the filter's cache line.
-            // The folded trie is asked where the all-keys filter lets the word in and the
-            // text is capitalised or the lowercase keys' filter lets it in too. The
-            // lowercase keys are a few hundred (a filter of 8 KB, in L1) and turn away
-            // most lowercase words, three quarters of a text; the all-keys filter (some
-            // 90,000 first words, 256 KB) is asked in the next pass.
+            // The folded trie is asked where some key begins with the word and the text
+            // is capitalised or the lowercase keys' filter lets it in. The lowercase keys
+            // are a few hundred (a filter of 8 KB, in L1) and turn away most lowercase
+            // words, three quarters of a text; the table of all first words (some 90,000,
+            // see `FirstStates`) is asked in the next pass.
             let ask_exact =
                 self.exact.may_start_with(bytes[here]) && self.exact_words.may_contain(hash);
             let maybe_folded = self.folded_lower_words.may_contain(hash)
@@ -725,15 +776,10 @@ impl Matcher {
         // Each load for every word before the next load of any: the loads of one loop do
         // not wait for each other, and no branch depends on them (the sums passed to
         // `black_box` only keep the loads that warm the caches from being left out).
-        for w in &mut words {
-            if matches!(w.start, FirstState::Unknown) && !self.folded_words.may_contain(w.hash) {
-                w.start = FirstState::NotAsked;
-            }
-        }
-        let mut sum = 0u16;
+        let mut sum = 0u64;
         for w in &words {
-            if matches!(w.start, FirstState::Unknown) {
-                sum = sum.wrapping_add(self.folded_starts.touch(w.hash));
+            if matches!(w.start, FirstState::Unknown) && w.end - w.here <= START_WORD {
+                sum = sum.wrapping_add(self.folded_starts.touch(w.end - w.here, w.hash));
             }
         }
         std::hint::black_box(sum);
@@ -741,8 +787,10 @@ impl Matcher {
             if matches!(w.start, FirstState::Unknown) {
                 w.start = match self.folded_starts.get(bytes, w.here, w.end, w.hash) {
                     Ok(Some(st)) => FirstState::At(st),
-                    Ok(None) => FirstState::NoKey,
-                    Err(()) => FirstState::Root,
+                    Ok(None) => FirstState::NotAsked,
+                    // Longer than the table's words: the root, if some key may begin so.
+                    Err(()) if self.folded_long_words.may_contain(w.hash) => FirstState::Root,
+                    Err(()) => FirstState::NotAsked,
                 };
             }
         }
@@ -784,6 +832,12 @@ impl Matcher {
 
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
+}
+
+/// The length in bytes of the first word of `key` (up to its first character that is not
+/// part of a word).
+fn first_word_len(key: &str) -> usize {
+    key.find(|c: char| !is_word_char(c)).unwrap_or(key.len())
 }
 
 /// The first character at or after `at` that is part of a word (a letter or digit), where
@@ -876,6 +930,87 @@ mod tests {
             word_hash(b"baghdad", 0, 7)
         );
         assert_ne!(word_hash(b"baghdad", 0, 7), word_hash(b"baghdad", 0, 6));
+    }
+
+    /// The first-word table gives the trie's state after every first word of the keys (of
+    /// up to 16 bytes, whatever the text's ASCII case), nothing for other words (prefixes
+    /// of first words, whole keys' later words, unrelated words) and sends longer words to
+    /// the root; with many keys, and with every word hashed to one bucket, so that entries
+    /// overflow into the next buckets and wrap around the table's end.
+    #[test]
+    fn first_word_table_is_exact() {
+        let mut seed: u64 = 7;
+        let mut rand = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut word = |len: u64| -> String {
+            (0..len)
+                .map(|_| char::from(b"abcz0"[rand(5) as usize]))
+                .collect()
+        };
+        let mut keys: Vec<String> = (0..3000u64)
+            .map(|i| match i % 3 {
+                0 => word(1 + i % 20),
+                1 => format!("{} {}", word(1 + i % 17), word(3)),
+                _ => format!("{} {} {}", word(1 + i % 10), word(2), word(5)),
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let values: Vec<u32> = (0..refs.len() as u32).collect();
+        let trie = Trie::new(&refs, &values);
+        let firsts: FxHashSet<&str> = refs.iter().map(|k| &k[..first_word_len(k)]).collect();
+        let mut asked: Vec<String> = firsts.iter().map(|w| w.to_string()).collect();
+        asked.extend(firsts.iter().map(|w| w.to_ascii_uppercase()));
+        asked.extend(
+            firsts
+                .iter()
+                .filter(|w| w.len() > 1)
+                .map(|w| w[1..].to_string()),
+        );
+        asked.extend(firsts.iter().map(|w| format!("{w}a")));
+        asked.extend((0..3000u64).map(|i| word(1 + i % 20)));
+        let want = |w: &str| -> std::result::Result<Option<(u32, u32)>, ()> {
+            let lower = w.to_ascii_lowercase();
+            if w.len() > START_WORD {
+                Err(())
+            } else if firsts.contains(lower.as_str()) {
+                Ok(trie.state_after(lower.as_bytes()))
+            } else {
+                Ok(None)
+            }
+        };
+        let table = FirstStates::new(&trie, &refs);
+        // The same words, every one in one home bucket.
+        let mut words: Vec<([u64; 2], u64, (u32, u32))> = firsts
+            .iter()
+            .filter(|w| w.len() <= START_WORD)
+            .map(|w| {
+                let state = trie.state_after(w.as_bytes()).expect("a first word");
+                (start_word(w.as_bytes(), 0, w.len()), 0, state)
+            })
+            .collect();
+        words.sort_unstable_by_key(|w| w.0);
+        let (short, long): (Vec<_>, Vec<_>) = words.into_iter().partition(|w| w.0[1] == 0);
+        let crowded = FirstStates {
+            short: FirstStates::table(&short, 2),
+            long: FirstStates::table(&long, 4),
+        };
+        let (mut found, mut none) = (0, 0);
+        for w in &asked {
+            let b = w.as_bytes();
+            let h = word_hash(b, 0, b.len());
+            let got = table.get(b, 0, b.len(), h);
+            assert_eq!(got, want(w), "{w}");
+            assert_eq!(crowded.get(b, 0, b.len(), 0), want(w), "{w}, one bucket");
+            found += usize::from(matches!(got, Ok(Some(_))));
+            none += usize::from(got == Ok(None));
+        }
+        assert!(found > 1000 && none > 1000, "{found} {none}");
     }
 
     #[test]

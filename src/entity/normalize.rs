@@ -395,7 +395,21 @@ pub fn fold(s: &str) -> String {
         // Most aliases and names: the same result without the offset map, a byte at a
         // time through the table of [`Folded::new`] (a `char` loop with a `String` test of
         // the last character cost some 20 instructions a byte: callgrind).
-        let t = s.trim().as_bytes();
+        let trimmed = s.trim();
+        let t = trimmed.as_bytes();
+        // Most names fold to themselves (no hyphen, underscore, tab, carriage return or
+        // backquote, no two spaces in a row): then one test a byte and a copy, where the
+        // loop below pushed each byte (callgrind on d2.jsonl: some 650 instructions a call,
+        // 10,000 calls per 2 MB, most from coreference's organisation names; the entity
+        // stage 244.5 M -> 243.2 M instructions with this).
+        let mut last = 0u8;
+        if t.iter().all(|&b| {
+            let same = FOLD_ASCII[b as usize] == b && !(b == b' ' && last == b' ');
+            last = b;
+            same
+        }) {
+            return trimmed.to_string();
+        }
         let mut out: Vec<u8> = Vec::with_capacity(t.len());
         let mut last_space = false;
         for &b in t {
@@ -558,6 +572,57 @@ fn skeleton_word(out: &mut Vec<u8>, w: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`fold`] of ASCII text, with its shortcut for names that fold to themselves, is the
+    /// byte loop's result (the loop as it was before the shortcut).
+    #[test]
+    fn ascii_fold_shortcut_agrees_with_the_loop() {
+        let reference = |s: &str| -> String {
+            let mut out: Vec<u8> = Vec::new();
+            let mut last_space = false;
+            for &b in s.trim().as_bytes() {
+                let c = FOLD_ASCII[b as usize];
+                let space = c == b' ';
+                if space && last_space {
+                    continue;
+                }
+                last_space = space;
+                out.push(c);
+            }
+            String::from_utf8(out).unwrap().trim().to_string()
+        };
+        let parts = [
+            "Syrian",
+            " ",
+            "  ",
+            "-",
+            "_",
+            "\t",
+            "\r",
+            "\n",
+            "`",
+            "'",
+            "Observatory",
+            ".",
+            "al",
+            "x",
+        ];
+        let mut n = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in ["", " ", "Rights", "-", "  "] {
+                        let s = format!("{a}{b}{c}{d}");
+                        assert_eq!(fold(&s), reference(&s), "{s:?}");
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 10_000);
+        assert_eq!(fold("Syrian Observatory"), "Syrian Observatory");
+        assert_eq!(fold(" Abu-Ali  al`Tunisi\t"), "Abu Ali al'Tunisi");
+    }
 
     /// How many of the eight bytes at `at` (none if fewer are left) [`Folded::new`] copies as
     /// they are, counted from the first: ASCII bytes from the space on that
