@@ -236,7 +236,7 @@ impl Sets {
             (0..dfa.match_len(cache, sid))
                 .map(|i| {
                     let p = dfa.match_pattern(cache, sid, i).as_usize();
-                    bits.get(p).copied().unwrap_or(1u64 << p)
+                    bits.get(p).copied().unwrap_or_else(|| 1u64 << p)
                 })
                 .fold(0, |a, b| a | b)
         })
