@@ -88,6 +88,8 @@ impl MatcherBuilder {
         // the entry's rank for this key)
         let mut folded: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
         let mut exact: FxHashMap<String, (usize, bool, Rank)> = FxHashMap::default();
+        // Case-insensitive keys that several towns or regions claim: all the claimants.
+        let mut shared: FxHashMap<String, Vec<(Rank, usize)>> = FxHashMap::default();
         let mut scratch = String::new();
         for (i, e) in entries.iter().enumerate() {
             for (n, alias) in e.aliases.iter().enumerate() {
@@ -120,8 +122,19 @@ impl MatcherBuilder {
                 let r = rank(e, n == 0);
                 match map.get_mut(&key) {
                     Some((j, all_cap, _)) if *j == i => *all_cap &= cap,
-                    Some((_, _, old)) if *old <= r => {}
-                    _ => {
+                    Some(&mut (j, _, old)) => {
+                        if !case_sensitive && homonym(&entries[j]) && homonym(e) {
+                            let claimants = shared.entry(key.clone()).or_default();
+                            if claimants.is_empty() {
+                                claimants.push((old, j));
+                            }
+                            claimants.push((r, i));
+                        }
+                        if old > r {
+                            map.insert(key, (i, cap, r));
+                        }
+                    }
+                    None => {
                         map.insert(key, (i, cap, r));
                     }
                 }
@@ -170,10 +183,28 @@ impl MatcherBuilder {
             };
             (trie, words, FirstWords::new(&uncapitalised), starts)
         };
+        // Each shared key's claimants but the one the automaton reports, best first.
+        let homonyms = shared
+            .into_iter()
+            .map(|(key, mut claimants)| {
+                let winner = folded[&key].0;
+                claimants.sort_by_key(|&(r, i)| (r, i));
+                let mut others: Vec<u32> = Vec::with_capacity(claimants.len());
+                for (_, i) in claimants {
+                    let i = i as u32;
+                    if i as usize != winner && !others.contains(&i) {
+                        others.push(i);
+                    }
+                }
+                (key.into_boxed_str(), others.into_boxed_slice())
+            })
+            .filter(|(_, others)| !others.is_empty())
+            .collect();
         let (folded, folded_long_words, folded_lower_words, folded_starts) = build(folded, true);
         let folded_starts = folded_starts.expect("made for the folded trie");
         let (exact, exact_words, _, _) = build(exact, false);
         Ok(Matcher {
+            homonyms,
             entries,
             folded_starts,
             folded,
@@ -205,6 +236,12 @@ pub struct Matcher {
     /// was asked at every word start; at a capitalised word its root lets most words in
     /// and the walk reads nodes for nothing.
     exact_words: FirstWords,
+    /// The case-insensitive keys that several towns or regions (with a country) share, and
+    /// the entries the automaton does not report for them, best ranked first: "Bor" is a
+    /// town in Russia, Serbia and South Sudan, and the automaton reports the most populous.
+    /// Asked only for a hit about to be dropped because the document never names its
+    /// country (see `EntityStage::plausible`).
+    homonyms: FxHashMap<Box<str>, Box<[u32]>>,
 }
 
 /// A Bloom filter of the first words of the keys of an automaton (up to the first
@@ -569,6 +606,17 @@ impl Target {
 /// How strongly an entry claims a name: lower is stronger.
 type Rank = (u8, u8, u8, std::cmp::Reverse<u64>);
 
+/// Whether `e` is a town or region with a country: of several such entries sharing a name,
+/// the automaton reports the best ranked, and [`Matcher::homonyms`] lists the others.
+fn homonym(e: &Entry) -> bool {
+    e.etype == EntityType::Place
+        && !matches!(
+            e.kind.as_str(),
+            "country" | "feature" | "area" | "continent"
+        )
+        && e.geo.as_ref().is_some_and(|g| !g.country.is_empty())
+}
+
 /// Which of several entries sharing a name to prefer: countries first; then an entry whose
 /// canonical name it is over one that lists it as an alternate ("Beni" the Congolese city,
 /// not the Bolivian region El Beni); then organisations, persons and groups, regions,
@@ -607,6 +655,17 @@ impl Matcher {
     /// The entries, indexed by [`GazetteerMatch::entry`].
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// The other towns and regions that share the name `hit` matched in `text` (best
+    /// ranked first), which the automaton did not report; empty for most names.
+    pub fn homonyms(&self, text: &str, hit: &GazetteerMatch) -> &[u32] {
+        if self.homonyms.is_empty() {
+            return &[];
+        }
+        let mut key = fold(&text[hit.span.start..hit.span.end]);
+        key.make_ascii_lowercase();
+        self.homonyms.get(key.as_str()).map_or(&[], |o| o)
     }
 
     /// Heap bytes held by the two automata (not the entries), for the benchmarks.

@@ -297,7 +297,9 @@ impl EntityStage {
     /// organisation or person of that country: Hamas for Gaza), if it has a million
     /// inhabitants itself, if it is a town of 100,000 or more written as its own canonical
     /// name, or if the document names no country at all. Features and areas
-    /// are curated and always kept.
+    /// are curated and always kept. A town or region dropped so gives way to another of
+    /// the same name in a country the document names (the automaton reports one entry per
+    /// name, the most populous: "Bor" in Russia, in an article about South Sudan).
     fn plausible(&self, text: &str, hits: Vec<GazetteerMatch>) -> Vec<GazetteerMatch> {
         if self.plausibility.len() != self.matcher.entries().len() {
             return self.plausible_from_entries(text, hits);
@@ -325,12 +327,19 @@ impl EntityStage {
             return hits;
         }
         let mut hits = hits;
-        hits.retain(|h| {
+        hits.retain_mut(|h| {
             let p = facts[h.entry];
             if p.flags & Plausibility::KEPT != 0 || p.country == Plausibility::NO_COUNTRY {
                 return true;
             }
             if named.contains(&p.country) {
+                return true;
+            }
+            // A town or region of the same name in a country the document names.
+            if let Some(&other) = (self.matcher.homonyms(text, h).iter())
+                .find(|&&o| named.contains(&facts[o as usize].country))
+            {
+                h.entry = other as usize;
                 return true;
             }
             let e = &entries[h.entry];
@@ -374,7 +383,7 @@ impl EntityStage {
         if named.is_empty() && implied.is_empty() {
             return hits;
         }
-        hits.retain(|h| {
+        hits.retain_mut(|h| {
             let e = &entries[h.entry];
             if e.etype != EntityType::Place
                 || matches!(
@@ -384,11 +393,21 @@ impl EntityStage {
             {
                 return true;
             }
-            match country(e) {
-                None => true,
-                Some(c) if named.contains(c) => true,
-                Some(_) if big(e) || known_town(h, e) => !facility(text, h),
-                Some(c) => implied.contains(c),
+            let c = match country(e) {
+                None => return true,
+                Some(c) if named.contains(c) => return true,
+                Some(c) => c,
+            };
+            let other = (self.matcher.homonyms(text, h).iter())
+                .find(|&&o| country(&entries[o as usize]).is_some_and(|c| named.contains(c)));
+            if let Some(&other) = other {
+                h.entry = other as usize;
+                return true;
+            }
+            if big(e) || known_town(h, e) {
+                !facility(text, h)
+            } else {
+                implied.contains(c)
             }
         });
         hits
@@ -826,6 +845,36 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// GeoNames has four towns named Bor (Russia, Serbia, Turkey, South Sudan); the
+    /// automaton reports the most populous, and a document about South Sudan gets South
+    /// Sudan's, in both ways of asking for plausibility.
+    #[test]
+    fn a_town_shares_its_name_with_towns_of_other_countries() {
+        let stage = stage();
+        let text = "Raiders attacked villages north of Bor, in South Sudan.";
+        let bor = |hits: &[GazetteerMatch]| -> Vec<String> {
+            let entries = stage.matcher.entries();
+            (hits.iter())
+                .map(|h| &entries[h.entry])
+                .filter(|e| e.canonical == "Bor")
+                .map(|e| {
+                    e.geo
+                        .as_ref()
+                        .map_or("", |g| g.country.as_str())
+                        .to_string()
+                })
+                .collect()
+        };
+        let hits = stage.matcher.find(text);
+        assert_eq!(bor(&hits), ["RU"], "the automaton's own choice");
+        assert_eq!(bor(&stage.plausible(text, hits.clone())), ["SS"]);
+        assert_eq!(bor(&stage.plausible_from_entries(text, hits)), ["SS"]);
+        // Where the document names Russia, Russia's Bor stays.
+        let text = "Police in Bor, in Russia, detained two men.";
+        let hits = stage.matcher.find(text);
+        assert_eq!(bor(&stage.plausible(text, hits)), ["RU"]);
     }
 
     #[test]
