@@ -2064,7 +2064,35 @@ fn usable_place(text: &str, e: &Entity, people: &People, lines: &Lines) -> bool 
     !(head.ends_with(" Abu")
         || head.ends_with(" bin")
         || head.ends_with(" Abd")
+        || destination(head)
         || in_apposition(text, e.span, people))
+}
+
+/// Words before a place that make it where the wounded were treated or people fled to,
+/// not where the incident happened: "died in hospital in Bor", "were flown to Juba".
+const DESTINATION_WORDS: &[&str] = &[
+    "hospital in",
+    "hospitals in",
+    "hospital at",
+    "clinic in",
+    "fled to",
+    "flown to",
+    "taken to",
+    "rushed to",
+    "evacuated to",
+    "airlifted to",
+    "transferred to",
+];
+
+/// Whether the text before a place (`head`, trimmed) ends with one of the
+/// [`DESTINATION_WORDS`], on a word boundary, in any case.
+fn destination(head: &str) -> bool {
+    let b = head.as_bytes();
+    DESTINATION_WORDS.iter().any(|w| {
+        b.len() >= w.len()
+            && b[b.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+            && (b.len() == w.len() || !b[b.len() - w.len() - 1].is_ascii_alphanumeric())
+    })
 }
 
 /// How far from a place [`in_apposition`] looks for the commas around its phrase.
@@ -3682,6 +3710,31 @@ mod tests {
         assert_eq!((ev[0].killed, ev[0].injured), (Some(12), Some(8)));
         assert_eq!(ev[0].place, "Bol");
         assert!(!ev[0].background);
+    }
+
+    #[test]
+    fn where_the_wounded_were_taken_is_not_the_incidents_place() {
+        // Written for this test: the raid's village is unknown to the gazetteers, the town
+        // the wounded were taken to is known; the raid is not placed at that town.
+        let ev = run(
+            "Raiders killed nine herders in a village in Chad on Sunday. \
+             Four of the wounded died in hospital in Bol.",
+        );
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].place, "Chad");
+        // Where the incident happened, the same town is its place.
+        let ev = run("Raiders killed nine herders in Bol on Sunday.");
+        assert_eq!(ev[0].place, "Bol");
+        for (head, is) in [
+            ("died in hospital in", true),
+            ("were Flown To", true),
+            ("the hospital at", true),
+            ("a field hospital in the village of", false),
+            ("a raid in", false),
+            ("nonhospital in", false),
+        ] {
+            assert_eq!(destination(head), is, "{head}");
+        }
     }
 
     #[test]
