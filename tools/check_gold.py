@@ -1,19 +1,19 @@
 #!/usr/bin/env python3
-"""Sanity checks for the held-out-2 gold (tests/heldout2/gold) against the articles.
+"""Sanity checks for a held-out set's gold (SET/gold) against its articles (SET/articles).
 
-    python3 tests/heldout2/check_gold.py [--hints]
+    python3 tools/check_gold.py tests/heldout2 [-v] [--hints]
 
-Reads every article (.txt: the whole file; .jsonl / .csv: the `text` field, the id being the
-`id` field, as gleaner reads them) and checks for each gold file that the document exists,
-that `published` agrees with the input's published field, that every entity has at least one
-name (ignoring case), every number and date its `text`, every role a person, and every event with places a
-place, written in the document (exact substring, with the character offset printed for
-numbers and dates). --hints also lists capitalised words and digit groups the gold does not
-mention, to spot forgotten entities and numbers.
+SET is a held-out set's folder (tests/heldout, tests/heldout2, tests/heldout3, ...): articles/
+holds its inputs, gold/ its annotations. Reads every article (.txt: the whole file; .jsonl /
+.csv: the `text` field, the id being the `id` field, as gleaner reads them) and checks for each
+gold file that the document exists, that `published` agrees with the input's published field,
+that every entity has at least one name (ignoring case), every number and date its `text`,
+every role a person, and every event with places a place, written in the document (exact
+substring; -v prints the character offsets of the number and date texts). --hints also lists
+capitalised words and digit groups the gold does not mention, to spot forgotten entities and
+numbers.
 """
 import csv, glob, json, os, re, sys
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_texts(folder):
@@ -36,10 +36,15 @@ def load_texts(folder):
 
 
 def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if len(args) != 1 or not os.path.isdir(os.path.join(args[0], "gold")):
+        print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
+        return 2
+    folder = args[0]
     hints = "--hints" in sys.argv
-    docs = load_texts(os.path.join(HERE, "articles"))
+    docs = load_texts(os.path.join(folder, "articles"))
     errors = 0
-    golds = sorted(glob.glob(os.path.join(HERE, "gold", "*.json")))
+    golds = sorted(glob.glob(os.path.join(folder, "gold", "*.json")))
     for gp in golds:
         g = json.load(open(gp, encoding="utf-8"))
         doc = g["doc_id"]
