@@ -2168,6 +2168,18 @@ mod tests {
                 "sub-prefect",
                 "",
             ),
+            (
+                "Attorney General Rosa Ines Paredes said charges would follow.",
+                "Rosa Ines Paredes",
+                "attorney general",
+                "",
+            ),
+            (
+                "Deputy Inspector General Imran Ali Qureshi said the road was open.",
+                "Imran Ali Qureshi",
+                "deputy inspector general",
+                "",
+            ),
         ];
         for (text, person, role, org) in cases {
             let got = roles(text, Vec::new());
