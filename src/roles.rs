@@ -220,6 +220,25 @@ fn parse_title(cells: &[&str]) -> std::result::Result<Title, String> {
 /// Words before a title that make it another post: "deputy commander", "acting governor".
 const PREFIXES: &[&str] = &["deputy", "vice", "assistant", "acting", "interim"];
 
+/// Words before a title that say which level of government or what kind of place the post
+/// is in: "county commissioner", "provincial home minister", "district police chief",
+/// "village headman". They are part of the role, never an organisation, even when a
+/// sentence starts with them ("Provincial home minister X said").
+const LEVELS: &[&str] = &[
+    "county",
+    "district",
+    "provincial",
+    "regional",
+    "state",
+    "federal",
+    "municipal",
+    "city",
+    "town",
+    "village",
+    "tribal",
+    "presidential",
+];
+
 /// Words between a determiner and a title that say nothing about the post.
 const MODIFIERS: &[&str] = &[
     "so-called",
@@ -435,6 +454,25 @@ const GROUP_NOUNS: &[&str] = &[
     "faction",
     "separatists",
     "junta",
+    "talks",
+    "negotiations",
+    "delegation",
+    "mission",
+    "commission",
+    "committee",
+    "council",
+    "team",
+    "agency",
+    "unit",
+    "force",
+    "battalion",
+    "brigade",
+    "community",
+    "opposition",
+    "party",
+    "union",
+    "cooperative",
+    "church",
 ];
 
 /// "group's leader": the organisation is the armed group last named before.
@@ -1256,7 +1294,18 @@ impl Stage for RoleStage {
                 } else {
                     raw.to_lowercase().into()
                 };
-                if PREFIXES.contains(&&*word) {
+                // A level ("county", "Provincial") only when no entity ends there ("Duk
+                // County commissioner" is the county's), and in lower case but at the
+                // start of a sentence ("Federal Police chief" names a force).
+                let level = || {
+                    LEVELS.contains(&&*word)
+                        && entities.ending_at(w.end).next().is_none()
+                        && (raw.starts_with(|c: char| c.is_lowercase())
+                            || word_before(text, w.start).map_or(true, |p| {
+                                text[p.start..p.end].ends_with(['.', '!', '?', '"', '”'])
+                            }))
+                };
+                if PREFIXES.contains(&&*word) || level() {
                     if let Some(p) = posts.first_mut() {
                         if !p.0.starts_with(&*word) {
                             p.0 = format!("{word} {}", p.0);
@@ -1570,7 +1619,12 @@ fn left_holder(text: &str, pos: usize, entities: &Entities) -> Option<(Holder, u
     let sentence_start = word_before(text, w.start)
         .map(|p| text[p.start..p.end].ends_with(['.', '!', '?']))
         .unwrap_or(true);
+    // "Monday. Col. X": the word ends the sentence before the title.
+    let sentence_end = bare.len() > 2
+        && bare.ends_with('.')
+        && bare[..bare.len() - 1].ends_with(|c: char| c.is_lowercase());
     let looks_org = starts_upper(bare)
+        && !sentence_end
         && bare
             .chars()
             .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
@@ -2066,6 +2120,89 @@ mod tests {
                 "{text}: got {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn titles_of_other_administrations_and_talks() {
+        // (sentence, person, role, organisation); written for these tests.
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "The road was closed.\nCounty commissioner Maria Lopes Duarte said so.",
+                "Maria Lopes Duarte",
+                "county commissioner",
+                "",
+            ),
+            (
+                "It was calm. Provincial home minister Ravi Shankar Das said it.",
+                "Ravi Shankar Das",
+                "provincial home minister",
+                "",
+            ),
+            (
+                "The convoy left on Friday. Col. Pedro Alves Nunes said it was safe.",
+                "Pedro Alves Nunes",
+                "colonel",
+                "",
+            ),
+            (
+                "The chief negotiator, Lars Holm Berg, said talks would resume.",
+                "Lars Holm Berg",
+                "chief negotiator",
+                "",
+            ),
+            (
+                "Kenya's mediator for the talks, Joseph Mwangi Otieno, flew in.",
+                "Joseph Mwangi Otieno",
+                "mediator",
+                "Kenya",
+            ),
+            (
+                "said Insp. Gen. Ana Silva Rocha, the regional police chief.",
+                "Ana Silva Rocha",
+                "inspector general",
+                "",
+            ),
+            (
+                "The sub-prefect, Jean Marc Kolingba, fled.",
+                "Jean Marc Kolingba",
+                "sub-prefect",
+                "",
+            ),
+            (
+                "Attorney General Rosa Ines Paredes said charges would follow.",
+                "Rosa Ines Paredes",
+                "attorney general",
+                "",
+            ),
+            (
+                "Deputy Inspector General Imran Ali Qureshi said the road was open.",
+                "Imran Ali Qureshi",
+                "deputy inspector general",
+                "",
+            ),
+        ];
+        for (text, person, role, org) in cases {
+            let got = roles(text, Vec::new());
+            assert!(
+                got.iter()
+                    .any(|g| g.0 == *person && g.1 == *role && g.2 == *org),
+                "{text}: got {got:?}"
+            );
+            // No title cut to its first word, no rank split in two, no sentence's last word
+            // as the organisation.
+            assert!(
+                got.iter().all(
+                    |g| !matches!(g.1.as_str(), "chief" | "inspector" | "general")
+                        && !g.2.ends_with('.')
+                        && g.2 != "Provincial"
+                        && g.2 != "County"
+                ),
+                "{text}: got {got:?}"
+            );
+        }
+        // A capitalised level inside a sentence is an organisation's name, not a level.
+        let got = roles("the Federal Police chief Tom Lee Park said", Vec::new());
+        assert!(got.iter().all(|g| g.1 == "police chief"), "{got:?}");
     }
 
     #[test]
