@@ -280,13 +280,24 @@ fn word_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
     let mut at = start;
     while at < end {
         let next = (at + 8).min(end);
-        h = (h.rotate_left(5) ^ lower_chunk(bytes, at, next))
-            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        h = mix_chunk(h, lower_chunk(bytes, at, next));
         at = next;
     }
-    // The low bits of a product depend only on the low bits of its factors (here: on the
-    // first bytes of the word); the filter's block and the table's slot are taken from
-    // them, so the high half, which depends on every byte, is folded in.
+    finish_hash(h)
+}
+
+/// One step of [`word_hash`]: the hash so far and the next lower-cased chunk.
+#[inline(always)]
+fn mix_chunk(h: u64, chunk: u64) -> u64 {
+    (h.rotate_left(5) ^ chunk).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// The last step of [`word_hash`]. The low bits of a product depend only on the low bits
+/// of its factors (here: on the first bytes of the word); the filter's block and the
+/// table's slot are taken from them, so the high half, which depends on every byte, is
+/// folded in.
+#[inline(always)]
+fn finish_hash(h: u64) -> u64 {
     h ^ h >> 32
 }
 
@@ -442,22 +453,24 @@ impl FirstStates {
     /// The state after the word `bytes[start..end]` (`hash` its [`word_hash`]): `Ok(None)`
     /// if no key begins with it, `Err(())` if the word is too long to be held.
     #[inline]
+    /// `low` is the word's first eight bytes as [`lower_chunk`] reads them, which the
+    /// scan made for the hash.
     fn get(
         &self,
         bytes: &[u8],
         start: usize,
         end: usize,
         hash: u64,
+        low: u64,
     ) -> std::result::Result<Option<(u32, u32)>, ()> {
         let len = end - start;
         if len > START_WORD {
             return Err(());
         }
         Ok(if len <= 8 {
-            let word = lower_chunk(bytes, start, end);
-            FirstStates::find::<2>(&self.short, [word, 0], hash)
+            FirstStates::find::<2>(&self.short, [low, 0], hash)
         } else {
-            let word = start_word(bytes, start, end);
+            let word = [low, lower_chunk(bytes, start + 8, end)];
             FirstStates::find::<4>(&self.long, word, hash)
         })
     }
@@ -555,6 +568,8 @@ struct Candidate {
     end: usize,
     /// [`word_hash`] of the word.
     hash: u64,
+    /// The word's first eight bytes, lower-cased ([`lower_chunk`]).
+    low: u64,
     /// Whether the case-sensitive trie is asked.
     ask_exact: bool,
     /// What the folded trie is asked.
@@ -706,6 +721,7 @@ impl Matcher {
     pub fn find_folded(&self, text: &str, folded: &Folded) -> Vec<GazetteerMatch> {
         let ft = folded.text.as_str();
         let bytes = ft.as_bytes();
+        let orig = text.as_bytes();
         let words = self.candidates(text, folded);
         // Room for a hit every 64 bytes (news text has about one every 70): the list is
         // not grown and copied several times per document.
@@ -750,7 +766,7 @@ impl Matcher {
                 }
                 let e = original_end(end);
                 let target = Target::unpack(key);
-                if target.capitalised && !capitalised(&text[s..]) {
+                if target.capitalised && !capitalised_at(orig, text, s) {
                     continue;
                 }
                 if target.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
@@ -781,28 +797,41 @@ impl Matcher {
         let bytes = ft.as_bytes();
         // Room for one listed word every 16 bytes (about a word in three is listed).
         let mut words = Vec::with_capacity(ft.len() / 16);
+        let orig = text.as_bytes();
+        let n = bytes.len();
         let mut point = 0;
         let mut at = 0;
         while let Some(here) = next_word_start(ft, at) {
             let mut word_end = ascii_word_end(bytes, here);
-            while word_end < bytes.len() {
-                let b = bytes[word_end];
-                if b.is_ascii() {
-                    if !ascii_word(b) {
-                        break;
+            // A word goes on past its ASCII run only at a non-ASCII byte (rare): then
+            // character by character.
+            if word_end < n && !bytes[word_end].is_ascii() {
+                while word_end < n {
+                    let b = bytes[word_end];
+                    if b.is_ascii() {
+                        if !ascii_word(b) {
+                            break;
+                        }
+                        word_end += 1;
+                    } else {
+                        let c = ft[word_end..].chars().next().expect("a char boundary");
+                        if !is_word_char(c) {
+                            break;
+                        }
+                        word_end += c.len_utf8();
                     }
-                    word_end += 1;
-                } else {
-                    let c = ft[word_end..].chars().next().expect("a char boundary");
-                    if !is_word_char(c) {
-                        break;
-                    }
-                    word_end += c.len_utf8();
                 }
             }
             // The rest of the word starts no word: the scan goes on after it.
             at = word_end;
-            let hash = word_hash(bytes, here, word_end);
+            // The word's first eight bytes lower-cased: its hash, and its key in the
+            // first-word table (see `FirstStates::get`), are made from them.
+            let low = lower_chunk(bytes, here, word_end.min(here + 8));
+            let hash = if word_end - here <= 8 {
+                finish_hash(mix_chunk(0, low))
+            } else {
+                word_hash(bytes, here, word_end)
+            };
             // The filters only prune (a word no filter admits begins no key, so no match
             // could be kept).
             // The case-sensitive keys are mostly acronyms in capitals: their trie's root,
@@ -812,11 +841,12 @@ impl Matcher {
             // is capitalised or the lowercase keys' filter lets it in. The lowercase keys
             // are a few hundred (a filter of 8 KB, in L1) and turn away most lowercase
             // words, three quarters of a text; the table of all first words (some 90,000,
-            // see `FirstStates`) is asked in the next pass.
+            // see `FirstStates`) is asked in the next pass. The capital is tested first,
+            // on the original's byte where it is ASCII: no slicing, no decoding.
             let ask_exact =
                 self.exact.may_start_with(bytes[here]) && self.exact_words.may_contain(hash);
-            let maybe_folded = self.folded_lower_words.may_contain(hash)
-                || capitalised(&text[folded.original_from(&mut point, here)..]);
+            let maybe_folded = capitalised_at(orig, text, folded.original_from(&mut point, here))
+                || self.folded_lower_words.may_contain(hash);
             if !ask_exact && !maybe_folded {
                 continue;
             }
@@ -824,6 +854,7 @@ impl Matcher {
                 here,
                 end: word_end,
                 hash,
+                low,
                 ask_exact,
                 start: if maybe_folded {
                     FirstState::Unknown
@@ -844,7 +875,7 @@ impl Matcher {
         std::hint::black_box(sum);
         for w in &mut words {
             if matches!(w.start, FirstState::Unknown) {
-                w.start = match self.folded_starts.get(bytes, w.here, w.end, w.hash) {
+                w.start = match self.folded_starts.get(bytes, w.here, w.end, w.hash, w.low) {
                     Ok(Some(st)) => FirstState::At(st),
                     Ok(None) => FirstState::NotAsked,
                     // Longer than the table's words: the root, if some key may begin so.
@@ -927,14 +958,41 @@ fn next_word_start(text: &str, mut at: usize) -> Option<usize> {
 }
 
 /// Whether `span` starts and ends on word boundaries.
+///
+/// The bytes next to the span are read as they are where they are ASCII (almost always):
+/// the slicing and decoding of both characters were some 50 instructions a hit.
 pub(crate) fn whole_word(text: &str, span: Span) -> bool {
-    let before = text[..span.start].chars().next_back();
-    let after = text[span.end..].chars().next();
-    !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+    let b = text.as_bytes();
+    let before = match span.start.checked_sub(1).map(|i| b[i]) {
+        None => false,
+        Some(x) if x.is_ascii() => ascii_word(x),
+        Some(_) => text[..span.start]
+            .chars()
+            .next_back()
+            .is_some_and(is_word_char),
+    };
+    let after = match b.get(span.end) {
+        None => false,
+        Some(&x) if x.is_ascii() => ascii_word(x),
+        Some(_) => text[span.end..].chars().next().is_some_and(is_word_char),
+    };
+    !before && !after
 }
 
 fn capitalised(s: &str) -> bool {
     s.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// `capitalised(&text[s..])` (`orig` is `text`'s bytes), read from the byte where it is
+/// ASCII: most word starts are, and the slice's boundary check and the decoding were some
+/// twenty instructions a word.
+#[inline(always)]
+fn capitalised_at(orig: &[u8], text: &str, s: usize) -> bool {
+    match orig.get(s) {
+        Some(&b) if b.is_ascii() => b.is_ascii_uppercase(),
+        Some(_) => capitalised(&text[s..]),
+        None => false,
+    }
 }
 
 /// Whether the word at `at` begins a sentence or a line.
@@ -957,6 +1015,31 @@ mod tests {
             .not_names(["one", "taylor", "central"])
             .build(entries)
             .unwrap()
+    }
+
+    /// The byte tests of `whole_word` answer as the characters around the span do, next
+    /// to ASCII and non-ASCII letters, digits, marks and punctuation, and at the edges.
+    #[test]
+    fn whole_word_agrees_with_the_characters_around() {
+        let reference = |text: &str, span: Span| {
+            let before = text[..span.start].chars().next_back();
+            let after = text[span.end..].chars().next();
+            !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+        };
+        let text = "Mūşil, al Anbar–Ninawa «Ḥalab» 12ab é\u{301}x \u{2019}Aden\u{2019}s.";
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for (k, &start) in bounds.iter().enumerate() {
+            for &end in &bounds[k..] {
+                let span = Span::new(start, end);
+                assert_eq!(
+                    whole_word(text, span),
+                    reference(text, span),
+                    "{start}..{end}"
+                );
+            }
+        }
     }
 
     /// The eight-at-a-time hash is the mixing of the lower-cased word's zero-padded 8-byte
@@ -1063,9 +1146,14 @@ mod tests {
         for w in &asked {
             let b = w.as_bytes();
             let h = word_hash(b, 0, b.len());
-            let got = table.get(b, 0, b.len(), h);
+            let low = lower_chunk(b, 0, b.len().min(8));
+            let got = table.get(b, 0, b.len(), h, low);
             assert_eq!(got, want(w), "{w}");
-            assert_eq!(crowded.get(b, 0, b.len(), 0), want(w), "{w}, one bucket");
+            assert_eq!(
+                crowded.get(b, 0, b.len(), 0, low),
+                want(w),
+                "{w}, one bucket"
+            );
             found += usize::from(matches!(got, Ok(Some(_))));
             none += usize::from(got == Ok(None));
         }
