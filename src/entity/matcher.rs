@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::gazetteer::Entry;
-use super::normalize::{ascii_word, ascii_word_end, fold, Folded};
+use super::normalize::{ascii_word, ascii_word_end, chunk, fold, Folded};
 use super::trie::Trie;
 use crate::error::Result;
 use crate::facts::{Entity, EntityType, SharedStr, Span};
@@ -184,7 +184,7 @@ impl MatcherBuilder {
             (trie, words, FirstWords::new(&uncapitalised), starts)
         };
         // Each shared key's claimants but the one the automaton reports, best first.
-        let homonyms = shared
+        let homonyms: FxHashMap<Box<str>, Box<[u32]>> = shared
             .into_iter()
             .map(|(key, mut claimants)| {
                 let winner = folded[&key].0;
@@ -200,11 +200,20 @@ impl MatcherBuilder {
             })
             .filter(|(_, others)| !others.is_empty())
             .collect();
+        // The entries whose hits may have homonyms: the ones the folded trie reports for a
+        // shared key, and any the case-sensitive trie reports (its hit's text may fold to
+        // a shared key whose winner is another entry).
+        let mut may_share = vec![0u64; entries.len().div_ceil(64)];
+        let winners = homonyms.keys().map(|k| folded[k.as_ref()].0);
+        for i in winners.chain(exact.values().map(|v| v.0)) {
+            may_share[i / 64] |= 1 << (i % 64);
+        }
         let (folded, folded_long_words, folded_lower_words, folded_starts) = build(folded, true);
         let folded_starts = folded_starts.expect("made for the folded trie");
         let (exact, exact_words, _, _) = build(exact, false);
         Ok(Matcher {
             homonyms,
+            may_share,
             entries,
             folded_starts,
             folded,
@@ -242,6 +251,11 @@ pub struct Matcher {
     /// Asked only for a hit about to be dropped because the document never names its
     /// country (see `EntityStage::plausible`).
     homonyms: FxHashMap<Box<str>, Box<[u32]>>,
+    /// A bit per entry: set if a hit of the entry may have [`Matcher::homonyms`]. Why:
+    /// most hits asked about cannot (their entry is no shared key's winner), and the
+    /// answer for them was a fold, a lower-casing and a hash lookup each (callgrind:
+    /// some 3 M instructions per 2 MB of text).
+    may_share: Vec<u64>,
 }
 
 /// A Bloom filter of the first words of the keys of an automaton (up to the first
@@ -280,13 +294,24 @@ fn word_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
     let mut at = start;
     while at < end {
         let next = (at + 8).min(end);
-        h = (h.rotate_left(5) ^ lower_chunk(bytes, at, next))
-            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        h = mix_chunk(h, lower_chunk(bytes, at, next));
         at = next;
     }
-    // The low bits of a product depend only on the low bits of its factors (here: on the
-    // first bytes of the word); the filter's block and the table's slot are taken from
-    // them, so the high half, which depends on every byte, is folded in.
+    finish_hash(h)
+}
+
+/// One step of [`word_hash`]: the hash so far and the next lower-cased chunk.
+#[inline(always)]
+fn mix_chunk(h: u64, chunk: u64) -> u64 {
+    (h.rotate_left(5) ^ chunk).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// The last step of [`word_hash`]. The low bits of a product depend only on the low bits
+/// of its factors (here: on the first bytes of the word); the filter's block and the
+/// table's slot are taken from them, so the high half, which depends on every byte, is
+/// folded in.
+#[inline(always)]
+fn finish_hash(h: u64) -> u64 {
     h ^ h >> 32
 }
 
@@ -442,22 +467,24 @@ impl FirstStates {
     /// The state after the word `bytes[start..end]` (`hash` its [`word_hash`]): `Ok(None)`
     /// if no key begins with it, `Err(())` if the word is too long to be held.
     #[inline]
+    /// `low` is the word's first eight bytes as [`lower_chunk`] reads them, which the
+    /// scan made for the hash.
     fn get(
         &self,
         bytes: &[u8],
         start: usize,
         end: usize,
         hash: u64,
+        low: u64,
     ) -> std::result::Result<Option<(u32, u32)>, ()> {
         let len = end - start;
         if len > START_WORD {
             return Err(());
         }
         Ok(if len <= 8 {
-            let word = lower_chunk(bytes, start, end);
-            FirstStates::find::<2>(&self.short, [word, 0], hash)
+            FirstStates::find::<2>(&self.short, [low, 0], hash)
         } else {
-            let word = start_word(bytes, start, end);
+            let word = [low, lower_chunk(bytes, start + 8, end)];
             FirstStates::find::<4>(&self.long, word, hash)
         })
     }
@@ -555,6 +582,8 @@ struct Candidate {
     end: usize,
     /// [`word_hash`] of the word.
     hash: u64,
+    /// The word's first eight bytes, lower-cased ([`lower_chunk`]).
+    low: u64,
     /// Whether the case-sensitive trie is asked.
     ask_exact: bool,
     /// What the folded trie is asked.
@@ -660,7 +689,12 @@ impl Matcher {
     /// The other towns and regions that share the name `hit` matched in `text` (best
     /// ranked first), which the automaton did not report; empty for most names.
     pub fn homonyms(&self, text: &str, hit: &GazetteerMatch) -> &[u32] {
-        if self.homonyms.is_empty() {
+        let i = hit.entry;
+        if self
+            .may_share
+            .get(i / 64)
+            .map_or(true, |w| w >> (i % 64) & 1 == 0)
+        {
             return &[];
         }
         let mut key = fold(&text[hit.span.start..hit.span.end]);
@@ -706,6 +740,7 @@ impl Matcher {
     pub fn find_folded(&self, text: &str, folded: &Folded) -> Vec<GazetteerMatch> {
         let ft = folded.text.as_str();
         let bytes = ft.as_bytes();
+        let orig = text.as_bytes();
         let words = self.candidates(text, folded);
         // Room for a hit every 64 bytes (news text has about one every 70): the list is
         // not grown and copied several times per document.
@@ -750,7 +785,7 @@ impl Matcher {
                 }
                 let e = original_end(end);
                 let target = Target::unpack(key);
-                if target.capitalised && !capitalised(&text[s..]) {
+                if target.capitalised && !capitalised_at(orig, text, s) {
                     continue;
                 }
                 if target.weak && (sentence_start(text, s) || !capitalised(&text[s..e])) {
@@ -781,28 +816,40 @@ impl Matcher {
         let bytes = ft.as_bytes();
         // Room for one listed word every 16 bytes (about a word in three is listed).
         let mut words = Vec::with_capacity(ft.len() / 16);
+        let orig = text.as_bytes();
+        let n = bytes.len();
         let mut point = 0;
         let mut at = 0;
-        while let Some(here) = next_word_start(ft, at) {
-            let mut word_end = ascii_word_end(bytes, here);
-            while word_end < bytes.len() {
-                let b = bytes[word_end];
-                if b.is_ascii() {
-                    if !ascii_word(b) {
-                        break;
+        while let Some((here, mut word_end)) = next_word(ft, at) {
+            // A word goes on past its ASCII run only at a non-ASCII byte (rare): then
+            // character by character.
+            if word_end < n && !bytes[word_end].is_ascii() {
+                while word_end < n {
+                    let b = bytes[word_end];
+                    if b.is_ascii() {
+                        if !ascii_word(b) {
+                            break;
+                        }
+                        word_end += 1;
+                    } else {
+                        let c = ft[word_end..].chars().next().expect("a char boundary");
+                        if !is_word_char(c) {
+                            break;
+                        }
+                        word_end += c.len_utf8();
                     }
-                    word_end += 1;
-                } else {
-                    let c = ft[word_end..].chars().next().expect("a char boundary");
-                    if !is_word_char(c) {
-                        break;
-                    }
-                    word_end += c.len_utf8();
                 }
             }
             // The rest of the word starts no word: the scan goes on after it.
             at = word_end;
-            let hash = word_hash(bytes, here, word_end);
+            // The word's first eight bytes lower-cased: its hash, and its key in the
+            // first-word table (see `FirstStates::get`), are made from them.
+            let low = lower_chunk(bytes, here, word_end.min(here + 8));
+            let hash = if word_end - here <= 8 {
+                finish_hash(mix_chunk(0, low))
+            } else {
+                word_hash(bytes, here, word_end)
+            };
             // The filters only prune (a word no filter admits begins no key, so no match
             // could be kept).
             // The case-sensitive keys are mostly acronyms in capitals: their trie's root,
@@ -812,11 +859,12 @@ impl Matcher {
             // is capitalised or the lowercase keys' filter lets it in. The lowercase keys
             // are a few hundred (a filter of 8 KB, in L1) and turn away most lowercase
             // words, three quarters of a text; the table of all first words (some 90,000,
-            // see `FirstStates`) is asked in the next pass.
+            // see `FirstStates`) is asked in the next pass. The capital is tested first,
+            // on the original's byte where it is ASCII: no slicing, no decoding.
             let ask_exact =
                 self.exact.may_start_with(bytes[here]) && self.exact_words.may_contain(hash);
-            let maybe_folded = self.folded_lower_words.may_contain(hash)
-                || capitalised(&text[folded.original_from(&mut point, here)..]);
+            let maybe_folded = capitalised_at(orig, text, folded.original_from(&mut point, here))
+                || self.folded_lower_words.may_contain(hash);
             if !ask_exact && !maybe_folded {
                 continue;
             }
@@ -824,6 +872,7 @@ impl Matcher {
                 here,
                 end: word_end,
                 hash,
+                low,
                 ask_exact,
                 start: if maybe_folded {
                     FirstState::Unknown
@@ -844,7 +893,7 @@ impl Matcher {
         std::hint::black_box(sum);
         for w in &mut words {
             if matches!(w.start, FirstState::Unknown) {
-                w.start = match self.folded_starts.get(bytes, w.here, w.end, w.hash) {
+                w.start = match self.folded_starts.get(bytes, w.here, w.end, w.hash, w.low) {
                     Ok(Some(st)) => FirstState::At(st),
                     Ok(None) => FirstState::NotAsked,
                     // Longer than the table's words: the root, if some key may begin so.
@@ -926,15 +975,84 @@ fn next_word_start(text: &str, mut at: usize) -> Option<usize> {
     }
 }
 
+/// The next word start at or after `at` (as [`next_word_start`]) and the end of the
+/// word's ASCII run there (as [`ascii_word_end`]), read from one 8-byte chunk where the
+/// gap and the word fit in it.
+///
+/// Why: the gap's byte loop and the word's own chunk were some 40 instructions a word of
+/// the matcher's scan; most gaps are a byte or two and most words shorter than eight
+/// bytes, so one load and a few masks find both.
+#[inline(always)]
+fn next_word(text: &str, mut at: usize) -> Option<(usize, usize)> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let bytes = text.as_bytes();
+    loop {
+        let Some(c) = chunk(bytes, at) else {
+            // The last bytes of the text.
+            let here = next_word_start(text, at)?;
+            return Some((here, ascii_word_end(bytes, here)));
+        };
+        let x = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let stop = c.word | (x & HIGH);
+        if stop == 0 {
+            at += 8;
+            continue;
+        }
+        let k = stop.trailing_zeros() as usize / 8;
+        if c.word >> (8 * k) & 0x80 == 0 {
+            // A byte that is not ASCII first: a character that may or may not be part of
+            // a word, read as before.
+            let here = next_word_start(text, at + k)?;
+            return Some((here, ascii_word_end(bytes, here)));
+        }
+        // The lanes from the word's start on that end it (the start's own lane is a word
+        // byte, so the first is after it).
+        let rest = !c.word & HIGH & (u64::MAX << (8 * k));
+        let end = if rest != 0 {
+            at + rest.trailing_zeros() as usize / 8
+        } else {
+            ascii_word_end(bytes, at + 8)
+        };
+        return Some((at + k, end));
+    }
+}
+
 /// Whether `span` starts and ends on word boundaries.
+///
+/// The bytes next to the span are read as they are where they are ASCII (almost always):
+/// the slicing and decoding of both characters were some 50 instructions a hit.
 pub(crate) fn whole_word(text: &str, span: Span) -> bool {
-    let before = text[..span.start].chars().next_back();
-    let after = text[span.end..].chars().next();
-    !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+    let b = text.as_bytes();
+    let before = match span.start.checked_sub(1).map(|i| b[i]) {
+        None => false,
+        Some(x) if x.is_ascii() => ascii_word(x),
+        Some(_) => text[..span.start]
+            .chars()
+            .next_back()
+            .is_some_and(is_word_char),
+    };
+    let after = match b.get(span.end) {
+        None => false,
+        Some(&x) if x.is_ascii() => ascii_word(x),
+        Some(_) => text[span.end..].chars().next().is_some_and(is_word_char),
+    };
+    !before && !after
 }
 
 fn capitalised(s: &str) -> bool {
     s.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// `capitalised(&text[s..])` (`orig` is `text`'s bytes), read from the byte where it is
+/// ASCII: most word starts are, and the slice's boundary check and the decoding were some
+/// twenty instructions a word.
+#[inline(always)]
+fn capitalised_at(orig: &[u8], text: &str, s: usize) -> bool {
+    match orig.get(s) {
+        Some(&b) if b.is_ascii() => b.is_ascii_uppercase(),
+        Some(_) => capitalised(&text[s..]),
+        None => false,
+    }
 }
 
 /// Whether the word at `at` begins a sentence or a line.
@@ -957,6 +1075,44 @@ mod tests {
             .not_names(["one", "taylor", "central"])
             .build(entries)
             .unwrap()
+    }
+
+    /// `next_word` finds the word starts and ASCII-run ends that `next_word_start` and
+    /// `ascii_word_end` find, from every offset, in gaps and words of every length, next
+    /// to characters that are and are not letters, and near the text's end.
+    #[test]
+    fn next_word_agrees_with_the_byte_loops() {
+        let text = "  Mūşil, al Anbar\u{2014}Ninawa   ‘x’ 12345678901abc   ,;.  é\u{301}z Ab \
+                    abcdefghijklmnopqrstu!-- ÆØ 7 Q";
+        for at in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let want = next_word_start(text, at).map(|h| (h, ascii_word_end(text.as_bytes(), h)));
+            assert_eq!(next_word(text, at), want, "at {at}");
+        }
+    }
+
+    /// The byte tests of `whole_word` answer as the characters around the span do, next
+    /// to ASCII and non-ASCII letters, digits, marks and punctuation, and at the edges.
+    #[test]
+    fn whole_word_agrees_with_the_characters_around() {
+        let reference = |text: &str, span: Span| {
+            let before = text[..span.start].chars().next_back();
+            let after = text[span.end..].chars().next();
+            !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+        };
+        let text = "Mūşil, al Anbar–Ninawa «Ḥalab» 12ab é\u{301}x \u{2019}Aden\u{2019}s.";
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for (k, &start) in bounds.iter().enumerate() {
+            for &end in &bounds[k..] {
+                let span = Span::new(start, end);
+                assert_eq!(
+                    whole_word(text, span),
+                    reference(text, span),
+                    "{start}..{end}"
+                );
+            }
+        }
     }
 
     /// The eight-at-a-time hash is the mixing of the lower-cased word's zero-padded 8-byte
@@ -1063,13 +1219,46 @@ mod tests {
         for w in &asked {
             let b = w.as_bytes();
             let h = word_hash(b, 0, b.len());
-            let got = table.get(b, 0, b.len(), h);
+            let low = lower_chunk(b, 0, b.len().min(8));
+            let got = table.get(b, 0, b.len(), h, low);
             assert_eq!(got, want(w), "{w}");
-            assert_eq!(crowded.get(b, 0, b.len(), 0), want(w), "{w}, one bucket");
+            assert_eq!(
+                crowded.get(b, 0, b.len(), 0, low),
+                want(w),
+                "{w}, one bucket"
+            );
             found += usize::from(matches!(got, Ok(Some(_))));
             none += usize::from(got == Ok(None));
         }
         assert!(found > 1000 && none > 1000, "{found} {none}");
+    }
+
+    /// The bit table that answers most `homonyms` questions without a lookup gives what
+    /// the lookup gives for every hit: towns sharing a name across countries, a region
+    /// sharing it too, an acronym of the case-sensitive trie whose text folds to the
+    /// shared name, and entries with no homonym.
+    #[test]
+    fn homonyms_skipped_only_where_the_lookup_finds_none() {
+        let m = matcher(
+            "L:bor1\tBor\tPLACE\tcity\t\tRU\t\t\t\t30000\t\n\
+             L:bor2\tBor\tPLACE\tcity\t\tSS\t\t\t\t20000\t\n\
+             L:bor3\tBor\tPLACE\tcity\t\tRS\t\t\t\t10000\t\n\
+             L:borr\tBor Region\tPLACE\tregion\tBor Reg\tSS\t\t\t\t\t\n\
+             O:bor\tBoard of Rebels\tORG\tarmed_group\t=BOR\t\t\t\t\t\t\n\
+             L:mosul\tMosul\tPLACE\tcity\t\tIQ\t\t\t\t1000000\t\n",
+        );
+        let text = "Bor and BOR, bor and Bor Reg near Mosul; BOR again.";
+        let hits = m.find(text);
+        assert!(hits.len() >= 5, "{hits:?}");
+        let mut shared = 0;
+        for h in &hits {
+            let mut key = fold(&text[h.span.start..h.span.end]);
+            key.make_ascii_lowercase();
+            let want: &[u32] = m.homonyms.get(key.as_str()).map_or(&[], |o| o);
+            assert_eq!(m.homonyms(text, h), want, "{h:?}");
+            shared += usize::from(!want.is_empty());
+        }
+        assert!(shared >= 3, "{shared}");
     }
 
     #[test]
