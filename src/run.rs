@@ -100,6 +100,12 @@ pub struct Summary {
     /// Wall time the pool spent on batches (the stages, in parallel), beside the reading
     /// and the writing.
     pub processing: Duration,
+    /// Wall time the workers waited for the reader's next batch, and for the driver thread
+    /// to take their last one (the sink's writes stalled them): what the pool lost to the
+    /// threads beside it. (Their sum with `processing` is the run's wall time before
+    /// finishing; `writing` alone is the driver's own time, which runs beside the workers.)
+    pub waiting_reader: Duration,
+    pub waiting_driver: Duration,
 }
 
 /// How many consecutive documents a worker processes and encodes together: enough that
@@ -221,8 +227,11 @@ pub fn run(
         let pool = &pool;
         let encoder = sink.encoder();
         let workers = scope.spawn(move || {
-            let mut busy = Duration::ZERO;
+            let (mut busy, mut for_reader, mut for_driver) =
+                (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+            let mut since = Instant::now();
             for batch in rx {
+                for_reader += since.elapsed();
                 let t = Instant::now();
                 let results: Vec<Encoded> = pool.install(|| {
                     batch
@@ -245,12 +254,15 @@ pub fn run(
                         .collect()
                 });
                 busy += t.elapsed();
+                let t = Instant::now();
                 // The receiver only goes away when writing failed: stop.
                 if done_tx.send((batch, results)).is_err() {
                     break;
                 }
+                for_driver += t.elapsed();
+                since = Instant::now();
             }
-            busy
+            (busy, for_reader, for_driver)
         });
 
         for (batch, results) in done_rx {
@@ -286,7 +298,11 @@ pub fn run(
             summary.writing += t.elapsed();
             observer.progress(summary.documents, batch.input_bytes);
         }
-        summary.processing = workers
+        (
+            summary.processing,
+            summary.waiting_reader,
+            summary.waiting_driver,
+        ) = workers
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         summary.encoding = Duration::from_nanos(encoding.load(Ordering::Relaxed));
@@ -418,6 +434,53 @@ mod tests {
         let err = run(found, &pipeline, Box::new(sink), &options, &mut Silent).unwrap_err();
         assert!(err.is_interrupted(), "{err}");
         assert!(seen.lock().unwrap().is_empty());
+    }
+
+    /// A sink that takes `pause` for every run of documents, as a stalled disk would.
+    struct Slow {
+        pause: Duration,
+    }
+
+    impl Sink for Slow {
+        fn documents(&mut self, _docs: &[Document], _encoded: Encoded) -> Result<()> {
+            std::thread::sleep(self.pause);
+            Ok(())
+        }
+
+        fn finish(self: Box<Self>) -> Result<Vec<(String, u64)>> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn the_workers_waiting_for_a_slow_sink_is_measured() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dump(&dir);
+        let pipeline = crate::PipelineBuilder::new().build().unwrap();
+        let run_with = |pause: Duration| {
+            let options = RunOptions {
+                jobs: 1,
+                batch_bytes: 4096,
+                batch_docs: 3,
+                ..RunOptions::default()
+            };
+            let found = input::discover(std::slice::from_ref(&path));
+            let sink = Box::new(Slow { pause });
+            run(found, &pipeline, sink, &options, &mut Silent).unwrap()
+        };
+        let pause = Duration::from_millis(100);
+        let slow = run_with(pause);
+        // The workers' last batch is taken once the driver has written all but the last
+        // two, so their loop lasts at least that long: what the stages did not take of it
+        // was waiting.
+        let batches = slow.documents.div_ceil(3) as u32;
+        assert!(batches > 10, "{}", slow.documents);
+        let looped = slow.waiting_driver + slow.waiting_reader + slow.processing;
+        assert!(looped + 2 * pause >= batches * pause, "{slow:?}");
+        assert!(slow.waiting_driver >= pause, "{slow:?}");
+        assert!(looped <= slow.elapsed, "{slow:?}");
+        let quick = run_with(Duration::ZERO);
+        assert!(quick.waiting_driver < slow.waiting_driver, "{quick:?}");
     }
 
     #[test]

@@ -83,7 +83,8 @@ pub struct Args {
     batch_mb: f64,
 
     /// Print where the time went to standard error, one `timings: NAME SECONDS` line each:
-    /// start-up, reading, each stage and encoding rows (summed over threads), writing rows,
+    /// start-up, reading, each stage and encoding rows (summed over threads), the pool's
+    /// time on batches and waiting for the reader and the driver, writing rows,
     /// finishing, and sorting (the incident spill's thread, beside the others).
     #[arg(long)]
     timings: bool,
@@ -275,6 +276,14 @@ fn print_timings(s: &Summary, startup: std::time::Duration) {
         eprintln!("timings: stage:{stage} {:.3}", t.as_secs_f64());
     }
     eprintln!("timings: processing {:.3}", s.processing.as_secs_f64());
+    eprintln!(
+        "timings: waiting:reader {:.3}",
+        s.waiting_reader.as_secs_f64()
+    );
+    eprintln!(
+        "timings: waiting:driver {:.3}",
+        s.waiting_driver.as_secs_f64()
+    );
     eprintln!("timings: encoding {:.3}", s.encoding.as_secs_f64());
     eprintln!("timings: writing {:.3}", s.writing.as_secs_f64());
     eprintln!("timings: finishing {:.3}", s.finishing.as_secs_f64());

@@ -50,7 +50,8 @@ use rayon::prelude::*;
 #[cfg(test)]
 use super::Report;
 use super::{
-    better, cells_of, join_score, Field, Index, Prepared, FIELDS, MAX_CANDIDATES, MEMBER_SAMPLE,
+    better, cells_of, join_score, Field, Index, Prepared, Traits, FIELDS, MAX_CANDIDATES,
+    MEMBER_SAMPLE,
 };
 use crate::calendar::Ymd;
 use crate::error::{Error, Result};
@@ -386,10 +387,12 @@ impl Prepared {
             background,
             resolved: None,
             day: None,
+            traits: Traits::default(),
         };
         let (resolved, day) = Prepared::when(has_date.then(|| p.get(Field::Date)), published);
         p.resolved = resolved;
         p.day = day;
+        p.traits = Traits::of(&p);
         Some(p)
     }
 }
