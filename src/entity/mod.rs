@@ -883,6 +883,15 @@ mod tests {
                 "PLACE Dakar = Dakar",
             ],
         ),
+        // A religious group's word is the group at a sentence start too.
+        (
+            "Protestant pastors and Acholi elders met in Gulu.",
+            &[
+                "NORP Protestant = Protestant",
+                "NORP Acholi = Acholi",
+                "PLACE Gulu = Gulu",
+            ],
+        ),
         // Possessives and diacritics.
         (
             "Iraq’s army entered Mūşil.",
