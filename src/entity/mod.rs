@@ -892,6 +892,16 @@ mod tests {
                 "PLACE Gulu = Gulu",
             ],
         ),
+        // A shorter alias where the longest ends inside a word ("Sahel region" in "Sahel
+        // regions", the town "Vinh An" in "Vinh and").
+        (
+            "Sahel regions suffered drought; buses ran between Vinh and Hue.",
+            &[
+                "PLACE Sahel = Sahel",
+                "PLACE Vinh = Vinh",
+                "PLACE Hue = Huế",
+            ],
+        ),
         // Possessives and diacritics.
         (
             "Iraq’s army entered Mūşil.",
