@@ -829,7 +829,10 @@ impl NameRules {
                         caps += usize::from(t.cap);
                     }
                 }
-                content >= 3 && caps * 5 >= content * 4 && !dateline_line(line)
+                content >= 3
+                    && caps * 5 >= content * 4
+                    && !dateline_line(line)
+                    && !outlet_line(line)
             };
             if is_headline {
                 headline[line_start..end].fill(true);
@@ -1267,6 +1270,25 @@ fn dateline_line(line: &str) -> bool {
     letters.peek().is_some() && letters.clone().count() >= 3 && letters.all(char::is_uppercase)
 }
 
+/// Whether a line is an outlet's name and a date: up to four words, a dash, then a date
+/// with a year ("Harbour Courier — 4 June 2025", "Lakeside Wire - Published 2025-06-04"). Its
+/// capitals are a name's, not a headline's.
+fn outlet_line(line: &str) -> bool {
+    let Some((head, tail)) = [" \u{2014} ", " \u{2013} ", " - "]
+        .iter()
+        .find_map(|dash| line.split_once(dash))
+    else {
+        return false;
+    };
+    let words = head.split_whitespace().count();
+    (1..=4).contains(&words)
+        && !head.contains(|c: char| c.is_ascii_digit())
+        && tail.split_whitespace().count() <= 5
+        && tail
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|d| d.len() == 4 && (d.starts_with("19") || d.starts_with("20")))
+}
+
 /// Words that do not count when deciding whether a line is in Title Case. (A `match`: the
 /// compiler sorts it by length, where a list would be compared word by word.)
 fn small_word(k: &str) -> bool {
@@ -1452,6 +1474,27 @@ mod tests {
             "some-new-rule",
         ] {
             assert_eq!(rule_name(rule), format!("name:{rule}"));
+        }
+    }
+
+    #[test]
+    fn outlet_lines_are_not_headlines() {
+        let cases = [
+            ("Harbour Courier \u{2014} 4 June 2025", true),
+            ("Lakeside Wire - Published 2025-06-04", true),
+            ("Rebels Seize Two Towns \u{2014} 4 June", false),
+            (
+                "Rebels Seize Two Towns In The North After Days Of Fighting - Live",
+                false,
+            ),
+            ("Rebels Seize Two Towns In The North", false),
+            (
+                "Fighting In 2025 \u{2014} A Timeline Of The War In Sudan",
+                false,
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(outlet_line(line), want, "{line}");
         }
     }
 
