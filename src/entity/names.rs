@@ -931,6 +931,31 @@ impl NameRules {
         .then_some(e)
     }
 
+    /// The last word of a person's name that ends at token `b`, or at a short lower-case
+    /// part hyphened to it, as in Malay and Thai names ("Abdulloh Sama-ae", "Rosli
+    /// Deng-ae"); not an English compound's ("Ahmed-led", "Ali-era"), nor a Persian
+    /// ezafe ("Ali Abad-e Katul", "Dasht-e Kavir").
+    fn name_tail(an: &Analysis, b: usize) -> usize {
+        let t = &an.toks;
+        let k = b + 1;
+        let hyphened = |x: usize, y: usize| matches!(&an.text[t[x].e..t[y].s], "-" | "\u{2010}");
+        if k < t.len()
+            && hyphened(b, k)
+            && !t[k].cap
+            && (2..=3).contains(&t[k].key.len())
+            && t[k].key.bytes().all(|c| c.is_ascii_lowercase())
+            && !matches!(
+                t[k].key_str(),
+                "led" | "run" | "era" | "old" | "age" | "day" | "set" | "way" | "ye" | "yi"
+            )
+            && !(k + 1 < t.len() && hyphened(k, k + 1))
+        {
+            k
+        } else {
+            b
+        }
+    }
+
     /// Whether a role follows the name: "X, a spokeswoman for", "X, president of".
     fn role_after(&self, an: &Analysis, b: usize) -> bool {
         let t = &an.toks;
@@ -1243,7 +1268,14 @@ impl NameRules {
                 push(out, k, b, EntityType::Person, rule, false);
                 out.last_mut().expect("pushed").alias_of = Some(first);
             }
-            None => push(out, s, b, EntityType::Person, rule, false),
+            None => push(
+                out,
+                s,
+                Self::name_tail(an, b),
+                EntityType::Person,
+                rule,
+                false,
+            ),
         }
     }
 }
@@ -1565,6 +1597,16 @@ mod tests {
             ],
         ),
         ("The convoy reached the camp, Quillan Vostrey.", &[]),
+        // A short lower-case part hyphened to the name is part of it; an English
+        // compound's is not.
+        (
+            "Gunmen shot village headman Rosli Deng-ae on Friday.",
+            &["PERSON Rosli Deng-ae = Rosli Deng-ae"],
+        ),
+        (
+            "Gunmen shot village headman Rosli Deng-led guards on Friday.",
+            &["PERSON Rosli Deng = Rosli Deng"],
+        ),
     ];
 
     #[test]
