@@ -902,6 +902,16 @@ mod tests {
                 "PLACE Hue = Huế",
             ],
         ),
+        // A name spelt out before an acronym the gazetteer knows for another organisation
+        // is its own organisation, and so is every use of the acronym.
+        (
+            "The Atlantic Defence Forces (ADF) attacked. ADF fighters fled.",
+            &[
+                "ORG Atlantic Defence Forces = Atlantic Defence Forces",
+                "ORG ADF = Atlantic Defence Forces",
+                "ORG ADF = Atlantic Defence Forces",
+            ],
+        ),
         // Possessives and diacritics.
         (
             "Iraq’s army entered Mūşil.",
