@@ -956,8 +956,13 @@ def build():
         if rid in norp_rows:
             raise SystemExit(f"duplicate NORP id {rid}")
         als = ["=" + a if common(a) and not a.startswith("=") else a for a in split_aliases(aliases)]
+        # A religious group's word is also a common adjective in lower case ("catholic
+        # tastes"), but its canonical matches only capitalised, and capitalised it is the
+        # group even at a sentence start ("Catholic bishops said"): not weak. An ethnic
+        # group named like a word (Fur) stays weak.
+        weak = common(canonical) and kind != "religious"
         norp_rows[rid] = make_row(rid, canonical, "NORP", kind, als, cc,
-                                  flags=["weak"] if common(canonical) else [])
+                                  flags=["weak"] if weak else [])
     write_tsv("norp.tsv", list(norp_rows.values()),
               "tools/data/demonyms.tsv and tools/data/norp_groups.tsv")
 

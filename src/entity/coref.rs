@@ -62,6 +62,23 @@ pub(crate) fn abbreviates(acronym: &str, name: &str) -> bool {
     letters.iter().all(|c| hay.any(|h| h == *c))
 }
 
+/// Whether the name `name` spells out `acronym` anew where the gazetteer knows the acronym
+/// as another organisation `known`: "Ambazonia Defence Forces (ADF)" is not the Allied
+/// Democratic Forces. The name must stand for the acronym, have another identity, and
+/// start with another word than the known one's canonical name ("Rapid Support Force
+/// (RSF)" is the gazetteer's Rapid Support Forces).
+fn spelt_out_anew(acronym: &str, name: &Entity, known: &Entity) -> bool {
+    let first = |s: &str| {
+        s.split_whitespace()
+            .next()
+            .map(folded_lower)
+            .unwrap_or_default()
+    };
+    name.entity_id != known.entity_id
+        && abbreviates(acronym, &name.text)
+        && first(&name.text) != first(&known.canonical)
+}
+
 /// Links bracketed acronyms to the name before them, and their other uses too.
 pub(crate) fn acronyms(an: &Analysis, ents: &mut Vec<Entity>) {
     let text = an.text;
@@ -106,7 +123,14 @@ pub(crate) fn acronyms(an: &Analysis, ents: &mut Vec<Entity>) {
             Err(j) if ents[j].span == acr_span && ents[j].rule == "gazetteer" => Some(j),
             _ => None,
         };
+        let mut redefined = false;
         let source = match known {
+            Some(j)
+                if ents[j].etype == ents[i].etype && spelt_out_anew(&word, &ents[i], &ents[j]) =>
+            {
+                redefined = true;
+                ents[i].clone()
+            }
             Some(j) if ents[j].etype == ents[i].etype && ents[i].rule != "gazetteer" => {
                 let from = ents[j].clone();
                 copy_identity(&mut ents[i], &from);
@@ -135,7 +159,10 @@ pub(crate) fn acronyms(an: &Analysis, ents: &mut Vec<Entity>) {
                     adds.push(e);
                 }
                 Err(k) if ents[k].span == span && ents[k].entity_id != source.entity_id => {
-                    if ents[k].rule != "gazetteer" || yields_to_person(&ents[k]) {
+                    if ents[k].rule != "gazetteer"
+                        || yields_to_person(&ents[k])
+                        || (redefined && ents[k].text == word)
+                    {
                         copy_identity(&mut ents[k], &source);
                         ents[k].rule = "acronym".into();
                     }

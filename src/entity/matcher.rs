@@ -777,9 +777,24 @@ impl Matcher {
                 } else {
                     trie.longest_prefix(bytes, here, false)
                 };
-                let Some((end, key)) = found else {
+                let Some((mut end, mut key)) = found else {
                     continue;
                 };
+                // The longest alias may end inside a word ("Southwest Region" in "Southwest
+                // regions"): then the longest one that ends at a word boundary before it.
+                // Rare, so asked again from the word start on the text cut there.
+                while !whole_word(ft, Span::new(here, end)) {
+                    let Some(cut) = bytes[here..end]
+                        .iter()
+                        .rposition(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+                    else {
+                        break;
+                    };
+                    match trie.longest_prefix(&bytes[..here + cut], here, fold_case) {
+                        Some(shorter) => (end, key) = shorter,
+                        None => break,
+                    }
+                }
                 if !whole_word(ft, Span::new(here, end)) {
                     continue;
                 }

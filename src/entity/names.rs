@@ -716,6 +716,33 @@ impl NameRules {
         matches!(gap, " " | "-" | "\u{a0}" | "\u{2010}" | "\u{2011}")
     }
 
+    /// Whether the possessive after token `j` is inside an organisation's name: a common
+    /// noun's ("People's", "Women's", "Children's"), followed by capitalised words that end
+    /// in an organisation head: "the Sudan People's Liberation Army", "the Women's
+    /// Protection Units". A name's possessive ("Iraq's Defence Ministry") ends the run.
+    fn possessive_in_org(&self, text: &str, toks: &[Tok], j: usize) -> bool {
+        let k = j + 1;
+        if !matches!(
+            &text[toks[j].e..toks[k].s],
+            "'s " | "\u{2019}s " | "' " | "\u{2019} "
+        ) || !toks[j].cap
+            || !toks[k].cap
+            || !self.is(&toks[j], set::COMMON_WORDS)
+        {
+            return false;
+        }
+        // The capitalised words after it, up to four.
+        let mut m = k;
+        while m + 1 < toks.len()
+            && m - k < 3
+            && toks[m + 1].cap
+            && Self::joined(&text[toks[m].e..toks[m + 1].s])
+        {
+            m += 1;
+        }
+        self.is(&toks[m], set::ORG_HEADS)
+    }
+
     /// Tokens, runs and headline lines of `text`; `lower` is `text.to_ascii_lowercase()`
     /// (see [`tokenize`]).
     pub(crate) fn analyse<'t>(&self, text: &'t str, lower: &'t str) -> Analysis<'t> {
@@ -747,7 +774,15 @@ impl NameRules {
             let mut orgish = org_word(&toks[i]);
             loop {
                 let k = j + 1;
-                if k >= n || !Self::joined(gap(j, k)) {
+                if k >= n {
+                    break;
+                }
+                if !Self::joined(gap(j, k)) {
+                    if self.possessive_in_org(text, &toks, j) {
+                        j = k;
+                        orgish = true;
+                        continue;
+                    }
                     break;
                 }
                 if toks[k].cap {
@@ -814,7 +849,10 @@ impl NameRules {
                         caps += usize::from(t.cap);
                     }
                 }
-                content >= 3 && caps * 5 >= content * 4 && !dateline_line(line)
+                content >= 3
+                    && caps * 5 >= content * 4
+                    && !dateline_line(line)
+                    && !outlet_line(line)
             };
             if is_headline {
                 headline[line_start..end].fill(true);
@@ -878,6 +916,66 @@ impl NameRules {
         })
     }
 
+    /// The last word of an organisation's name that goes on with "in" and a place, when
+    /// the acronym in brackets after the place stands for the whole name, the place
+    /// included: "the EU Mission in Georgia (EUMM)", "Al-Qaeda in the Islamic Maghreb
+    /// (AQIM)". Without such an acronym "in" ends the name ("the Defence Forces in Juba").
+    fn org_in_place(an: &Analysis, a: usize, b: usize) -> Option<usize> {
+        let t = &an.toks;
+        let gap = |x: usize, y: usize| &an.text[t[x].e..t[y].s];
+        let k = b + 1;
+        if k + 1 >= t.len() || t[k].key != "in" || gap(b, k) != " " || gap(k, k + 1) != " " {
+            return None;
+        }
+        let mut m = k + 1;
+        if t[m].key == "the" && m + 1 < t.len() && gap(m, m + 1) == " " {
+            m += 1;
+        }
+        if !t[m].cap {
+            return None;
+        }
+        let mut e = m;
+        while e + 1 < t.len() && e - m < 3 && t[e + 1].cap && Self::joined(gap(e, e + 1)) {
+            e += 1;
+        }
+        let inner = an.text[t[e].e..].strip_prefix(" (")?;
+        let word = inner.split(')').next().unwrap_or("");
+        let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).collect();
+        let last = fold(&letters.last()?.to_string()).to_lowercase();
+        let place_initial = (m..=e).any(|i| t[i].key.starts_with(last.as_str()));
+        (inner.len() > word.len()
+            && letters.len() >= 2
+            && letters.iter().all(|c| c.is_uppercase())
+            && place_initial
+            && super::coref::abbreviates(word, &an.text[t[a].s..t[e].e]))
+        .then_some(e)
+    }
+
+    /// The last word of a person's name that ends at token `b`, or at a short lower-case
+    /// part hyphened to it, as in Malay and Thai names ("Abdulloh Sama-ae", "Rosli
+    /// Deng-ae"); not an English compound's ("Ahmed-led", "Ali-era"), nor a Persian
+    /// ezafe ("Ali Abad-e Katul", "Dasht-e Kavir").
+    fn name_tail(an: &Analysis, b: usize) -> usize {
+        let t = &an.toks;
+        let k = b + 1;
+        let hyphened = |x: usize, y: usize| matches!(&an.text[t[x].e..t[y].s], "-" | "\u{2010}");
+        if k < t.len()
+            && hyphened(b, k)
+            && !t[k].cap
+            && (2..=3).contains(&t[k].key.len())
+            && t[k].key.bytes().all(|c| c.is_ascii_lowercase())
+            && !matches!(
+                t[k].key_str(),
+                "led" | "run" | "era" | "old" | "age" | "day" | "set" | "way" | "ye" | "yi"
+            )
+            && !(k + 1 < t.len() && hyphened(k, k + 1))
+        {
+            k
+        } else {
+            b
+        }
+    }
+
     /// Whether a role follows the name: "X, a spokeswoman for", "X, president of".
     fn role_after(&self, an: &Analysis, b: usize) -> bool {
         let t = &an.toks;
@@ -903,17 +1001,25 @@ impl NameRules {
     }
 
     /// Whether a role introduces the name as an apposition: "The governor of Borno state,
-    /// X, visited", "its commander, X, said".
+    /// X, visited", "its commander, X, said", or at the end of the sentence: "said the
+    /// town's mayor, X." The role word may stand up to [`ROLE_REACH`] words before the
+    /// name, with no punctuation between: "the head of the agency's office in Goma, X,".
     fn role_before(&self, an: &Analysis, a: usize, b: usize) -> bool {
         let t = &an.toks;
         if a == 0 || an.text[t[a - 1].e..t[a].s] != *", " {
             return false;
         }
-        let closes = an.text[t[b].e..].starts_with(',');
+        let after = &an.text[t[b].e..];
+        let closes = after.starts_with(',')
+            || (after.starts_with(['.', ';'])
+                && after[1..]
+                    .chars()
+                    .next()
+                    .map_or(true, |c| c.is_whitespace() || matches!(c, '"' | '\u{201d}')));
         if !closes {
             return false;
         }
-        (a.saturating_sub(7)..a).rev().any(|i| {
+        (a.saturating_sub(ROLE_REACH)..a).rev().any(|i| {
             let between_ok =
                 (i..a - 1).all(|j| !an.text[t[j].e..t[j + 1].s].contains(['.', ',', ';', '\n']));
             between_ok && !t[i].cap && self.is(&t[i], set::ROLE_WORDS)
@@ -1003,7 +1109,7 @@ impl NameRules {
             push(
                 out,
                 a - usize::from(ordinal),
-                b,
+                Self::org_in_place(an, a, b).unwrap_or(b),
                 EntityType::Org,
                 "org-shape",
                 false,
@@ -1182,10 +1288,22 @@ impl NameRules {
                 push(out, k, b, EntityType::Person, rule, false);
                 out.last_mut().expect("pushed").alias_of = Some(first);
             }
-            None => push(out, s, b, EntityType::Person, rule, false),
+            None => push(
+                out,
+                s,
+                Self::name_tail(an, b),
+                EntityType::Person,
+                rule,
+                false,
+            ),
         }
     }
 }
+
+/// How many words before an apposition ", X," its role word may stand (see
+/// [`NameRules::role_before`]): a role and the organisation and place it belongs to ("the
+/// head of the United Nations office in Goma") run to a dozen words.
+const ROLE_REACH: usize = 14;
 
 /// Whether a word is an ordinal written in digits: "6th", "3rd", "21st".
 fn is_ordinal(k: &str) -> bool {
@@ -1202,6 +1320,25 @@ fn dateline_line(line: &str) -> bool {
     };
     let mut letters = head.chars().filter(|c| c.is_alphabetic()).peekable();
     letters.peek().is_some() && letters.clone().count() >= 3 && letters.all(char::is_uppercase)
+}
+
+/// Whether a line is an outlet's name and a date: up to four words, a dash, then a date
+/// with a year ("Harbour Courier — 4 June 2025", "Lakeside Wire - Published 2025-06-04"). Its
+/// capitals are a name's, not a headline's.
+fn outlet_line(line: &str) -> bool {
+    let Some((head, tail)) = [" \u{2014} ", " \u{2013} ", " - "]
+        .iter()
+        .find_map(|dash| line.split_once(dash))
+    else {
+        return false;
+    };
+    let words = head.split_whitespace().count();
+    (1..=4).contains(&words)
+        && !head.contains(|c: char| c.is_ascii_digit())
+        && tail.split_whitespace().count() <= 5
+        && tail
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|d| d.len() == 4 && (d.starts_with("19") || d.starts_with("20")))
 }
 
 /// Words that do not count when deciding whether a line is in Title Case. (A `match`: the
@@ -1420,6 +1557,27 @@ mod tests {
     }
 
     #[test]
+    fn outlet_lines_are_not_headlines() {
+        let cases = [
+            ("Harbour Courier \u{2014} 4 June 2025", true),
+            ("Lakeside Wire - Published 2025-06-04", true),
+            ("Rebels Seize Two Towns \u{2014} 4 June", false),
+            (
+                "Rebels Seize Two Towns In The North After Days Of Fighting - Live",
+                false,
+            ),
+            ("Rebels Seize Two Towns In The North", false),
+            (
+                "Fighting In 2025 \u{2014} A Timeline Of The War In Sudan",
+                false,
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(outlet_line(line), want, "{line}");
+        }
+    }
+
+    #[test]
     fn headlines_are_recognised() {
         let rules = NameRules::builtin().unwrap();
         let text = "Rebels Seize Two Towns In The North\nRebels seized two towns.";
@@ -1442,6 +1600,73 @@ mod tests {
             "{err}"
         );
         assert!(err.starts_with("r.toml:"), "{err}");
+    }
+
+    /// Names in context, with the shipped gazetteers: (text, every row, rules' and
+    /// gazetteers', as `TYPE text = canonical`).
+    const IN_CONTEXT: &[(&str, &[&str])] = &[
+        // A common noun's possessive is inside an organisation's name; a name's is not.
+        (
+            "The Lakeland People's Defence Army denied it.",
+            &["ORG Lakeland People's Defence Army = Lakeland People's Defence Army"],
+        ),
+        (
+            "Mali's National Guard left.",
+            &["PLACE Mali = Mali", "ORG National Guard = National Guard"],
+        ),
+        ("Our People's Choice Awards went to him.", &[]),
+        // "in" and a place belong to the name when its acronym says so.
+        (
+            "Staff of the EU Training Mission in Mozambique (EUTM) left.",
+            &[
+                "ORG EU Training Mission in Mozambique = EU Training Mission in Mozambique",
+                "ORG EUTM = EU Training Mission in Mozambique",
+            ],
+        ),
+        (
+            "The Joint Task Force in Maiduguri (JTF) said so.",
+            &[
+                "ORG Joint Task Force = Joint Task Force",
+                "PLACE Maiduguri = Maiduguri",
+            ],
+        ),
+        // An apposition after a role word, closed by the end of the sentence, or with the
+        // role a dozen words before it.
+        (
+            "\"It is over,\" said the village's mayor, Tomas Berenguer Iturbe.",
+            &["PERSON Tomas Berenguer Iturbe = Tomas Berenguer Iturbe"],
+        ),
+        (
+            "The head of the refugee agency's field office in Goma, Helga Marstrand, spoke.",
+            &[
+                "PLACE Goma = Goma",
+                "PERSON Helga Marstrand = Helga Marstrand",
+            ],
+        ),
+        ("The convoy reached the camp, Quillan Vostrey.", &[]),
+        // A short lower-case part hyphened to the name is part of it; an English
+        // compound's is not.
+        (
+            "Gunmen shot village headman Rosli Deng-ae on Friday.",
+            &["PERSON Rosli Deng-ae = Rosli Deng-ae"],
+        ),
+        (
+            "Gunmen shot village headman Rosli Deng-led guards on Friday.",
+            &["PERSON Rosli Deng = Rosli Deng"],
+        ),
+    ];
+
+    #[test]
+    fn names_in_context() {
+        let stage = EntityStage::new(&Gazetteers::builtin().unwrap()).unwrap();
+        for (text, want) in IN_CONTEXT {
+            let got: Vec<String> = stage
+                .entities(text)
+                .iter()
+                .map(|e| format!("{} {} = {}", e.etype, e.text, e.canonical))
+                .collect();
+            assert_eq!(&got, want, "{text}");
+        }
     }
 
     /// Every `[[example]]` of rules/entities.toml, with the shipped gazetteers.
