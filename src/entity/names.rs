@@ -1660,12 +1660,7 @@ mod tests {
     fn names_in_context() {
         let stage = EntityStage::new(&Gazetteers::builtin().unwrap()).unwrap();
         for (text, want) in IN_CONTEXT {
-            let got: Vec<String> = stage
-                .entities(text)
-                .iter()
-                .map(|e| format!("{} {} = {}", e.etype, e.text, e.canonical))
-                .collect();
-            assert_eq!(&got, want, "{text}");
+            assert_eq!(&stage.described(text), want, "{text}");
         }
     }
 
